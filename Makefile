@@ -1,0 +1,44 @@
+# 执法全过程记录档案系统 — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test install lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==25.3"
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, initialise the embedded default, load the demo case, serve on 127.0.0.1:8000
+run: install
+	$(BIN)/archive init
+	$(BIN)/archive demo
+	$(BIN)/archive serve
+
+## test: install, then ruff, mypy and pytest
+test: install lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The system of record: settings, database models, object store, services."""

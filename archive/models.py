@@ -1,0 +1,267 @@
+"""Domain model (SQLAlchemy 2) drawn from the record-keeping rules (RULES.md)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for all tables."""
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Values (Chinese labels) are stored as VARCHAR + CHECK so SQLite and PostgreSQL agree.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class EnforcementKind(enum.StrEnum):
+    """执法类别 (第二条)."""
+
+    SUPERVISION = "监督检查"
+    ON_SITE = "现场处理"
+    PENALTY = "行政处罚"
+    COERCION = "行政强制"
+    LICENSING = "行政许可"
+    CONFIRMATION = "行政确认"
+
+
+class CaseOrigin(enum.StrEnum):
+    """案件来源 (第六至八条)."""
+
+    APPLICATION = "依申请"
+    EX_OFFICIO = "依职权"
+    COMPLAINT = "投诉举报"
+
+
+class CaseStatus(enum.StrEnum):
+    """Case lifecycle status."""
+
+    OPEN = "办理中"
+    ENDED = "执行终结"
+    ARCHIVED = "已归档"
+
+
+class Stage(enum.StrEnum):
+    """环节 (第三条), in procedural order."""
+
+    START = "程序启动"
+    INVESTIGATION = "调查取证"
+    DECISION = "审查决定"
+    SERVICE = "送达执行"
+    ARCHIVING = "归档管理"
+
+
+class RecordForm(enum.StrEnum):
+    """文字记录 / 音像记录 (第三条)."""
+
+    TEXT = "文字"
+    AUDIOVISUAL = "音像"
+
+
+class Classification(enum.StrEnum):
+    """密级/敏感 classification of a record."""
+
+    PUBLIC = "公开"
+    INTERNAL = "内部"
+    TRADE_SECRET = "商业秘密"
+    PRIVACY = "个人隐私"
+    STATE_SECRET = "国家秘密"
+
+
+class PartyType(enum.StrEnum):
+    """当事人 type."""
+
+    PERSON = "自然人"
+    ORGANISATION = "法人或其他组织"
+
+
+class ProcessingStatus(enum.StrEnum):
+    """Pipeline state of a record."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class JobStatus(enum.StrEnum):
+    """State of one pipeline job."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FileRole(enum.StrEnum):
+    """原件 / 衍生文件."""
+
+    ORIGINAL = "original"
+    DERIVATIVE = "derivative"
+
+
+class Role(enum.StrEnum):
+    """User roles."""
+
+    OFFICER = "执法人员"
+    ARCHIVIST = "档案管理员"
+    LEADER = "负责人"
+    LEGAL_REVIEWER = "法制审核人员"
+    PARTY = "当事人"
+    ADMIN = "系统管理员"
+
+
+class User(Base):
+    """A person who signs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Case(Base):
+    """案件: one enforcement case from 程序启动 to 归档管理."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    enforcement_kind: Mapped[EnforcementKind] = mapped_column(_enum(EnforcementKind, "enforcement_kind"))
+    origin: Mapped[CaseOrigin] = mapped_column(_enum(CaseOrigin, "case_origin"))
+    case_officer: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), default=CaseStatus.OPEN)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enforcement_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    records: Mapped[list[Record]] = relationship(back_populates="case")
+
+
+class Party(Base):
+    """当事人 of a case: a person (身份证号) or an organisation (统一社会信用代码)."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    party_type: Mapped[PartyType] = mapped_column(_enum(PartyType, "party_type"))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Record(Base):
+    """记录: one file-level item of evidence or documentation, with its 第二十六条 metadata."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "stage"))
+    form: Mapped[RecordForm] = mapped_column(_enum(RecordForm, "record_form"), default=RecordForm.TEXT)
+    document_type: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255))
+    doc_no: Mapped[str | None] = mapped_column(String(64))
+    # 第二十六条: 制作方法, 制作时间, 制作人, 证明对象
+    made_how: Mapped[str | None] = mapped_column(String(255))
+    made_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    made_by: Mapped[str | None] = mapped_column(String(64))
+    proves: Mapped[str | None] = mapped_column(Text)
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    classification: Mapped[Classification] = mapped_column(
+        _enum(Classification, "classification"), default=Classification.INTERNAL
+    )
+    original_name: Mapped[str] = mapped_column(String(512))
+    mime: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[ProcessingStatus] = mapped_column(
+        _enum(ProcessingStatus, "processing_status"), default=ProcessingStatus.PENDING
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="records")
+    files: Mapped[list[StoredFile]] = relationship(back_populates="record", cascade="all, delete-orphan")
+    jobs: Mapped[list[Job]] = relationship(back_populates="record", cascade="all, delete-orphan")
+
+
+class StoredFile(Base):
+    """An object in the store: a record's original or one of its derived artifacts."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (UniqueConstraint("record_id", "kind", name="uq_stored_files_record_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    role: Mapped[FileRole] = mapped_column(_enum(FileRole, "file_role"))
+    kind: Mapped[str] = mapped_column(String(32))  # original, text, pages, …
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(128))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    record: Mapped[Record] = relationship(back_populates="files")
+
+
+class Job(Base):
+    """One pipeline job for a record; (record, kind) is unique so a retry never duplicates work."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("record_id", "kind", name="uq_jobs_record_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="process")
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    steps: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the worker running it
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    record: Mapped[Record] = relationship(back_populates="jobs")

@@ -1,0 +1,122 @@
+"""One settings object for the whole system, read from ARCHIVE_* environment variables.
+
+Nested sections use a double underscore: ``ARCHIVE_DB__URL``, ``ARCHIVE_STORAGE__BACKEND``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only the dev profile may run on these; anything else must be configured.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+DEV_S3_SECRET = "dev-only-s3-secret"
+
+
+class DbSettings(BaseModel):
+    """Metadata database."""
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file archive.db under the data dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    echo: bool = Field(default=False, description="Log every SQL statement.")
+
+
+class StorageSettings(BaseModel):
+    """Object store for originals and derived files."""
+
+    backend: Literal["local", "s3"] = Field(default="local", description="local directory or S3/MinIO")
+    local_dir: Path | None = Field(default=None, description="Default: objects/ under the data dir.")
+    s3_endpoint: str = Field(default="127.0.0.1:9000", description="host:port of the S3 server")
+    s3_secure: bool = Field(default=False, description="Use HTTPS for S3.")
+    s3_access_key: str = Field(default="archive", description="S3 access key")
+    s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key (required for s3)")
+    s3_bucket: str = Field(default="archive-originals", description="Bucket for all objects")
+    s3_region: str = Field(default="us-east-1", description="S3 region name")
+    retention_days: int = Field(
+        default=0,
+        description="Object-lock COMPLIANCE retention for originals in days (0 = none); "
+        "applied only when the bucket has object lock enabled.",
+    )
+
+
+class IndexSettings(BaseModel):
+    """Full-text search index."""
+
+    backend: Literal["tantivy"] = Field(default="tantivy", description="tantivy (embedded)")
+    path: Path | None = Field(default=None, description="Default: index/ under the data dir.")
+    writer_heap_mb: int = Field(default=128, description="tantivy writer memory budget (MB)")
+
+
+class QueueSettings(BaseModel):
+    """Pipeline job execution."""
+
+    backend: Literal["inprocess"] = Field(default="inprocess", description="in-process worker pool")
+    workers: int = Field(default=0, description="Parser processes; 0 = number of CPU cores")
+    stale_after_s: int = Field(
+        default=600, description="A running job not updated for this long is taken up again."
+    )
+
+
+class Settings(BaseSettings):
+    """All configuration. Read once through :func:`get_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARCHIVE_", env_nested_delimiter="__", env_file=None, extra="ignore"
+    )
+
+    profile: Literal["dev", "prod"] = Field(default="dev", description="dev allows built-in dev secrets")
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded default keeps its data")
+    secret_key: SecretStr | None = Field(default=None, description="Signs sessions; required in prod")
+    host: str = Field(default="127.0.0.1", description="Address `archive serve` binds")
+    port: int = Field(default=8000, description="Port `archive serve` binds")
+    max_upload_mb: int = Field(default=4096, description="Largest file accepted for upload (MB)")
+    db: DbSettings = Field(default_factory=DbSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        """Fill dev secrets in the dev profile; refuse missing or dev secrets elsewhere."""
+        if self.profile == "dev":
+            if self.secret_key is None:
+                self.secret_key = SecretStr(DEV_SECRET_KEY)
+            if self.storage.s3_secret_key is None:
+                self.storage.s3_secret_key = SecretStr(DEV_S3_SECRET)
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+            raise ValueError("ARCHIVE_SECRET_KEY must be set (32+ characters) outside the dev profile")
+        if self.storage.backend == "s3":
+            s3 = self.storage.s3_secret_key.get_secret_value() if self.storage.s3_secret_key else ""
+            if not s3 or s3 == DEV_S3_SECRET:
+                raise ValueError("ARCHIVE_STORAGE__S3_SECRET_KEY must be set outside the dev profile")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL."""
+        return self.db.url or f"sqlite:///{(self.data_dir / 'archive.db').resolve()}"
+
+    @property
+    def objects_dir(self) -> Path:
+        """Directory of the local object store."""
+        return self.storage.local_dir or self.data_dir / "objects"
+
+    @property
+    def index_dir(self) -> Path:
+        """Directory of the tantivy index."""
+        return self.index.path or self.data_dir / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

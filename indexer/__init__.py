@@ -1,0 +1,1 @@
+"""The search index: Chinese analysis, backends behind one Protocol, reindexing."""

@@ -1,0 +1,105 @@
+"""Chinese analysis in one place: jieba words (+ dictionary sub-words) and characters.
+
+Two token streams are indexed for each text:
+- ``words``: jieba precise segmentation, with every dictionary sub-word of a word placed at
+  the word's position, so both 行政复议 and 复议 match (ranking);
+- ``chars``: one token per character, so a query phrase matches exactly where its
+  characters appear in order — the same hit set as a substring scan (recall).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+
+DOMAIN_DICT = Path(__file__).with_name("domain_dict.txt")
+_lock = threading.Lock()
+_ready = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One token: text, position, char offsets in the analysed text."""
+
+    text: str
+    position: int
+    start: int
+    end: int
+
+
+def _init() -> None:
+    global _ready
+    with _lock:
+        if _ready:
+            return
+        jieba.setLogLevel(logging.WARNING)
+        # jieba caches its prefix dict in /tmp by default; keep it per user and writable.
+        cache_dir = Path(os.environ.get("ARCHIVE_JIEBA_CACHE", tempfile.gettempdir()))
+        jieba.dt.tmp_dir = str(cache_dir)
+        jieba.initialize()
+        jieba.load_userdict(str(DOMAIN_DICT))
+        _ready = True
+
+
+def normalise(text: str) -> str:
+    """Case-fold Latin letters and map full-width ASCII to half-width (same length)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E:
+            ch = chr(code - 0xFEE0)
+        elif code == 0x3000:
+            ch = " "
+        out.append(ch)
+    return "".join(out).lower()
+
+
+def word_tokens(text: str) -> list[Tok]:
+    """jieba precise words plus their dictionary sub-words at the same position."""
+    _init()
+    text = normalise(text)
+    freq = jieba.dt.FREQ
+    toks: list[Tok] = []
+    pos = 0
+    for word, start, end in jieba.tokenize(text, HMM=False):
+        if word.isspace():
+            continue
+        toks.append(Tok(word, pos, start, end))
+        n = len(word)
+        if n > 2:
+            for size in range(2, n):
+                for i in range(n - size + 1):
+                    sub = word[i : i + size]
+                    if freq.get(sub):
+                        toks.append(Tok(sub, pos, start + i, start + i + size))
+        pos += 1
+    return toks
+
+
+def char_tokens(text: str) -> list[Tok]:
+    """One token per non-space character, positions consecutive."""
+    text = normalise(text)
+    toks: list[Tok] = []
+    pos = 0
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            continue
+        toks.append(Tok(ch, pos, i, i + 1))
+        pos += 1
+    return toks
+
+
+def query_chars(term: str) -> list[str]:
+    """The character sequence a query term must match."""
+    return [t.text for t in char_tokens(term)]
+
+
+def query_words(term: str) -> list[str]:
+    """jieba words of a query term (used to rank, not to decide hits)."""
+    return sorted({t.text for t in word_tokens(term)})

@@ -1,0 +1,70 @@
+"""What the index stores and answers: documents, queries, access filters, hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    """One search document per record."""
+
+    record_id: int
+    title: str
+    text: str
+    case_no: str = ""
+    stage: str = ""
+    form: str = ""
+    document_type: str = ""
+    made_by: str = ""
+    classification: str = ""
+    made_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AccessFilter:
+    """Server-built restriction every search carries (the access layer fills it in).
+
+    ``case_nos`` None means every case; ``classifications`` None means every level.
+    """
+
+    principal: str
+    case_nos: frozenset[str] | None = None
+    classifications: frozenset[str] | None = None
+
+    @classmethod
+    def unrestricted(cls, principal: str) -> AccessFilter:
+        """A filter for a principal allowed to see everything (e.g. the local CLI operator)."""
+        return cls(principal=principal)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A user query: whitespace-separated terms (all must match) plus filters."""
+
+    text: str
+    case_no: str | None = None
+    stage: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching record."""
+
+    record_id: int
+    score: float
+    title: str
+    case_no: str
+    stage: str
+    snippet: str
+
+
+@dataclass
+class SearchResult:
+    """Total matches and the requested page of hits."""
+
+    total: int
+    hits: list[Hit] = field(default_factory=list)

@@ -1,0 +1,171 @@
+"""Embedded search index: tantivy on disk, fed jieba tokens as pre-tokenized text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import tantivy
+
+from indexer.analysis import Tok, char_tokens, query_chars, query_words, word_tokens
+from indexer.documents import AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
+from indexer.highlight import snippet
+
+_KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
+LOCK_WAIT_S = 120.0
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("record_id", stored=True, indexed=True, fast=True)
+    for name in _KEYWORDS:
+        sb.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+    sb.add_date_field("made_at", stored=True, indexed=True, fast=True)
+    sb.add_text_field("title", stored=True, tokenizer_name="raw")
+    sb.add_text_field("words", stored=False, tokenizer_name="raw", index_option="position")
+    sb.add_text_field("chars", stored=False, tokenizer_name="raw", index_option="position")
+    # Raw text kept for snippets; bytes so that it is stored but not indexed.
+    sb.add_bytes_field("raw", stored=True, indexed=False)
+    return sb.build()
+
+
+def _pretok(text: str, toks: list[Tok]) -> tantivy.PreTokenizedString:
+    return tantivy.PreTokenizedString(text, [tantivy.Token(t.text, t.position, t.start, t.end) for t in toks])
+
+
+class TantivyIndex:
+    """One tantivy index directory; one writer at a time across processes (lock retried)."""
+
+    name = "tantivy"
+
+    def __init__(self, path: Path, heap_mb: int = 128) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.heap = heap_mb * 1024 * 1024
+
+    @contextmanager
+    def _writer(self) -> Iterator[tantivy.IndexWriter]:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                writer = self.index.writer(heap_size=self.heap, num_threads=1)
+                break
+            except ValueError as exc:
+                if "Lock" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # releases the writer lock
+        self.index.reload()
+
+    def _document(self, doc: IndexDoc) -> tantivy.Document:
+        body = f"{doc.title}\n{doc.text}"
+        d = tantivy.Document()
+        d.add_integer("record_id", doc.record_id)
+        for name in _KEYWORDS:
+            d.add_text(name, getattr(doc, name) or "")
+        if doc.made_at is not None:
+            d.add_date("made_at", doc.made_at)
+        d.add_text("title", doc.title)
+        d.add_pre_tokenized_text("words", _pretok(body, word_tokens(body)))
+        d.add_pre_tokenized_text("chars", _pretok(body, char_tokens(body)))
+        d.add_bytes("raw", doc.text.encode("utf-8"))
+        return d
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> None:
+        """Replace each record's document."""
+        if not docs:
+            return
+        prepared = [self._document(doc) for doc in docs]  # analyse before taking the lock
+        with self._writer() as w:
+            for doc, tdoc in zip(docs, prepared, strict=True):
+                w.delete_documents_by_term("record_id", doc.record_id)
+                w.add_document(tdoc)
+
+    def delete(self, record_ids: Sequence[int]) -> None:
+        """Remove the records' documents."""
+        with self._writer() as w:
+            for rid in record_ids:
+                w.delete_documents_by_term("record_id", rid)
+
+    def clear(self) -> None:
+        """Remove everything."""
+        with self._writer() as w:
+            w.delete_all_documents()
+
+    def count(self) -> int:
+        """Live documents."""
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def _terms_query(self, terms: list[str]) -> tantivy.Query:
+        Q, must, should = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.Should
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for term in terms:
+            chars = query_chars(term)
+            if len(chars) == 1:
+                clauses.append((must, Q.term_query(self.schema, "chars", chars[0])))
+            else:
+                words: list[str | tuple[int, str]] = list(chars)
+                clauses.append((must, Q.phrase_query(self.schema, "chars", words)))
+            for word in query_words(term):
+                clauses.append((should, Q.term_query(self.schema, "words", word)))
+        return Q.boolean_query(clauses)
+
+    def _filters(self, query: SearchQuery, access: AccessFilter) -> list[tantivy.Query]:
+        Q = tantivy.Query
+        out: list[tantivy.Query] = []
+        if access.case_nos is not None:
+            out.append(Q.term_set_query(self.schema, "case_no", sorted(access.case_nos)))
+        if access.classifications is not None:
+            out.append(Q.term_set_query(self.schema, "classification", sorted(access.classifications)))
+        if query.case_no:
+            out.append(Q.term_query(self.schema, "case_no", query.case_no))
+        if query.stage:
+            out.append(Q.term_query(self.schema, "stage", query.stage))
+        return out
+
+    def search(self, query: SearchQuery, access: AccessFilter) -> SearchResult:
+        """All terms must occur (as exact character sequences); ranked by BM25 on words."""
+        if not isinstance(access, AccessFilter):
+            raise PermissionError("a search needs the access filter of an authenticated principal")
+        terms = query.text.split()
+        if not terms:
+            return SearchResult(total=0)
+        if (access.case_nos is not None and not access.case_nos) or (
+            access.classifications is not None and not access.classifications
+        ):
+            return SearchResult(total=0)
+        clauses = [(tantivy.Occur.Must, self._terms_query(terms))]
+        clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]
+        self.index.reload()
+        searcher = self.index.searcher()
+        found = searcher.search(
+            tantivy.Query.boolean_query(clauses), limit=query.limit, offset=query.offset, count=True
+        )
+        hits = []
+        for score, address in found.hits:
+            stored = searcher.doc(address)
+            raw = bytes(stored.get_first("raw") or b"").decode("utf-8")
+            hits.append(
+                Hit(
+                    record_id=int(stored.get_first("record_id") or 0),
+                    score=round(float(score), 4),
+                    title=str(stored.get_first("title") or ""),
+                    case_no=str(stored.get_first("case_no") or ""),
+                    stage=str(stored.get_first("stage") or ""),
+                    snippet=snippet(raw, terms),
+                )
+            )
+        # `count` exists at run time but is missing from the package stubs.
+        return SearchResult(total=int(getattr(found, "count", 0) or 0), hits=hits)

@@ -1,0 +1,1 @@
+"""Ingestion: detect → store original → parse → derive → index, run by workers."""

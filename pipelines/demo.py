@@ -1,0 +1,121 @@
+"""A small, realistic demo case: what `archive demo` and `make run` load."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive.db import session_scope
+from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Stage
+from pipelines.context import Services
+from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
+from pipelines.queue import make_queue
+from pipelines.samples import write_pdf
+
+CST = timezone(timedelta(hours=8))
+DEMO_CASE_NO = "农应急罚〔2026〕12号"
+COMPANY = "农安县宏达化工有限公司"
+CREDIT_CODE = "91220122MA0Y3K2X7B"
+
+_RECORDS: list[tuple[str, Stage, str, str, str, str, str]] = [
+    # file name, stage, document type, made_by, made_at, proves, body
+    (
+        "立案审批表.pdf",
+        Stage.START,
+        "立案审批表",
+        "孙立军",
+        "2026-10-09T09:30",
+        "案件来源及立案审批",
+        f"立案审批表\n案件来源：日常监督检查中发现\n当事人：{COMPANY}\n统一社会信用代码：{CREDIT_CODE}\n"
+        "基本案情：该公司危险化学品仓库未设置可燃气体报警装置，涉嫌违反《危险化学品安全管理条例》。\n"
+        "承办人意见：建议立案调查。承办机构意见：同意立案。机关负责人意见：同意。",
+    ),
+    (
+        "现场检查记录.pdf",
+        Stage.INVESTIGATION,
+        "现场检查记录",
+        "孙立军、周晓梅",
+        "2026-10-09T10:15",
+        "仓库未设置可燃气体报警装置的事实",
+        f"现场检查记录\n被检查单位：{COMPANY}\n检查场所：甲类危险化学品仓库\n"
+        "检查情况：仓库内存放甲醇、丙酮等易燃液体约12吨，未设置可燃气体报警装置，"
+        "安全出口处堆放纸箱，疏散通道不畅通。现场拍摄照片6张，执法记录仪全程录像。\n"
+        "当事人对检查情况无异议并签字确认。",
+    ),
+    (
+        "询问笔录.txt",
+        Stage.INVESTIGATION,
+        "询问笔录",
+        "周晓梅",
+        "2026-10-10T14:00",
+        "当事人对违法事实的陈述",
+        "询问笔录\n询问时间：2026年10月10日14时00分至14时40分\n询问地点：农安县应急管理局第二询问室\n"
+        "被询问人：张建国，宏达化工有限公司安全负责人\n"
+        "问：你公司危险化学品仓库是否设置了可燃气体报警装置？\n"
+        "答：没有设置，原来的报警器去年坏了一直没有更换。\n"
+        "问：以上笔录你看一下，是否属实？\n答：属实。",
+    ),
+    (
+        "行政处罚决定书.pdf",
+        Stage.DECISION,
+        "行政处罚决定书",
+        "孙立军",
+        "2026-10-28T16:00",
+        "行政处罚决定及法律依据",
+        f"行政处罚决定书\n{DEMO_CASE_NO}\n当事人：{COMPANY}\n"
+        "经查，你单位危险化学品仓库未设置可燃气体报警装置，违反了《危险化学品安全管理条例》第二十条的规定。\n"
+        "依据第七十八条第一款，决定给予罚款人民币伍万元的行政处罚，并责令限期整改。\n"
+        "如不服本决定，可以在收到本决定书之日起六十日内申请行政复议，或者六个月内依法提起行政诉讼。",
+    ),
+    (
+        "送达回证.pdf",
+        Stage.SERVICE,
+        "送达回证",
+        "吴国庆",
+        "2026-10-29T10:00",
+        "行政处罚决定书已直接送达",
+        f"送达回证\n送达文书：行政处罚决定书（{DEMO_CASE_NO}）\n受送达人：{COMPANY}\n"
+        "送达方式：直接送达\n送达地点：农安县工业园区宏达化工有限公司办公楼\n"
+        "收件人签名：张建国\n送达人：吴国庆、郑海波",
+    ),
+]
+
+
+def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:
+    """Create the demo case (once) and ingest its records (re-running reports duplicates)."""
+    with session_scope(svc.engine) as s:
+        if s.scalar(select(Case).where(Case.case_no == DEMO_CASE_NO)) is None:
+            case = Case(
+                case_no=DEMO_CASE_NO,
+                name=f"{COMPANY}危险化学品仓库未设置可燃气体报警装置案",
+                enforcement_kind=EnforcementKind.PENALTY,
+                origin=CaseOrigin.EX_OFFICIO,
+                case_officer="孙立军",
+                opened_at=datetime(2026, 10, 9, 9, 30, tzinfo=CST),
+            )
+            case.parties.append(Party(name=COMPANY, party_type=PartyType.ORGANISATION, id_number=CREDIT_CODE))
+            s.add(case)
+    workdir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for name, stage, kind, made_by, made_at, proves, body in _RECORDS:
+        path = workdir / name
+        if name.endswith(".pdf"):
+            write_pdf(path, [body], title=name)
+        else:
+            path.write_bytes(body.encode("gb18030"))  # older office systems write GBK text
+        meta = RecordMeta(
+            case_no=DEMO_CASE_NO,
+            stage=stage,
+            document_type=kind,
+            title=Path(name).stem,
+            made_how="计算机制作" if name.endswith(".pdf") else "文字录入",
+            made_at=datetime.fromisoformat(made_at).replace(tzinfo=CST),
+            made_by=made_by,
+            proves=proves,
+        )
+        outcomes.append(ingest_file(svc, path, meta))
+    new = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
+    make_queue(svc).run(new)
+    return outcomes

@@ -1,0 +1,121 @@
+"""Ingest one file: hash while streaming, store the original once, write record + job together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from archive.cases import get_by_case_no
+from archive.db import session_scope
+from archive.models import FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
+from archive.storage import HashMismatchError, hash_file
+from pipelines.context import Services
+from pipelines.detect import detect_mime
+
+log = logging.getLogger(__name__)
+AUDIOVISUAL_PREFIXES = ("audio/", "video/", "image/")
+
+
+@dataclass(frozen=True)
+class RecordMeta:
+    """What the uploader says about a file (第二十六条 metadata and its place in the case)."""
+
+    case_no: str | None = None
+    stage: Stage | None = None
+    document_type: str | None = None
+    title: str | None = None
+    doc_no: str | None = None
+    made_how: str | None = None
+    made_at: datetime | None = None
+    made_by: str | None = None
+    proves: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """Result for one path."""
+
+    path: str
+    status: Literal["ingested", "duplicate", "failed"]
+    record_id: int | None = None
+    reason: str | None = None
+
+
+def _existing(svc: Services, sha256: str) -> int | None:
+    with session_scope(svc.engine) as s:
+        return s.scalar(select(Record.id).where(Record.sha256 == sha256))
+
+
+def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
+    """Store ``path`` as a new record with a pending processing job, or report a duplicate."""
+    shown = str(path)
+    try:
+        sha256, size = hash_file(path)
+        mime = detect_mime(path)
+    except OSError as exc:
+        return IngestOutcome(shown, "failed", reason=f"无法读取文件：{exc.strerror or exc}")
+
+    existing = _existing(svc, sha256)
+    if existing is not None:
+        if not svc.store.exists(sha256):  # the record survived a lost object: put it back
+            svc.store.put_file(path, sha256, mime=mime, lock=True)
+        return IngestOutcome(shown, "duplicate", record_id=existing)
+
+    try:
+        # Object first: it is content-addressed, so a crash before the DB commit leaves only
+        # an orphan object that the next run reuses; never a record without its original.
+        svc.store.put_file(path, sha256, mime=mime, lock=True)
+    except HashMismatchError:
+        return IngestOutcome(shown, "failed", reason="文件在读取过程中被修改，请在文件写入完成后重新导入")
+    except OSError as exc:
+        return IngestOutcome(shown, "failed", reason=f"无法读取文件：{exc.strerror or exc}")
+
+    try:
+        with session_scope(svc.engine) as s:
+            case_id = get_by_case_no(session=s, case_no=meta.case_no).id if meta.case_no else None
+            form = RecordForm.AUDIOVISUAL if mime.startswith(AUDIOVISUAL_PREFIXES) else RecordForm.TEXT
+            record = Record(
+                case_id=case_id,
+                sha256=sha256,
+                stage=meta.stage,
+                form=form,
+                document_type=meta.document_type,
+                title=meta.title or Path(path).stem,
+                doc_no=meta.doc_no,
+                made_how=meta.made_how,
+                made_at=meta.made_at,
+                made_by=meta.made_by,
+                proves=meta.proves,
+                stored_at=utcnow(),
+                original_name=Path(path).name,
+                mime=mime,
+                size=size,
+            )
+            key_info = svc.store.stat(sha256)
+            record.files.append(
+                StoredFile(
+                    role=FileRole.ORIGINAL,
+                    kind="original",
+                    sha256=sha256,
+                    size=key_info.size,
+                    mime=mime,
+                    storage_key=sha256,
+                )
+            )
+            record.jobs.append(Job(kind="process"))
+            s.add(record)
+            s.flush()
+            record_id = record.id
+    except IntegrityError:
+        # Another ingest stored the same bytes between our check and our insert.
+        existing = _existing(svc, sha256)
+        if existing is None:
+            raise
+        return IngestOutcome(shown, "duplicate", record_id=existing)
+    return IngestOutcome(shown, "ingested", record_id=record_id)

@@ -1,0 +1,30 @@
+"""Pick the best parser for a MIME type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.parsers.base import ParseContext, ParseError, Parser, ParseResult
+from pipelines.parsers.pdf import PdfParser
+from pipelines.parsers.text import TextParser
+
+PARSERS: list[Parser] = [TextParser(), PdfParser()]
+
+
+class UnsupportedFormatError(ParseError):
+    """No parser handles this type yet; the original stays stored."""
+
+
+def pick_parser(mime: str) -> Parser:
+    """The highest-scoring parser for ``mime``."""
+    best = max(PARSERS, key=lambda p: p.score(mime))
+    if best.score(mime) <= 0:
+        raise UnsupportedFormatError(f"暂不支持解析此类文件（{mime}），原件已保存")
+    return best
+
+
+def parse_file(path: Path, ctx: ParseContext) -> ParseResult:
+    """Parse with the parser the MIME type selects."""
+    if ctx.mime == "application/x-empty":
+        raise ParseError("文件为空（0 字节），原件已保存")
+    return pick_parser(ctx.mime).parse(path, ctx)

@@ -1,0 +1,158 @@
+"""Running processing jobs: the task-queue contract and the in-process worker pool."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import socket
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select
+
+from archive.db import session_scope
+from archive.models import Job, JobStatus, utcnow
+from archive.settings import Settings
+from pipelines.context import Services, open_services
+from pipelines.process import ProcessOutcome, finish, process_record
+
+log = logging.getLogger(__name__)
+OnDone = Callable[[ProcessOutcome], None]
+BATCH = 64  # outcomes indexed per commit
+
+
+class TaskQueue(Protocol):
+    """Runs processing jobs for records and reports each outcome."""
+
+    def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
+        """Process every record; returns when all are finished (done or failed)."""
+        ...
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resumable_record_ids(svc: Services) -> list[int]:
+    """Jobs left pending, or running in a worker that died (same host) or went silent."""
+    stale = utcnow() - timedelta(seconds=svc.settings.queue.stale_after_s)
+    host = socket.gethostname()
+    out: list[int] = []
+    with session_scope(svc.engine) as s:
+        jobs = s.scalars(
+            select(Job).where(
+                Job.kind == "process",
+                or_(Job.status == JobStatus.PENDING, Job.status == JobStatus.RUNNING),
+            )
+        ).all()
+        for job in jobs:
+            if job.status == JobStatus.PENDING:
+                out.append(job.record_id)
+                continue
+            owner_host, _, pid = (job.worker or "").rpartition(":")
+            updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=stale.tzinfo)
+            dead = owner_host == host and pid.isdigit() and not _pid_alive(int(pid))
+            if dead or not job.worker or updated < stale:
+                out.append(job.record_id)
+    return sorted(out)
+
+
+_child: Services | None = None
+
+
+def _child_init(settings: Settings) -> None:
+    global _child
+    _child = open_services(settings, init=False)
+
+
+def _child_process(record_id: int) -> ProcessOutcome:
+    assert _child is not None
+    return process_record(_child, record_id)
+
+
+class InProcessQueue:
+    """The embedded default: a pool of parser processes on this machine, no servers."""
+
+    def __init__(self, svc: Services, workers: int = 0) -> None:
+        self.svc = svc
+        self.workers = workers or svc.settings.queue.workers or (os.cpu_count() or 1)
+
+    def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
+        """Parse in worker processes; index and mark jobs in this process, in batches."""
+        ids = list(dict.fromkeys(record_ids))
+        results: list[ProcessOutcome] = []
+        pending_batch: list[ProcessOutcome] = []
+
+        def flush() -> None:
+            if pending_batch:
+                finish(self.svc, pending_batch)
+                for o in pending_batch:
+                    if on_done:
+                        on_done(o)
+                results.extend(pending_batch)
+                pending_batch.clear()
+
+        if not ids:
+            return results
+        workers = min(self.workers, len(ids))
+        ctx = mp.get_context("spawn")
+        remaining = list(ids)
+        while remaining:
+            with ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_child_init, initargs=(self.svc.settings,)
+            ) as pool:
+                futures: dict[Future[ProcessOutcome], int] = {}
+                queue = list(remaining)
+                remaining = []
+                broken = False
+                while queue or futures:
+                    while queue and len(futures) < workers * 2:
+                        rid = queue.pop(0)
+                        futures[pool.submit(_child_process, rid)] = rid
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        rid = futures.pop(fut)
+                        try:
+                            pending_batch.append(fut.result())
+                        except BrokenProcessPool:
+                            broken = True
+                            remaining.append(rid)
+                    if broken:
+                        remaining.extend(futures.values())
+                        remaining.extend(queue)
+                        break
+                    if len(pending_batch) >= BATCH:
+                        flush()
+            flush()
+            if broken:
+                self._isolate_crash(remaining, pending_batch)
+                remaining = []
+                flush()
+        return results
+
+    def _isolate_crash(self, ids: list[int], batch: list[ProcessOutcome]) -> None:
+        """A parser process died (e.g. a native library crashed): run the rest one by one."""
+        ctx = mp.get_context("spawn")
+        for rid in ids:
+            with ProcessPoolExecutor(
+                1, mp_context=ctx, initializer=_child_init, initargs=(self.svc.settings,)
+            ) as pool:
+                try:
+                    batch.append(pool.submit(_child_process, rid).result())
+                except BrokenProcessPool:
+                    batch.append(ProcessOutcome(rid, error="解析进程异常退出（文件可能已损坏），原件已保存"))
+
+
+def make_queue(svc: Services) -> TaskQueue:
+    """The configured task queue."""
+    return InProcessQueue(svc)

@@ -1,0 +1,93 @@
+"""Realistic Chinese sample files for the demo, tests and benchmarks (made here, never fetched)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"  # a CID font reportlab knows without a font file
+_registered = False
+
+COMPANIES = [
+    "农安县宏达化工有限公司",
+    "农安县顺通物流有限公司",
+    "长春市北方烟花爆竹批发站",
+    "农安县金鑫矿业有限公司",
+    "农安县万家福超市",
+    "吉林省恒泰建筑工程有限公司",
+]
+PERSONS = ["张建国", "李秀兰", "王志强", "刘海燕", "陈立新", "赵明"]
+OFFICERS = ["孙立军", "周晓梅", "吴国庆", "郑海波"]
+FINDINGS = [
+    "危险化学品仓库未设置可燃气体报警装置",
+    "特种作业人员未持特种作业操作证上岗",
+    "安全出口被货物堵塞，疏散通道不畅通",
+    "未按规定开展安全生产教育和培训",
+    "重大事故隐患排查治理台账记录不全",
+    "应急预案未按规定组织演练",
+    "液氨储罐压力表超过检定有效期",
+    "消防器材配备不足且部分失效",
+]
+DOC_TYPES = ["现场检查记录", "询问笔录", "责令限期整改指令书", "行政处罚告知书", "行政处罚决定书", "送达回证"]
+
+
+def _font() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        _registered = True
+
+
+def write_pdf(path: Path, pages: list[str], title: str = "") -> Path:
+    """A text-layer PDF with one string per page, wrapped to the page width."""
+    _font()
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=True)  # same input → same bytes
+    c.setTitle(title)
+    _, height = A4
+    per_line = 36
+    for text in pages:
+        c.setFont(FONT, 12)
+        y = height - 72
+        for para in text.split("\n"):
+            for i in range(0, max(len(para), 1), per_line):
+                c.drawString(60, y, para[i : i + per_line])
+                y -= 18
+                if y < 60:
+                    break
+        c.showPage()
+    c.save()
+    return path
+
+
+def inspection_text(rng: random.Random, serial: int, extra: str = "") -> str:
+    """A plausible 现场检查记录 body."""
+    company = rng.choice(COMPANIES)
+    officer_a, officer_b = rng.sample(OFFICERS, 2)
+    findings = rng.sample(FINDINGS, 2)
+    return (
+        f"现场检查记录（编号 农应急检〔2026〕{serial}号）\n"
+        f"被检查单位：{company}\n"
+        f"检查时间：2026年{rng.randint(1, 11)}月{rng.randint(1, 28)}日\n"
+        f"检查人员：{officer_a}、{officer_b}（执法证号 2201{rng.randint(100000, 999999)}）\n"
+        f"检查情况：经现场检查发现，{findings[0]}；{findings[1]}。{extra}\n"
+        "以上情况当事人已确认无误，责令限期整改。\n"
+    )
+
+
+def make_text_pdfs(folder: Path, count: int, *, marker: str, every: int = 7, seed: int = 2026) -> set[str]:
+    """``count`` inspection PDFs; every ``every``-th contains ``marker``. Returns their names."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    with_marker: set[str] = set()
+    for i in range(count):
+        name = f"检查记录_{i:04d}.pdf"
+        extra = f"另查明{marker}。" if i % every == 0 else ""
+        write_pdf(folder / name, [inspection_text(rng, i, extra)], title=name)
+        if extra:
+            with_marker.add(name)
+    return with_marker

@@ -1,0 +1,1 @@
+"""FastAPI application: REST API (+ OpenAPI) over the archive, search and pipelines."""

@@ -1,0 +1,29 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from fastapi import FastAPI
+
+from archive.settings import Settings, get_settings
+from pipelines.context import open_services
+from search_api.routes.api import router
+
+Extension = Callable[[FastAPI], None]
+
+
+def create_app(settings: Settings | None = None, extensions: Iterable[Extension] = ()) -> FastAPI:
+    """Build the API app on ``settings``; ``extensions`` add more routes (the UI does)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="执法全过程记录档案系统 API",
+        version="0.1.0",
+        description="Administrative enforcement record archive: ingest, store, search.",
+    )
+    app.state.settings = settings
+    app.state.services = open_services(settings)
+    app.include_router(router)
+    for extend in extensions:
+        extend(app)
+    return app

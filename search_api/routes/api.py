@@ -1,0 +1,104 @@
+"""REST API v1 (thin: services do the work)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.models import Record, Stage
+from indexer.documents import SearchQuery
+from search_api.deps import AccessDep, ServicesDep
+from search_api.records import NotVisibleError, get_record, list_cases, record_out
+from search_api.schemas import CaseOut, HealthOut, HitOut, RecordOut, SearchOut
+
+router = APIRouter(prefix="/api/v1")
+NOT_FOUND = "记录不存在或无权查看"
+
+
+@router.get("/health", response_model=HealthOut, tags=["system"])
+def health(svc: ServicesDep) -> HealthOut:
+    """Liveness: database reachable, backends named, record count."""
+    with Session(svc.engine) as s:
+        records = s.scalar(select(func.count()).select_from(Record)) or 0
+    return HealthOut(
+        status="ok",
+        version=version("enforcement-archive"),
+        database=svc.engine.dialect.name,
+        storage=svc.store.name,
+        index=svc.index.name,
+        records=records,
+    )
+
+
+@router.get("/search", response_model=SearchOut, tags=["search"])
+def search(
+    svc: ServicesDep,
+    access: AccessDep,
+    q: str = Query(..., min_length=1, max_length=500, description="检索词，空格分隔表示同时包含"),
+    case: str | None = Query(None, description="案号"),
+    stage: Stage | None = Query(None, description="环节"),
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> SearchOut:
+    """Full-text search over every record the caller may see."""
+    result = svc.index.search(
+        SearchQuery(q, case_no=case, stage=stage.value if stage else None, limit=limit, offset=offset),
+        access,
+    )
+    return SearchOut(total=result.total, hits=[HitOut(**vars(h)) for h in result.hits])
+
+
+@router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
+def read_record(record_id: int, svc: ServicesDep, access: AccessDep) -> RecordOut:
+    """A record with its metadata, processing status and stored files."""
+    with Session(svc.engine) as s:
+        try:
+            return record_out(get_record(session=s, record_id=record_id, access=access))
+        except NotVisibleError:
+            raise HTTPException(404, NOT_FOUND) from None
+
+
+@router.get("/records/{record_id}/text", response_class=PlainTextResponse, tags=["records"])
+def record_text(record_id: int, svc: ServicesDep, access: AccessDep) -> PlainTextResponse:
+    """The extracted text of a record."""
+    with Session(svc.engine) as s:
+        try:
+            record = get_record(session=s, record_id=record_id, access=access)
+        except NotVisibleError:
+            raise HTTPException(404, NOT_FOUND) from None
+        text = next((f for f in record.files if f.kind == "text"), None)
+    if text is None:
+        raise HTTPException(404, "该记录尚无提取文本")
+    return PlainTextResponse(b"".join(svc.store.iter_bytes(text.sha256)).decode("utf-8"))
+
+
+@router.get("/records/{record_id}/original", tags=["records"])
+def record_original(record_id: int, svc: ServicesDep, access: AccessDep) -> StreamingResponse:
+    """Download the unaltered original (streamed)."""
+    with Session(svc.engine) as s:
+        try:
+            record = get_record(session=s, record_id=record_id, access=access)
+        except NotVisibleError:
+            raise HTTPException(404, NOT_FOUND) from None
+    disposition = f"attachment; filename*=UTF-8''{quote(record.original_name)}"
+    return StreamingResponse(
+        svc.store.iter_bytes(record.sha256),
+        media_type=record.mime,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(record.size),
+            "X-Content-SHA256": record.sha256,
+        },
+    )
+
+
+@router.get("/cases", response_model=list[CaseOut], tags=["cases"])
+def cases(svc: ServicesDep, access: AccessDep) -> list[CaseOut]:
+    """Cases the caller may see."""
+    with Session(svc.engine) as s:
+        return list_cases(session=s, access=access)

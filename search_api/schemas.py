@@ -1,0 +1,85 @@
+"""API response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class HealthOut(BaseModel):
+    """Liveness and what the process is connected to."""
+
+    status: str
+    version: str
+    database: str
+    storage: str
+    index: str
+    records: int
+
+
+class HitOut(BaseModel):
+    """One search hit."""
+
+    record_id: int
+    case_no: str
+    title: str
+    stage: str
+    score: float
+    snippet: str
+
+
+class SearchOut(BaseModel):
+    """A page of search results."""
+
+    total: int
+    hits: list[HitOut]
+
+
+class StoredFileOut(BaseModel):
+    """An original or derived file."""
+
+    kind: str
+    role: str
+    sha256: str
+    size: int
+    mime: str
+
+
+class RecordOut(BaseModel):
+    """A record with its 第二十六条 metadata and processing status."""
+
+    id: int
+    case_no: str | None
+    title: str
+    stage: str | None
+    form: str
+    document_type: str | None
+    doc_no: str | None
+    made_how: str | None
+    made_at: datetime | None
+    made_by: str | None
+    proves: str | None
+    stored_at: datetime
+    classification: str
+    original_name: str
+    mime: str
+    size: int
+    sha256: str
+    page_count: int | None
+    status: str
+    error: str | None
+    files: list[StoredFileOut]
+
+
+class CaseOut(BaseModel):
+    """A case summary."""
+
+    case_no: str
+    name: str
+    enforcement_kind: str
+    origin: str
+    case_officer: str
+    status: str
+    opened_at: datetime | None
+    records: int

@@ -1,0 +1,1 @@
+"""User interfaces: the zh-CN web pages and the `archive` command line."""

@@ -1,0 +1,255 @@
+"""The `archive` command line. With --json, stdout carries only JSON; progress goes to stderr."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import select
+
+from archive.cases import CaseNotFoundError, get_by_case_no
+from archive.db import session_scope
+from archive.models import Record, Stage
+from archive.settings import Settings, get_settings
+from indexer.documents import AccessFilter, SearchQuery
+from pipelines.context import Services, open_services
+from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
+from pipelines.process import ProcessOutcome
+from pipelines.queue import make_queue, resumable_record_ids
+
+app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
+err = Console(stderr=True)
+CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory anyway
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        err.print(f"[red]配置错误：{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _services() -> Services:
+    return open_services(_settings())
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+@app.command()
+def init() -> None:
+    """初始化数据目录、数据库（迁移到最新）、对象存储和索引。"""
+    svc = _services()
+    err.print(f"数据库：{svc.engine.url.render_as_string(hide_password=True)}")
+    err.print(f"对象存储：{svc.store.name}；索引：{svc.index.name}（{svc.index.count()} 条）")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或目录（目录递归导入）")],
+    case: Annotated[str | None, typer.Option("--case", help="案号")] = None,
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="环节：" + "/".join(s.value for s in Stage))
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="文书类型，如 询问笔录")] = None,
+    made_by: Annotated[str | None, typer.Option("--made-by", help="制作人")] = None,
+    made_at: Annotated[str | None, typer.Option("--made-at", help="制作时间（ISO 8601）")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="制作方法")] = None,
+    proves: Annotated[str | None, typer.Option("--proves", help="证明对象")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """导入文件：保存原件、解析、建立索引；等待全部处理完毕。"""
+    stage_value = _parse_stage(stage)
+    made_at_value = _parse_time(made_at)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]路径不存在：{'，'.join(missing)}[/red]")
+        raise typer.Exit(2)
+    svc = _services()
+    if case:
+        try:
+            with session_scope(svc.engine) as s:
+                get_by_case_no(session=s, case_no=case)
+        except CaseNotFoundError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    meta = RecordMeta(
+        case_no=case,
+        stage=stage_value,
+        document_type=kind,
+        made_by=made_by,
+        made_at=made_at_value,
+        made_how=method,
+        proves=proves,
+    )
+    files = _files(paths)
+    outcomes: list[IngestOutcome] = []
+    with _progress(sys.stderr.isatty() or not as_json) as progress:
+        task = progress.add_task("保存原件", total=len(files))
+        for f in files:
+            outcomes.append(ingest_file(svc, f, meta))
+            progress.advance(task)
+        new_ids = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
+        todo = list(dict.fromkeys(new_ids + resumable_record_ids(svc)))
+        task2 = progress.add_task("解析与索引", total=len(todo))
+        processed = make_queue(svc).run(todo, on_done=lambda _o: progress.advance(task2))
+    report = _report(svc, outcomes, processed)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        err.print(
+            f"导入 {report['ingested']} 个，重复 {report['duplicates']} 个，失败 {len(report['failed'])} 个"
+        )
+    for f in report["failed"]:
+        err.print(f"[red]失败：{f['path']}：{f['reason']}[/red]")
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
+def _report(svc: Services, outcomes: list[IngestOutcome], processed: list[ProcessOutcome]) -> dict[str, Any]:
+    path_of = {o.record_id: o.path for o in outcomes if o.record_id}
+    failed = [{"path": o.path, "reason": o.reason} for o in outcomes if o.status == "failed"]
+    failed_ids = [p.record_id for p in processed if p.error]
+    if failed_ids:
+        with session_scope(svc.engine) as s:
+            names = dict(
+                s.execute(select(Record.id, Record.original_name).where(Record.id.in_(failed_ids))).tuples()
+            )
+        reasons = {p.record_id: p.error for p in processed if p.error}
+        for rid in failed_ids:
+            failed.append({"path": path_of.get(rid, names.get(rid, f"记录 {rid}")), "reason": reasons[rid]})
+    return {
+        "ingested": sum(o.status == "ingested" for o in outcomes),
+        "duplicates": sum(o.status == "duplicate" for o in outcomes),
+        "failed": failed,
+        "record_ids": [o.record_id for o in outcomes if o.record_id is not None],
+    }
+
+
+def _parse_stage(stage: str | None) -> Stage | None:
+    if stage is None:
+        return None
+    try:
+        return Stage(stage)
+    except ValueError:
+        err.print(f"[red]未知环节：{stage}（可选：{'、'.join(s.value for s in Stage)}）[/red]")
+        raise typer.Exit(2) from None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]制作时间格式不正确：{value}（示例：2026-10-09T09:30+08:00）[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="检索词，空格分隔表示同时包含")],
+    case: Annotated[str | None, typer.Option("--case", help="案号")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="环节")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000, help="最多返回条数")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """全文检索。"""
+    stage_value = _parse_stage(stage)
+    svc = _services()
+    result = svc.index.search(
+        SearchQuery(query, case_no=case, stage=stage_value.value if stage_value else None, limit=limit),
+        AccessFilter.unrestricted(CLI_PRINCIPAL),
+    )
+    if as_json:
+        hits = [
+            {
+                "record_id": h.record_id,
+                "case_no": h.case_no,
+                "title": h.title,
+                "stage": h.stage,
+                "score": h.score,
+                "snippet": h.snippet,
+            }
+            for h in result.hits
+        ]
+        typer.echo(json.dumps({"total": result.total, "hits": hits}, ensure_ascii=False))
+        return
+    out = Console(highlight=False)
+    out.print(f"共 {result.total} 条")
+    for h in result.hits:
+        out.print(f"[bold]{h.record_id}[/bold] {escape(h.title)}  {escape(h.case_no)} {h.stage}  ({h.score})")
+        parts = [escape(html.unescape(p)) for p in h.snippet.replace("</mark>", "<mark>").split("<mark>")]
+        # odd parts were inside <mark>
+        out.print("   " + "".join(f"[reverse]{p}[/reverse]" if i % 2 else p for i, p in enumerate(parts)))
+
+
+@app.command()
+def demo() -> None:
+    """载入示例案件（可重复运行，不会重复导入）。"""
+    from pipelines.demo import DEMO_CASE_NO, load_demo
+
+    settings = _settings()
+    svc = open_services(settings)
+    outcomes = load_demo(svc, settings.data_dir / "demo-files")
+    new = sum(o.status == "ingested" for o in outcomes)
+    err.print(f"示例案件 {DEMO_CASE_NO}：新导入 {new} 条记录，已存在 {len(outcomes) - new} 条")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        for o in failed:
+            err.print(f"[red]失败：{o.path}：{o.reason}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址")] = None,
+    port: Annotated[int | None, typer.Option(help="端口")] = None,
+) -> None:
+    """启动 Web 界面和 API。"""
+    import uvicorn
+
+    settings = _settings()
+    open_services(settings)  # migrate before the workers start
+    uvicorn.run("ui.web:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+
+
+def main() -> None:
+    """Entry point of the `archive` script."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    app()
+
+
+if __name__ == "__main__":
+    main()
