@@ -65,9 +65,8 @@ def record_out(record: Record) -> RecordOut:
 
 def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
     """Cases the caller may see, newest first, with record counts."""
-    counts = dict(
-        session.execute(select(Record.case_id, func.count()).group_by(Record.case_id)).tuples().all()
-    )
+    rows = session.execute(select(Record.case_id, func.count()).group_by(Record.case_id))
+    counts = {case_id: n for case_id, n in rows}
     query = select(Case).order_by(Case.opened_at.desc().nulls_last(), Case.id.desc())
     if access.case_nos is not None:
         query = query.where(Case.case_no.in_(access.case_nos))

@@ -27,7 +27,7 @@ from pipelines.process import ProcessOutcome
 from pipelines.queue import make_queue, resumable_record_ids
 
 app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory anyway
 
 
@@ -141,9 +141,8 @@ def _report(svc: Services, outcomes: list[IngestOutcome], processed: list[Proces
     failed_ids = [p.record_id for p in processed if p.error]
     if failed_ids:
         with session_scope(svc.engine) as s:
-            names = dict(
-                s.execute(select(Record.id, Record.original_name).where(Record.id.in_(failed_ids))).tuples()
-            )
+            rows = s.execute(select(Record.id, Record.original_name).where(Record.id.in_(failed_ids)))
+            names = {rid: name for rid, name in rows}
         reasons = {p.record_id: p.error for p in processed if p.error}
         for rid in failed_ids:
             failed.append({"path": path_of.get(rid, names.get(rid, f"记录 {rid}")), "reason": reasons[rid]})
