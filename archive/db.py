@@ -25,13 +25,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str, echo: bool = False) -> Engine:
     """One engine per URL per process."""
+    _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -60,6 +64,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database schema to ``revision``."""
+    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

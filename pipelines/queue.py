@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import or_, select
@@ -40,7 +41,12 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        # A killed worker whose parent died stays a zombie until init reaps it: not alive.
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rpartition(")")[2].split()[0] not in {"Z", "X"}
+    except (OSError, IndexError):
+        return True
 
 
 def resumable_record_ids(svc: Services) -> list[int]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +37,15 @@ class LocalStore:
         self.root = Path(root)
         self.tmp = self.root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._sweep_tmp()
+
+    def _sweep_tmp(self, older_than_s: float = 24 * 3600) -> None:
+        """Remove partial writes left by a killed process (old enough not to be in flight)."""
+        cutoff = time.time() - older_than_s
+        for leftover in self.tmp.glob("put-*"):
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def _path(self, sha256: str) -> Path:
         return self.root / object_key(sha256)
