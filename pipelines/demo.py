@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from archive.db import session_scope
 from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Stage
+from archive.timeutil import CST
 from pipelines.context import Services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.queue import make_queue
 from pipelines.samples import write_pdf
 
-CST = timezone(timedelta(hours=8))
 DEMO_CASE_NO = "农应急罚〔2026〕12号"
 COMPANY = "农安县宏达化工有限公司"
 CREDIT_CODE = "91220122MA0Y3K2X7B"

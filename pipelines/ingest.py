@@ -15,6 +15,7 @@ from archive.cases import get_by_case_no
 from archive.db import session_scope
 from archive.models import FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
 from archive.storage import HashMismatchError, hash_file
+from archive.timeutil import to_utc
 from pipelines.context import Services
 from pipelines.detect import detect_mime
 
@@ -89,7 +90,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
                 title=meta.title or Path(path).stem,
                 doc_no=meta.doc_no,
                 made_how=meta.made_how,
-                made_at=meta.made_at,
+                made_at=to_utc(meta.made_at) if meta.made_at else None,
                 made_by=meta.made_by,
                 proves=meta.proves,
                 stored_at=utcnow(),

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Case, Record
+from archive.timeutil import from_db
 from indexer.documents import AccessFilter
 from search_api.schemas import CaseOut, RecordOut, StoredFileOut
 
@@ -44,10 +45,10 @@ def record_out(record: Record) -> RecordOut:
         document_type=record.document_type,
         doc_no=record.doc_no,
         made_how=record.made_how,
-        made_at=record.made_at,
+        made_at=from_db(record.made_at),
         made_by=record.made_by,
         proves=record.proves,
-        stored_at=record.stored_at,
+        stored_at=from_db(record.stored_at) or record.stored_at,
         classification=record.classification.value,
         original_name=record.original_name,
         mime=record.mime,
@@ -78,7 +79,7 @@ def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
             origin=c.origin.value,
             case_officer=c.case_officer,
             status=c.status.value,
-            opened_at=c.opened_at,
+            opened_at=from_db(c.opened_at),
             records=counts.get(c.id, 0),
         )
         for c in session.scalars(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import Stage
 from archive.settings import Settings
+from archive.timeutil import to_local
 from indexer.documents import SearchQuery
 from search_api.app import create_app as create_api_app
 from search_api.deps import AccessDep, ServicesDep
@@ -19,6 +21,13 @@ from search_api.records import NotVisibleError, get_record, list_cases
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return to_local(value).strftime(fmt) if value else "—"
+
+
+templates.env.filters["local_time"] = _local_time
 pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 
