@@ -10,7 +10,6 @@ Two token streams are indexed for each text:
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -39,9 +38,8 @@ def _init() -> None:
         if _ready:
             return
         jieba.setLogLevel(logging.WARNING)
-        # jieba caches its prefix dict in /tmp by default; keep it per user and writable.
-        cache_dir = Path(os.environ.get("ARCHIVE_JIEBA_CACHE", tempfile.gettempdir()))
-        jieba.dt.tmp_dir = str(cache_dir)
+        # jieba caches its parsed dictionary as a file; the system temp dir is writable.
+        jieba.dt.tmp_dir = tempfile.gettempdir()
         jieba.initialize()
         jieba.load_userdict(str(DOMAIN_DICT))
         _ready = True
