@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tantivy
 
-from indexer.analysis import Tok, char_tokens, query_chars, query_words, word_tokens
+from indexer.analysis import Tok, char_tokens, normalise, query_chars, query_words, word_tokens
 from indexer.documents import AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
 from indexer.highlight import snippet
 
@@ -139,7 +139,8 @@ class TantivyIndex:
         """All terms must occur (as exact character sequences); ranked by BM25 on words."""
         if not isinstance(access, AccessFilter):
             raise PermissionError("a search needs the access filter of an authenticated principal")
-        terms = query.text.split()
+        # normalise first: a full-width space separates terms too
+        terms = [t for t in normalise(query.text).split() if query_chars(t)]
         if not terms:
             return SearchResult(total=0)
         if (access.case_nos is not None and not access.case_nos) or (

@@ -59,6 +59,8 @@ def test_words_carry_their_dictionary_subwords() -> None:
         ("留置送达", {4}),
         ("不存在的词语", set()),
         ("仓库 复议", set()),
+        ("危险化学品\u3000报警", {2}),  # full-width space between terms
+        ("ＡＢＣ", set()),
     ],
 )
 def test_hits_are_exactly_the_records_containing_every_term(
@@ -68,6 +70,10 @@ def test_hits_are_exactly_the_records_containing_every_term(
     # the same as a substring scan of the stored texts
     terms = query.split()
     assert expected == {d.record_id for d in DOCS if all(t in d.title + d.text for t in terms)}
+
+
+def test_blank_query_finds_nothing(index: TantivyIndex) -> None:
+    assert index.search(SearchQuery("  \u3000 "), ALL).total == 0
 
 
 def test_filters_by_case_and_stage(index: TantivyIndex) -> None:
