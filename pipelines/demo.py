@@ -8,14 +8,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.db import session_scope
-from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Stage
+from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Role, Stage, User
 from archive.timeutil import CST
+from archive.users import create_user
 from pipelines.context import Services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.queue import make_queue
 from pipelines.samples import write_pdf
 
 DEMO_CASE_NO = "农应急罚〔2026〕12号"
+# Demo sign-in, created only in the dev profile (`archive demo` refuses it elsewhere).
+DEMO_USER, DEMO_PASSWORD = "demo", "demo-2026"
 COMPANY = "农安县宏达化工有限公司"
 CREDIT_CODE = "91220122MA0Y3K2X7B"
 
@@ -81,6 +84,19 @@ _RECORDS: list[tuple[str, Stage, str, str, str, str, str]] = [
         "收件人签名：张建国\n送达人：吴国庆、郑海波",
     ),
 ]
+
+
+def ensure_demo_user(svc: Services) -> bool:
+    """Create the demo officer account if missing (dev profile only); True if created."""
+    if svc.settings.profile != "dev":
+        raise PermissionError("示例账号只能在开发配置（ARCHIVE_PROFILE=dev）下创建")
+    with session_scope(svc.engine) as s:
+        if s.scalar(select(User).where(User.username == DEMO_USER)) is not None:
+            return False
+        create_user(
+            session=s, username=DEMO_USER, display_name="孙立军", role=Role.OFFICER, password=DEMO_PASSWORD
+        )
+    return True
 
 
 def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from archive.settings import Settings, get_settings
 from pipelines.context import open_services
-from search_api.routes.api import router
+from search_api import auth
+from search_api.routes.api import public, router
 
 Extension = Callable[[FastAPI], None]
 
@@ -23,6 +24,8 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     )
     app.state.settings = settings
     app.state.services = open_services(settings)
+    auth.install(app, settings)
+    app.include_router(public)
     app.include_router(router)
     for extend in extensions:
         extend(app)

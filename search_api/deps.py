@@ -1,4 +1,4 @@
-"""Dependencies declared once: services, the current principal's access filter."""
+"""Dependencies declared once: services, the signed-in principal, its access filter."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from indexer.documents import AccessFilter
 from pipelines.context import Services
+from search_api.auth import Principal, access_filter_for, load_principal
 
 
 def get_services(request: Request) -> Services:
@@ -16,14 +17,20 @@ def get_services(request: Request) -> Services:
     return svc
 
 
-def get_access(request: Request) -> AccessFilter:
-    """The server-built access filter of the caller.
-
-    Until accounts and roles land, the app serves one operator on loopback (see README):
-    that operator may see every case.
-    """
-    return AccessFilter.unrestricted(principal=request.client.host if request.client else "local")
-
-
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_principal(request: Request, svc: ServicesDep) -> Principal:
+    """The signed-in user (NotAuthenticatedError → 401 for the API, a redirect for pages)."""
+    return load_principal(request, svc.engine)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_access(principal: PrincipalDep) -> AccessFilter:
+    """The server-built access filter of the caller; never taken from the request."""
+    return access_filter_for(principal)
+
+
 AccessDep = Annotated[AccessFilter, Depends(get_access)]

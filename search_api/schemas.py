@@ -15,7 +15,14 @@ class HealthOut(BaseModel):
     database: str
     storage: str
     index: str
-    records: int
+
+
+class MeOut(BaseModel):
+    """The signed-in user."""
+
+    username: str
+    display_name: str
+    role: str
 
 
 class HitOut(BaseModel):

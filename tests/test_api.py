@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from archive.db import session_scope
+from archive.models import Role
 from archive.settings import Settings
+from archive.users import create_user
 from pipelines.context import open_services
-from pipelines.demo import DEMO_CASE_NO, load_demo
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
 from ui.web import create_app
 
 
+def login(c: TestClient, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> None:
+    form = c.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None
+    r = c.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "var")
-    load_demo(open_services(settings), settings.data_dir / "demo-files")
-    with TestClient(create_app(settings)) as c:
+    svc = open_services(settings)
+    ensure_demo_user(svc)
+    load_demo(svc, settings.data_dir / "demo-files")
+    with session_scope(svc.engine) as s:
+        create_user(
+            session=s, username="party1", display_name="张建国", role=Role.PARTY, password="party-pass-1"
+        )
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        login(c)
+        yield c
+
+
+@pytest.fixture
+def anonymous(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
         yield c
 
 
@@ -27,7 +62,74 @@ def test_health(client: TestClient) -> None:
     body = client.get("/api/v1/health").json()
     assert body["status"] == "ok"
     assert (body["database"], body["storage"], body["index"]) == ("sqlite", "local", "tantivy")
-    assert body["records"] == 5
+
+
+def test_health_is_the_only_open_api_route(anonymous: TestClient) -> None:
+    assert anonymous.get("/api/v1/health").status_code == 200
+    for path in [
+        "/api/v1/search?q=复议",
+        "/api/v1/records/1",
+        "/api/v1/records/1/original",
+        "/api/v1/records/1/text",
+        "/api/v1/cases",
+        "/api/v1/me",
+    ]:
+        r = anonymous.get(path)
+        assert r.status_code == 401 and r.json()["detail"] == "请先登录", path
+
+
+def test_pages_redirect_to_login(anonymous: TestClient) -> None:
+    r = anonymous.get("/search?q=复议", follow_redirects=False)
+    # the whole target (with its own percent-encoding) is one encoded parameter
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fsearch%3Fq%3D%25E5%25A4%258D%25E8%25AE%25AE"
+    form = anonymous.get(r.headers["location"]).text
+    assert 'name="next" value="/search?q=%E5%A4%8D%E8%AE%AE"' in form
+    assert anonymous.get("/records/1", follow_redirects=False).status_code == 303
+
+
+def test_wrong_password_and_missing_csrf_are_refused(anonymous: TestClient) -> None:
+    form = anonymous.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None
+    bad = anonymous.post(
+        "/login", data={"username": DEMO_USER, "password": "wrong-password", "csrf": token.group(1)}
+    )
+    assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+    nobody = anonymous.post(
+        "/login", data={"username": "nobody", "password": "x" * 10, "csrf": token.group(1)}
+    )
+    assert nobody.status_code == 401 and "用户名或密码错误" in nobody.text
+    forged = anonymous.post(
+        "/login", data={"username": DEMO_USER, "password": DEMO_PASSWORD, "csrf": "forged"}
+    )
+    assert forged.status_code == 400
+    assert anonymous.get("/api/v1/me").status_code == 401
+
+
+def test_login_never_redirects_off_site(anonymous: TestClient) -> None:
+    form = anonymous.get("/login?next=//evil.example/x").text
+    assert 'name="next" value="/"' in form
+
+
+def test_logout_ends_the_session(app: FastAPI) -> None:
+    with TestClient(app) as c:
+        login(c)
+        assert c.get("/api/v1/me").json()["role"] == "执法人员"
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/search").text)
+        assert token is not None
+        assert c.post("/logout", data={"csrf": token.group(1)}, follow_redirects=False).status_code == 303
+        assert c.get("/api/v1/me").status_code == 401
+
+
+def test_a_party_without_a_grant_sees_nothing(app: FastAPI) -> None:
+    with TestClient(app) as c:
+        login(c, "party1", "party-pass-1")
+        assert c.get("/api/v1/search", params={"q": "报警装置"}).json()["total"] == 0
+        assert c.get("/api/v1/cases").json() == []
+        first = c.get("/api/v1/records/1")
+        assert first.status_code == 404 and first.json()["detail"] == "记录不存在或无权查看"
+        assert c.get("/api/v1/records/1/original").status_code == 404
 
 
 def test_openapi_lists_the_api(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pipelines.demo import DEMO_PASSWORD, DEMO_USER
 from tests.conftest import BIN, IN_CI, REPO, cli_env, run_cli
 
 CHROMIUM = os.environ.get("ARCHIVE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -80,11 +81,20 @@ def browser() -> Iterator[object]:
 def test_search_page_finds_a_demo_record_and_opens_it(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/")
+    assert page.title().startswith("登录")  # nothing without signing in
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", "wrong-password")
+    page.click("form.login button[type=submit]")
+    assert "用户名或密码错误" in page.inner_text("p.error")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("section.cases")
     assert page.title().startswith("检索")
+    assert "孙立军" in page.inner_text("header")
     assert "农应急罚〔2026〕12号" in page.inner_text("section.cases")
     page.fill("input[name=q]", "报警装置")
     page.select_option("select[name=stage]", "调查取证")
-    page.click("button[type=submit]")
+    page.click("form.search button[type=submit]")
     page.wait_for_selector("ol.hits")
     assert page.inner_text("#total") == "2"
     marks = page.locator("ol.hits mark").all_inner_texts()
@@ -100,5 +110,10 @@ def test_search_page_finds_a_demo_record_and_opens_it(server: str, browser, tmp_
 def test_empty_result_says_what_to_do(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     page.goto(f"{server}/search?q=不存在的检索词")
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")  # back to the page asked for
+    page.wait_for_selector("p.empty")
+    assert "不存在的检索词" in page.input_value("input[name=q]")
     assert "没有找到" in page.inner_text("p.empty")
     page.close()

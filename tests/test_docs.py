@@ -32,6 +32,10 @@ def test_every_setting_is_documented() -> None:
 def test_every_cli_command_is_documented() -> None:
     commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
     assert {"init", "demo", "serve", "ingest", "search"} <= set(commands)
+    groups = {g.name: g.typer_instance for g in app.registered_groups}
+    for group, sub in groups.items():
+        commands += [f"{group} {c.name}" for c in sub.registered_commands]
+    assert "user add" in commands
     missing = [c for c in commands if f"`archive {c}" not in README]
     assert not missing, f"commands missing from README: {missing}"
 

@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from archive.cases import CaseNotFoundError, get_by_case_no
 from archive.db import session_scope
-from archive.models import Record, Stage
+from archive.models import Record, Role, Stage
 from archive.settings import Settings, get_settings
+from archive.users import UserError, create_user
 from indexer.documents import AccessFilter, SearchQuery
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
@@ -214,11 +215,17 @@ def search(
 
 @app.command()
 def demo() -> None:
-    """载入示例案件（可重复运行，不会重复导入）。"""
-    from pipelines.demo import DEMO_CASE_NO, load_demo
+    """载入示例案件和示例账号（仅开发配置；可重复运行，不会重复导入）。"""
+    from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
 
     settings = _settings()
     svc = open_services(settings)
+    try:
+        ensure_demo_user(svc)
+    except PermissionError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    err.print(f"示例账号：用户名 {DEMO_USER}，密码 {DEMO_PASSWORD}（仅限开发环境）")
     outcomes = load_demo(svc, settings.data_dir / "demo-files")
     new = sum(o.status == "ingested" for o in outcomes)
     err.print(f"示例案件 {DEMO_CASE_NO}：新导入 {new} 条记录，已存在 {len(outcomes) - new} 条")
@@ -227,6 +234,37 @@ def demo() -> None:
         for o in failed:
             err.print(f"[red]失败：{o.path}：{o.reason}[/red]")
         raise typer.Exit(1)
+
+
+user_app = typer.Typer(help="用户账号", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="登录用户名")],
+    name: Annotated[str, typer.Option("--name", help="姓名")],
+    role: Annotated[str, typer.Option("--role", help="角色：" + "/".join(r.value for r in Role))],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+) -> None:
+    """创建用户（密码以 argon2 哈希保存）。"""
+    try:
+        role_value = Role(role)
+    except ValueError:
+        err.print(f"[red]未知角色：{role}（可选：{'、'.join(r.value for r in Role)}）[/red]")
+        raise typer.Exit(2) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True, err=True)
+    svc = _services()
+    try:
+        with session_scope(svc.engine) as s:
+            create_user(session=s, username=username, display_name=name, role=role_value, password=password)
+    except UserError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    err.print(f"已创建用户 {username}（{role_value.value}）")
 
 
 @app.command()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -14,9 +15,11 @@ from sqlalchemy.orm import Session
 from archive.models import Stage
 from archive.settings import Settings
 from archive.timeutil import to_local
+from archive.users import authenticate
 from indexer.documents import SearchQuery
 from search_api.app import create_app as create_api_app
-from search_api.deps import AccessDep, ServicesDep
+from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
+from search_api.deps import AccessDep, ServicesDep, get_principal
 from search_api.records import NotVisibleError, get_record, list_cases
 
 HERE = Path(__file__).parent
@@ -28,8 +31,59 @@ def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local_time"] = _local_time
-pages = APIRouter(include_in_schema=False)
+# Authenticated by default: every page on `pages` needs a signed-in user.
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
+public_pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page with what the layout needs: the signed-in user and the CSRF token."""
+    try:
+        me: Principal | None = load_principal(request, request.app.state.services.engine)
+    except NotAuthenticatedError:
+        me = None
+    base = {"me": me, "csrf": csrf_token(request)}
+    return templates.TemplateResponse(request, name, base | context, status_code=status_code)
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: an open redirect would let a link send users elsewhere after login.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@public_pages.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """登录."""
+    return _render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
+
+
+@public_pages.post("/login", response_model=None)
+def login(
+    request: Request,
+    svc: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> HTMLResponse | RedirectResponse:
+    """Check the password and start a session."""
+    check_csrf(request, csrf)
+    with Session(svc.engine) as s:
+        user = authenticate(session=s, username=username.strip(), password=password)
+    if user is None:
+        ctx = {"next": _safe_next(next), "error": "用户名或密码错误", "username": username}
+        return _render(request, "login.html", ctx, status_code=401)
+    sign_in(request, user.id)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@public_pages.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    """End the session."""
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
 
 
 @pages.get("/")
@@ -64,7 +118,7 @@ def search_page(
             error = "检索式无法解析，请检查引号或特殊字符"
     with Session(svc.engine) as s:
         cases = list_cases(session=s, access=access)
-    return templates.TemplateResponse(
+    return _render(
         request,
         "search.html",
         {
@@ -91,11 +145,12 @@ def record_page(record_id: int, request: Request, svc: ServicesDep, access: Acce
             raise HTTPException(404, "记录不存在或无权查看") from None
         text_file = next((f for f in record.files if f.kind == "text"), None)
         text = b"".join(svc.store.iter_bytes(text_file.sha256)).decode("utf-8") if text_file else ""
-        return templates.TemplateResponse(request, "record.html", {"r": record, "text": text})
+        return _render(request, "record.html", {"r": record, "text": text})
 
 
 def install(app: FastAPI) -> None:
     """Add the pages and static files to the API app."""
+    app.include_router(public_pages)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
