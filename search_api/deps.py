@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
 
+from archive.models import Record
 from indexer.documents import AccessFilter
 from pipelines.context import Services
 from search_api.auth import Principal, access_filter_for, load_principal
+from search_api.records import NOT_FOUND, NotVisibleError, get_record
 
 
 def get_services(request: Request) -> Services:
@@ -34,3 +37,15 @@ def get_access(principal: PrincipalDep) -> AccessFilter:
 
 
 AccessDep = Annotated[AccessFilter, Depends(get_access)]
+
+
+def get_visible_record(record_id: int, svc: ServicesDep, access: AccessDep) -> Record:
+    """The record of the path, if the caller may see it; else 404 (never saying which)."""
+    with Session(svc.engine) as s:
+        try:
+            return get_record(session=s, record_id=record_id, access=access)
+        except NotVisibleError:
+            raise HTTPException(404, NOT_FOUND) from None
+
+
+VisibleRecordDep = Annotated[Record, Depends(get_visible_record)]

@@ -6,9 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Case, Record
+from archive.storage import ObjectStore
 from archive.timeutil import from_db
 from indexer.documents import AccessFilter
 from search_api.schemas import CaseOut, RecordOut, StoredFileOut
+
+NOT_FOUND = "记录不存在或无权查看"
 
 
 class NotVisibleError(LookupError):
@@ -32,6 +35,14 @@ def get_record(*, session: Session, record_id: int, access: AccessFilter) -> Rec
     if record is None or not _visible(record, access):
         raise NotVisibleError(record_id)
     return record
+
+
+def extracted_text(store: ObjectStore, record: Record) -> str | None:
+    """The record's extracted text, or None before it has been parsed."""
+    text = next((f for f in record.files if f.kind == "text"), None)
+    if text is None:
+        return None
+    return b"".join(store.iter_bytes(text.sha256)).decode("utf-8")
 
 
 def record_out(record: Record) -> RecordOut:

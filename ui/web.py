@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -19,8 +19,8 @@ from archive.users import authenticate
 from indexer.documents import SearchQuery
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
-from search_api.deps import AccessDep, ServicesDep, get_principal
-from search_api.records import NotVisibleError, get_record, list_cases
+from search_api.deps import AccessDep, ServicesDep, VisibleRecordDep, get_principal
+from search_api.records import extracted_text, list_cases
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -136,16 +136,9 @@ def search_page(
 
 
 @pages.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(record_id: int, request: Request, svc: ServicesDep, access: AccessDep) -> HTMLResponse:
+def record_page(request: Request, record: VisibleRecordDep, svc: ServicesDep) -> HTMLResponse:
     """记录: metadata, fixity, stored files and the extracted text."""
-    with Session(svc.engine) as s:
-        try:
-            record = get_record(session=s, record_id=record_id, access=access)
-        except NotVisibleError:
-            raise HTTPException(404, "记录不存在或无权查看") from None
-        text_file = next((f for f in record.files if f.kind == "text"), None)
-        text = b"".join(svc.store.iter_bytes(text_file.sha256)).decode("utf-8") if text_file else ""
-        return _render(request, "record.html", {"r": record, "text": text})
+    return _render(request, "record.html", {"r": record, "text": extracted_text(svc.store, record) or ""})
 
 
 def install(app: FastAPI) -> None:

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from archive.models import Stage
 from indexer.documents import SearchQuery
-from search_api.deps import AccessDep, PrincipalDep, ServicesDep, get_principal
-from search_api.records import NotVisibleError, get_record, list_cases, record_out
+from search_api.deps import AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
+from search_api.records import extracted_text, list_cases, record_out
 from search_api.schemas import CaseOut, HealthOut, HitOut, MeOut, RecordOut, SearchOut
 
 # Authenticated by default: every route on `router` needs a signed-in user.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
 public = APIRouter(prefix="/api/v1")
-NOT_FOUND = "记录不存在或无权查看"
 
 
 @public.get("/health", response_model=HealthOut, tags=["system"])
@@ -55,37 +54,23 @@ def search(
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
-def read_record(record_id: int, svc: ServicesDep, access: AccessDep) -> RecordOut:
+def read_record(record: VisibleRecordDep) -> RecordOut:
     """A record with its metadata, processing status and stored files."""
-    with Session(svc.engine) as s:
-        try:
-            return record_out(get_record(session=s, record_id=record_id, access=access))
-        except NotVisibleError:
-            raise HTTPException(404, NOT_FOUND) from None
+    return record_out(record)
 
 
 @router.get("/records/{record_id}/text", response_class=PlainTextResponse, tags=["records"])
-def record_text(record_id: int, svc: ServicesDep, access: AccessDep) -> PlainTextResponse:
+def record_text(record: VisibleRecordDep, svc: ServicesDep) -> PlainTextResponse:
     """The extracted text of a record."""
-    with Session(svc.engine) as s:
-        try:
-            record = get_record(session=s, record_id=record_id, access=access)
-        except NotVisibleError:
-            raise HTTPException(404, NOT_FOUND) from None
-        text = next((f for f in record.files if f.kind == "text"), None)
+    text = extracted_text(svc.store, record)
     if text is None:
         raise HTTPException(404, "该记录尚无提取文本")
-    return PlainTextResponse(b"".join(svc.store.iter_bytes(text.sha256)).decode("utf-8"))
+    return PlainTextResponse(text)
 
 
 @router.get("/records/{record_id}/original", tags=["records"])
-def record_original(record_id: int, svc: ServicesDep, access: AccessDep) -> StreamingResponse:
+def record_original(record: VisibleRecordDep, svc: ServicesDep) -> StreamingResponse:
     """Download the unaltered original (streamed)."""
-    with Session(svc.engine) as s:
-        try:
-            record = get_record(session=s, record_id=record_id, access=access)
-        except NotVisibleError:
-            raise HTTPException(404, NOT_FOUND) from None
     disposition = f"attachment; filename*=UTF-8''{quote(record.original_name)}"
     return StreamingResponse(
         svc.store.iter_bytes(record.sha256),
