@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -62,10 +63,27 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    # SQLite has no advisory locks: a lock file beside the database serialises processes
+    # (PostgreSQL takes an advisory lock in migrations/env.py instead).
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database schema to ``revision``."""
+    """Bring the database schema to ``revision``; safe when several processes start at once."""
     _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(url), revision)
+    with _sqlite_migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

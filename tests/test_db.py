@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,6 +105,16 @@ def test_migrations_create_every_table_and_downgrade_cleanly(db_url: str) -> Non
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(db_url)
     assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_processes_starting_together_migrate_once(db_url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        pool.map(migrate, [db_url] * 3)
+    engine = get_engine(db_url)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from alembic_version")).scalar() == 1
 
 
 def test_case_with_parties_records_files_and_jobs_round_trip(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """Alembic environment: runs migrations on the URL set by archive.db.alembic_config."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from archive.models import Base
 
@@ -22,6 +22,9 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several API/worker processes may start together: one migrates, the rest wait.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7262026)"))
             context.run_migrations()
 
 

@@ -42,7 +42,7 @@ class S3Store:
         self.object_lock = self._has_object_lock()
 
     @classmethod
-    def from_settings(cls, cfg: StorageSettings, *, create_with_lock: bool = True) -> S3Store:
+    def from_settings(cls, cfg: StorageSettings) -> S3Store:
         """Build from the storage settings section."""
         secret = cfg.s3_secret_key.get_secret_value() if cfg.s3_secret_key else None
         client = Minio(
