@@ -30,7 +30,7 @@ from archive.models import (
 )
 from indexer.documents import IndexDoc
 from pipelines.context import Services
-from pipelines.parsers import ParseContext, ParseError, parse_file
+from pipelines.parsers import ParseContext, ParseError, pick_parser
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,9 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     record = _claim(svc, record_id)
     workdir = Path(tempfile.mkdtemp(prefix=f"rec{record_id}-"))
     try:
-        path = _fetch_original(svc, record, workdir)
-        result = parse_file(path, ParseContext(mime=record.mime, original_name=record.original_name))
+        ctx = ParseContext(mime=record.mime, original_name=record.original_name)
+        parser = pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
+        result = parser.parse(_fetch_original(svc, record, workdir), ctx)
         _save_derivative(svc, record_id, "text", result.text.encode("utf-8"), "text/plain; charset=utf-8")
         pages = json.dumps({"pages": result.pages}, ensure_ascii=False).encode("utf-8")
         _save_derivative(svc, record_id, "pages", pages, "application/json")

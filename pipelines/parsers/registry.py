@@ -16,7 +16,9 @@ class UnsupportedFormatError(ParseError):
 
 
 def pick_parser(mime: str) -> Parser:
-    """The highest-scoring parser for ``mime``."""
+    """The highest-scoring parser for ``mime`` (ParseError when nothing can parse it)."""
+    if mime == "application/x-empty":
+        raise ParseError("文件为空（0 字节），原件已保存")
     best = max(PARSERS, key=lambda p: p.score(mime))
     if best.score(mime) <= 0:
         raise UnsupportedFormatError(f"暂不支持解析此类文件（{mime}），原件已保存")
@@ -25,6 +27,4 @@ def pick_parser(mime: str) -> Parser:
 
 def parse_file(path: Path, ctx: ParseContext) -> ParseResult:
     """Parse with the parser the MIME type selects."""
-    if ctx.mime == "application/x-empty":
-        raise ParseError("文件为空（0 字节），原件已保存")
     return pick_parser(ctx.mime).parse(path, ctx)
