@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -214,6 +215,11 @@ class Record(Base):
     mime: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(BigInteger)
     page_count: Mapped[int | None] = mapped_column(Integer)
+    # What parsing found in the file itself (EXIF, Tika/PDF metadata), its warnings, and which
+    # 第二十六条 fields were pre-filled from it because the uploader left them empty.
+    source_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    prefilled: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[ProcessingStatus] = mapped_column(
         _enum(ProcessingStatus, "processing_status"), default=ProcessingStatus.PENDING
     )

@@ -54,6 +54,21 @@ class IndexSettings(BaseModel):
     writer_heap_mb: int = Field(default=128, description="tantivy writer memory budget (MB)")
 
 
+class ParsingSettings(BaseModel):
+    """Parsing, OCR and their limits."""
+
+    tika_url: str | None = Field(
+        default=None, description="Tika server URL (e.g. http://tika:9998); unset = in-process iscc-tika"
+    )
+    timeout_s: int = Field(default=600, description="Time limit of one file's parse/OCR (seconds)")
+    memory_mb: int = Field(default=4096, description="Address-space limit of the parse/OCR process (MB)")
+    ocr_dpi: int = Field(default=200, description="Resolution pages are rendered at for OCR")
+    max_image_pixels: int = Field(
+        default=150_000_000, description="Larger images are refused as decompression bombs (pixels)"
+    )
+    max_pages: int = Field(default=2000, description="Pages parsed per document at most")
+
+
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
@@ -80,6 +95,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

@@ -20,6 +20,7 @@ class IndexDoc:
     made_by: str = ""
     classification: str = ""
     made_at: datetime | None = None
+    page_starts: tuple[int, ...] = ()  # offset in ``text`` where each page begins
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Hit:
     case_no: str
     stage: str
     snippet: str
+    page: int | None = None  # 1-based page of the first match, for paged documents
 
 
 @dataclass

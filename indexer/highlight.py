@@ -36,6 +36,12 @@ def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
+def first_match(text: str, terms: list[str]) -> int | None:
+    """Offset in ``text`` of the first occurrence of any term (whitespace-insensitive)."""
+    spans = _spans(text, terms)
+    return spans[0][0] if spans else None
+
+
 def snippet(text: str, terms: list[str], width: int = 120) -> str:
     """An HTML-escaped window of ``text`` around the first match, matches wrapped in <mark>."""
     text = _CJK_GAP.sub("", " ".join(text.split()))

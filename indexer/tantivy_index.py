@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +13,7 @@ import tantivy
 
 from indexer.analysis import Tok, char_tokens, normalise, query_chars, query_words, word_tokens
 from indexer.documents import AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
-from indexer.highlight import snippet
+from indexer.highlight import first_match, snippet
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
@@ -28,6 +30,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("chars", stored=False, tokenizer_name="raw", index_option="position")
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
     sb.add_bytes_field("raw", stored=True, indexed=False)
+    sb.add_bytes_field("page_starts", stored=True, indexed=False)
     return sb.build()
 
 
@@ -80,6 +83,7 @@ class TantivyIndex:
         d.add_pre_tokenized_text("words", _pretok(body, word_tokens(body)))
         d.add_pre_tokenized_text("chars", _pretok(body, char_tokens(body)))
         d.add_bytes("raw", doc.text.encode("utf-8"))
+        d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
         return d
 
     def upsert(self, docs: Sequence[IndexDoc]) -> None:
@@ -158,6 +162,9 @@ class TantivyIndex:
         for score, address in found.hits:
             stored = searcher.doc(address)
             raw = bytes(stored.get_first("raw") or b"").decode("utf-8")
+            starts = json.loads(bytes(stored.get_first("page_starts") or b"[]"))
+            at = first_match(raw, terms)
+            page = bisect.bisect_right(starts, at) if at is not None and starts else None
             hits.append(
                 Hit(
                     record_id=int(stored.get_first("record_id") or 0),
@@ -166,6 +173,7 @@ class TantivyIndex:
                     case_no=str(stored.get_first("case_no") or ""),
                     stage=str(stored.get_first("stage") or ""),
                     snippet=snippet(raw, terms),
+                    page=page,
                 )
             )
         # `count` exists at run time but is missing from the package stubs.

@@ -14,6 +14,7 @@ import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,9 +29,11 @@ from archive.models import (
     StoredFile,
     utcnow,
 )
+from archive.timeutil import to_utc
 from indexer.documents import IndexDoc
 from pipelines.context import Services
-from pipelines.parsers import ParseContext, ParseError, pick_parser
+from pipelines.isolation import run_limited
+from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +89,81 @@ def _fetch_original(svc: Services, record: Record, workdir: Path) -> Path:
     return target
 
 
+def parse_context(svc: Services, record: Record) -> ParseContext:
+    """The parse context of a record under the configured limits."""
+    p = svc.settings.parsing
+    return ParseContext(
+        mime=record.mime,
+        original_name=record.original_name,
+        ocr_dpi=p.ocr_dpi,
+        max_image_pixels=p.max_image_pixels,
+        max_pages=p.max_pages,
+        tika_url=p.tika_url,
+    )
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _store_derivatives(svc: Services, record_id: int, result: ParseResult) -> None:
+    _save_derivative(svc, record_id, "text", result.text.encode("utf-8"), "text/plain; charset=utf-8")
+    _save_derivative(svc, record_id, "pages", _json({"pages": result.pages}), "application/json")
+    if result.ocr:
+        _save_derivative(
+            svc, record_id, "ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"
+        )
+    for n, jpeg in enumerate(result.thumbnails, start=1):
+        _save_derivative(svc, record_id, f"thumb-{n}", jpeg, "image/jpeg")
+
+
+def _apply_metadata(svc: Services, record_id: int, result: ParseResult) -> datetime | None:
+    """Page count, warnings, source metadata; EXIF pre-fills empty 第二十六条 fields (第二十六条)."""
+    with session_scope(svc.engine) as s:
+        row = s.get(Record, record_id)
+        assert row is not None
+        row.page_count = len(result.pages)
+        row.warnings = result.warnings or None
+        row.source_meta = {k: v for k, v in result.metadata.items() if v not in (None, "")} or None
+        prefilled = set(row.prefilled or [])
+        captured = result.metadata.get("captured_at")
+        if isinstance(captured, str):
+            # EXIF times carry no zone; cameras here are set to Beijing time.
+            row.captured_at = to_utc(datetime.fromisoformat(captured))
+            if row.made_at is None or "made_at" in prefilled:
+                row.made_at = row.captured_at
+                prefilled.add("made_at")
+        device = " ".join(str(result.metadata[k]) for k in ("make", "model") if result.metadata.get(k))
+        if device and (not row.made_how or "made_how" in prefilled):
+            row.made_how = f"数码拍摄（{device}）"
+            prefilled.add("made_how")
+        row.prefilled = sorted(prefilled) or None
+        return row.made_at
+
+
+def _page_starts(pages: list[str]) -> tuple[int, ...]:
+    starts, pos = [], 0
+    for text in pages:
+        starts.append(pos)
+        pos += len(text) + 2  # join_pages puts a blank line between pages
+    return tuple(starts)
+
+
 def process_record(svc: Services, record_id: int) -> ProcessOutcome:
-    """Parse one record and store its derived text; never raises for bad input."""
+    """Parse one record (in a limited child process) and store its derived files.
+
+    Never raises for bad input: the outcome carries the reason instead.
+    """
     record = _claim(svc, record_id)
     workdir = Path(tempfile.mkdtemp(prefix=f"rec{record_id}-"))
+    limits = svc.settings.parsing
     try:
-        ctx = ParseContext(mime=record.mime, original_name=record.original_name)
-        parser = pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
-        result = parser.parse(_fetch_original(svc, record, workdir), ctx)
-        _save_derivative(svc, record_id, "text", result.text.encode("utf-8"), "text/plain; charset=utf-8")
-        pages = json.dumps({"pages": result.pages}, ensure_ascii=False).encode("utf-8")
-        _save_derivative(svc, record_id, "pages", pages, "application/json")
-        with session_scope(svc.engine) as s:
-            row = s.get(Record, record_id)
-            assert row is not None
-            row.page_count = len(result.pages)
+        ctx = parse_context(svc, record)
+        pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
+        path = _fetch_original(svc, record, workdir)
+        result = run_limited(parse_file, path, ctx, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb)
+        _store_derivatives(svc, record_id, result)
+        made_at = _apply_metadata(svc, record_id, result)
     except ParseError as exc:
         return ProcessOutcome(record_id, error=str(exc))
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
@@ -118,7 +181,8 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         document_type=record.document_type or "",
         made_by=record.made_by or "",
         classification=record.classification.value,
-        made_at=record.made_at,
+        made_at=made_at,
+        page_starts=_page_starts(result.pages),
     )
     return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
 

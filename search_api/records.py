@@ -68,6 +68,10 @@ def record_out(record: Record) -> RecordOut:
         page_count=record.page_count,
         status=record.status.value,
         error=record.error,
+        warnings=record.warnings or [],
+        captured_at=from_db(record.captured_at),
+        source_meta=record.source_meta or {},
+        prefilled=record.prefilled or [],
         files=[
             StoredFileOut(kind=f.kind, role=f.role.value, sha256=f.sha256, size=f.size, mime=f.mime)
             for f in record.files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -34,6 +35,7 @@ class HitOut(BaseModel):
     stage: str
     score: float
     snippet: str
+    page: int | None = None
 
 
 class SearchOut(BaseModel):
@@ -76,6 +78,10 @@ class RecordOut(BaseModel):
     page_count: int | None
     status: str
     error: str | None
+    warnings: list[str]
+    captured_at: datetime | None
+    source_meta: dict[str, Any]
+    prefilled: list[str]
     files: list[StoredFileOut]
 
 

@@ -158,7 +158,7 @@ def test_record_metadata_text_and_original(client: TestClient) -> None:
         "行政处罚决定书已直接送达",
     )
     assert rec["status"] == "processed" and rec["page_count"] == 1
-    assert {f["kind"] for f in rec["files"]} == {"original", "text", "pages"}
+    assert {f["kind"] for f in rec["files"]} == {"original", "text", "pages", "thumb-1"}
     assert "直接送达" in client.get(f"/api/v1/records/{rid}/text").text
     original = client.get(f"/api/v1/records/{rid}/original")
     assert original.headers["content-type"] == "application/pdf"

@@ -63,7 +63,8 @@ def test_ingest_200_pdfs_search_exactly_and_reingest_reports_duplicates(tmp_path
     assert scan == expected_names
     for hit in result["hits"]:
         assert f"<mark>{MARKER}</mark>" in hit["snippet"]
-        assert set(hit) == {"record_id", "case_no", "title", "stage", "score", "snippet"}
+        assert set(hit) == {"record_id", "case_no", "title", "stage", "score", "snippet", "page"}
+        assert hit["page"] == 1
         assert hit["stage"] == "调查取证"
 
     before = _counts(data)

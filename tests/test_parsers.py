@@ -52,7 +52,7 @@ def test_pdf_page_without_text_layer_is_reported(tmp_path: Path) -> None:
     c.showPage()
     c.save()
     result = parse_file(p, ParseContext(mime="application/pdf"))
-    assert result.warnings == ["第 1 页没有文字层，需要 OCR 识别"]
+    assert result.warnings == ["第 1 页没有文字层，已 OCR 识别"]
 
 
 def test_corrupt_pdf_gives_a_clear_reason(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import html
 import json
 import logging
 import sys
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -191,17 +192,7 @@ def search(
         AccessFilter.unrestricted(CLI_PRINCIPAL),
     )
     if as_json:
-        hits = [
-            {
-                "record_id": h.record_id,
-                "case_no": h.case_no,
-                "title": h.title,
-                "stage": h.stage,
-                "score": h.score,
-                "snippet": h.snippet,
-            }
-            for h in result.hits
-        ]
+        hits = [asdict(h) for h in result.hits]  # record_id, case_no, title, stage, score, snippet, page
         typer.echo(json.dumps({"total": result.total, "hits": hits}, ensure_ascii=False))
         return
     out = Console(highlight=False)

@@ -11,22 +11,37 @@ class ParseError(Exception):
     """A file could not be parsed; the message is shown to users (Chinese)."""
 
 
+class EncryptedError(ParseError):
+    """The document is password-protected."""
+
+
 @dataclass(frozen=True)
 class ParseContext:
-    """What a parser may know besides the file."""
+    """What a parser may know besides the file: its type and the limits in force."""
 
     mime: str
     original_name: str = ""
+    ocr_dpi: int = 200
+    max_image_pixels: int = 150_000_000
+    max_pages: int = 2000
+    tika_url: str | None = None
 
 
 @dataclass
 class ParseResult:
-    """Full text, text per page (one entry for unpaged formats), metadata and warnings."""
+    """Full text, text per page (one entry for unpaged formats), metadata and warnings.
+
+    ``ocr`` maps a 0-based page index to that page's OCR lines and boxes (for redaction);
+    ``thumbnails`` are small JPEGs, one per page or image frame.
+    """
 
     text: str
     pages: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    ocr: dict[int, dict[str, Any]] = field(default_factory=dict)
+    thumbnails: list[bytes] = field(default_factory=list)
+    parser: str = ""
 
 
 @runtime_checkable
@@ -43,3 +58,8 @@ class Parser(Protocol):
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
         """Parse the file or raise ParseError with a reason a user understands."""
         ...
+
+
+def join_pages(pages: list[str]) -> str:
+    """Full text of a paged document (pages separated by a blank line)."""
+    return "\n\n".join(pages)

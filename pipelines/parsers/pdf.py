@@ -1,4 +1,4 @@
-"""PDF text layer, page by page, with pypdfium2."""
+"""PDF: the text layer page by page (pypdfium2); pages without one are rendered and OCR'd."""
 
 from __future__ import annotations
 
@@ -6,13 +6,26 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from pipelines.parsers.base import ParseContext, ParseError, ParseResult
+from pipelines.ocr import get_ocr
+from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
+from pipelines.parsers.images import check_pixels, thumbnail
 
-MIN_PAGE_CHARS = 5  # fewer usable characters than this: treat the page as having no text layer
+MIN_PAGE_CHARS = 5  # fewer usable characters than this: the page has no usable text layer
+THUMB_SCALE = 0.5
+
+
+def _open(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise EncryptedError("PDF 已加密，需要密码才能打开；原件已保存") from exc
+        raise ParseError(f"PDF 文件已损坏或格式不正确，无法打开（{msg}）；原件已保存") from exc
 
 
 class PdfParser:
-    """Extracts each page's text layer; pages without one are reported (OCR comes later)."""
+    """Every page gets text: its own text layer, or OCR of its rendering."""
 
     name = "pdf"
     mime_types = frozenset({"application/pdf"})
@@ -22,31 +35,41 @@ class PdfParser:
         return 10 if mime in self.mime_types else 0
 
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
-        """Text of every page."""
+        """Text of every page, OCR where needed, a thumbnail per page."""
+        pdf = _open(path)
+        result = ParseResult(text="", parser=self.name)
+        ocr_pages: list[int] = []
         try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            msg = str(exc)
-            if "password" in msg.lower():
-                raise ParseError("PDF 已加密，需要密码才能打开；原件已保存") from exc
-            raise ParseError(f"PDF 文件已损坏或格式不正确，无法打开（{msg}）") from exc
-        try:
-            pages: list[str] = []
-            empty: list[int] = []
-            for i in range(len(pdf)):
+            count = len(pdf)
+            if count > ctx.max_pages:
+                result.warnings.append(f"共 {count} 页，只解析前 {ctx.max_pages} 页")
+            for i in range(min(count, ctx.max_pages)):
                 page = pdf[i]
-                textpage = page.get_textpage()
-                text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-                textpage.close()
-                page.close()
-                pages.append(text)
-                if len("".join(text.split())) < MIN_PAGE_CHARS:
-                    empty.append(i + 1)
-            meta = {k: v for k, v in pdf.get_metadata_dict(skip_empty=True).items()}
+                try:
+                    textpage = page.get_textpage()
+                    text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+                    textpage.close()
+                    if len("".join(text.split())) < MIN_PAGE_CHARS:
+                        scale = ctx.ocr_dpi / 72
+                        w, h = page.get_size()
+                        check_pixels(int(w * scale), int(h * scale), ctx.max_image_pixels)
+                        image = page.render(scale=scale).to_pil()
+                        ocr = get_ocr().recognize(image)
+                        text = ocr.text
+                        result.ocr[i] = ocr.to_json()
+                        ocr_pages.append(i + 1)
+                        result.thumbnails.append(thumbnail(image))
+                    else:
+                        result.thumbnails.append(thumbnail(page.render(scale=THUMB_SCALE).to_pil()))
+                finally:
+                    page.close()
+                result.pages.append(text)
+            result.metadata = dict(pdf.get_metadata_dict(skip_empty=True))
+            result.metadata["page_count"] = count
         finally:
             pdf.close()
-        warnings = []
-        if empty:
-            listed = "、".join(str(n) for n in empty[:20]) + ("等" if len(empty) > 20 else "")
-            warnings.append(f"第 {listed} 页没有文字层，需要 OCR 识别")
-        return ParseResult(text="\n\n".join(pages), pages=pages, metadata=meta, warnings=warnings)
+        if ocr_pages:
+            listed = "、".join(str(n) for n in ocr_pages[:20]) + ("等" if len(ocr_pages) > 20 else "")
+            result.warnings.append(f"第 {listed} 页没有文字层，已 OCR 识别")
+        result.text = join_pages(result.pages)
+        return result

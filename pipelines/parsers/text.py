@@ -36,4 +36,6 @@ class TextParser:
         else:
             raise ParseError("无法识别文本编码（既不是 UTF-8 也不是 GBK/GB18030）")
         text = text.replace("\r\n", "\n")
-        return ParseResult(text=text, pages=[text], metadata={"encoding": enc.replace("-sig", "")})
+        return ParseResult(
+            text=text, pages=[text], metadata={"encoding": enc.replace("-sig", "")}, parser=self.name
+        )

@@ -1,0 +1,128 @@
+"""Chinese OCR behind one contract; the default engine (RapidOCR, PP-OCR models inside the
+wheel, onnxruntime) runs offline. Pages come out upright whatever their rotation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image
+
+log = logging.getLogger(__name__)
+LOW_CONFIDENCE = 0.8  # mean line score under this: try the page the other way up
+
+
+@dataclass
+class OcrWord:
+    """One recognised character or word with its box (pixels of the upright page image)."""
+
+    text: str
+    score: float
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
+@dataclass
+class OcrLine:
+    """One recognised line."""
+
+    text: str
+    score: float
+    box: tuple[int, int, int, int]
+    words: list[OcrWord] = field(default_factory=list)
+
+
+@dataclass
+class OcrPage:
+    """Recognised lines of one page image, in reading order."""
+
+    width: int
+    height: int
+    rotation: int  # degrees counter-clockwise applied to make the page upright
+    lines: list[OcrLine] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Lines joined by newlines."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def quality(self) -> float:
+        """Confidence-weighted amount of text, used to choose an orientation."""
+        return sum(line.score * len(line.text) for line in self.lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready boxes (kept for redaction)."""
+        return asdict(self)
+
+
+class OcrEngine(Protocol):
+    """Recognises text in a page image."""
+
+    name: str
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        """Upright text lines with boxes."""
+        ...
+
+
+def _bbox(points: Any) -> tuple[int, int, int, int]:
+    arr = np.asarray(points, dtype=float).reshape(-1, 2)
+    return (int(arr[:, 0].min()), int(arr[:, 1].min()), int(arr[:, 0].max()), int(arr[:, 1].max()))
+
+
+class RapidOcrEngine:
+    """PP-OCR (det + rec + line-direction classifier) through rapidocr and onnxruntime."""
+
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        from rapidocr import RapidOCR
+
+        self._engine = RapidOCR(params={"Global.log_level": "warning"})
+
+    def _run(self, image: Image.Image, rotation: int) -> OcrPage:
+        upright = image.rotate(rotation, expand=True) if rotation else image
+        # The line classifier is off: it flips single lines but leaves an upside-down page in
+        # reverse line order; whole-page orientation is chosen in recognize() instead.
+        out: Any = self._engine(np.asarray(upright.convert("RGB")), use_cls=False, return_word_box=True)
+        page = OcrPage(width=upright.width, height=upright.height, rotation=rotation)
+        if out.txts is None or out.boxes is None:
+            return page
+        words_per_line = out.word_results or [()] * len(out.txts)
+        for text, score, box, words in zip(out.txts, out.scores, out.boxes, words_per_line, strict=False):
+            line = OcrLine(text=str(text), score=round(float(score), 4), box=_bbox(box))
+            line.words = [OcrWord(str(w[0]), round(float(w[1]), 4), _bbox(w[2])) for w in (words or ())]
+            page.lines.append(line)
+        return page
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        """OCR the page; if its lines stand upright or read badly, try the other orientations."""
+        first = self._run(image, 0)
+        boxes = [line.box for line in first.lines]
+        tall = sum(1 for x0, y0, x1, y1 in boxes if (y1 - y0) > 1.5 * (x1 - x0))
+        mean = first.quality / max(1, sum(len(line.text) for line in first.lines))
+        if boxes and tall > len(boxes) / 2:
+            candidates = [90, 270]  # text runs vertically: the page lies on its side
+        elif not boxes or mean < LOW_CONFIDENCE:
+            candidates = [180, 90, 270]
+        else:
+            return first
+        best = first
+        for rotation in candidates:
+            page = self._run(image, rotation)
+            if page.quality > best.quality:
+                best = page
+        return best
+
+
+_engine: OcrEngine | None = None
+
+
+def get_ocr() -> OcrEngine:
+    """This process's OCR engine (models load once, ~1 s)."""
+    global _engine
+    if _engine is None:
+        _engine = RapidOcrEngine()
+    return _engine
