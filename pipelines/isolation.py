@@ -1,8 +1,10 @@
 """Run one parse in a child process with a time limit and a memory limit.
 
 A parser fed a bomb (a 30000×30000 PNG, a zip-bomb DOCX) or a native crash must not take the
-worker down: the child is forked (cheap: modules are already imported), caps its own address
-space, and sends back its result or its error through a pipe; the parent kills it at the deadline.
+worker down: the child is forked (cheap: modules are already imported) and sends back its result
+or its error through a pipe. The parent watches the child's resident memory and the clock and
+kills it past either limit. (An address-space rlimit cannot be used: the in-process Tika VM
+reserves far more address space than it ever touches and refuses to start under one.)
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
-import resource
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,15 +27,24 @@ class LimitExceededError(ParseError):
     """The parse ran out of time or memory, or its process died."""
 
 
-def _child(conn: Any, memory_mb: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+POLL_S = 0.05
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if memory_mb > 0:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except ParseError as exc:
-        result = ("parse_error", str(exc))
+        result = ("parse_error", exc)  # the subclass (e.g. EncryptedError) travels too
     except MemoryError:
         result = ("memory", None)
     except BaseException as exc:  # report, never hang the parent
@@ -51,12 +62,20 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout_s: float, memory_mb: i
     """``fn(*args)`` in a forked child; ParseError (or LimitExceededError) on failure."""
     ctx = mp.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sender, memory_mb, fn, args), daemon=True)
+    proc = ctx.Process(target=_child, args=(sender, fn, args), daemon=True)
     proc.start()
     sender.close()
+    deadline = time.monotonic() + timeout_s
+    limit = memory_mb * 1024 * 1024
     try:
-        if not receiver.poll(timeout_s):
-            raise LimitExceededError(f"解析超时（超过 {int(timeout_s)} 秒），已终止；原件已保存")
+        while not receiver.poll(POLL_S):
+            if memory_mb > 0 and proc.pid is not None and _rss_bytes(proc.pid) > limit:
+                proc.kill()
+                raise LimitExceededError(f"解析所需内存超过上限 {memory_mb} MB，已终止；原件已保存")
+            if time.monotonic() > deadline:
+                raise LimitExceededError(f"解析超时（超过 {int(timeout_s)} 秒），已终止；原件已保存")
+            if not proc.is_alive() and not receiver.poll(0):
+                break
         try:
             status, value = pickle.loads(receiver.recv_bytes())
         except EOFError:
@@ -76,7 +95,7 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout_s: float, memory_mb: i
     if status == "ok":
         return value
     if status == "parse_error":
-        raise ParseError(value)
+        raise value
     if status == "memory":
         raise LimitExceededError(f"解析所需内存超过上限 {memory_mb} MB，已终止；原件已保存")
     raise RuntimeError(value)

@@ -49,8 +49,16 @@ class OcrPage:
 
     @property
     def quality(self) -> float:
-        """Confidence-weighted amount of text, used to choose an orientation."""
-        return sum(line.score * len(line.text) for line in self.lines)
+        """Confidence-weighted amount of horizontal text, used to choose an orientation.
+
+        Lines standing upright are not counted: the recogniser turns tall crops and reads
+        them, so a page on its side would otherwise score like the upright page.
+        """
+        return sum(
+            line.score * len(line.text)
+            for line in self.lines
+            if (line.box[2] - line.box[0]) >= (line.box[3] - line.box[1]) or len(line.text) <= 1
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready boxes (kept for redaction)."""

@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import or_, select
 
 from archive.db import session_scope
-from archive.models import Job, JobStatus, utcnow
+from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
 from pipelines.context import Services, open_services
 from pipelines.process import ProcessOutcome, finish, process_record
@@ -71,6 +71,28 @@ def resumable_record_ids(svc: Services) -> list[int]:
             if dead or not job.worker or updated < stale:
                 out.append(job.record_id)
     return sorted(out)
+
+
+def reset_failed(svc: Services, record_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Make failed processing jobs pending again; returns (reset, not failed) record ids.
+
+    Only the failed steps run again: the original is already stored and verified, so a
+    retry parses, derives and indexes.
+    """
+    reset: list[int] = []
+    skipped: list[int] = []
+    with session_scope(svc.engine) as s:
+        for rid in record_ids:
+            job = s.scalar(select(Job).where(Job.record_id == rid, Job.kind == "process"))
+            if job is None or job.status is not JobStatus.FAILED:
+                skipped.append(rid)
+                continue
+            job.status, job.error, job.worker = JobStatus.PENDING, None, None
+            record = s.get(Record, rid)
+            if record is not None:
+                record.status, record.error = ProcessingStatus.PENDING, None
+            reset.append(rid)
+    return reset, skipped
 
 
 _child: Services | None = None

@@ -26,7 +26,7 @@ from indexer.documents import AccessFilter, SearchQuery
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
-from pipelines.queue import make_queue, resumable_record_ids
+from pipelines.queue import make_queue, reset_failed, resumable_record_ids
 
 app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True, soft_wrap=True)
@@ -224,6 +224,30 @@ def demo() -> None:
     if failed:
         for o in failed:
             err.print(f"[red]失败：{o.path}：{o.reason}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def retry(
+    record_ids: Annotated[list[int], typer.Argument(help="记录编号")],
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """重新处理失败的记录（原件已保存，只重做解析、衍生文件和索引）。"""
+    svc = _services()
+    reset, skipped = reset_failed(svc, record_ids)
+    for rid in skipped:
+        err.print(f"记录 {rid} 不存在或没有失败，跳过")
+    with _progress(sys.stderr.isatty() or not as_json) as progress:
+        task = progress.add_task("重新处理", total=len(reset))
+        done = make_queue(svc).run(reset, on_done=lambda _o: progress.advance(task))
+    failed = [{"record_id": o.record_id, "reason": o.error} for o in done if o.error]
+    if as_json:
+        typer.echo(
+            json.dumps({"retried": len(reset), "skipped": skipped, "failed": failed}, ensure_ascii=False)
+        )
+    for f in failed:
+        err.print(f"[red]记录 {f['record_id']} 仍然失败：{f['reason']}[/red]")
+    if failed:
         raise typer.Exit(1)
 
 
