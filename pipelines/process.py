@@ -124,7 +124,10 @@ def _apply_metadata(svc: Services, record_id: int, result: ParseResult) -> datet
         assert row is not None
         row.page_count = len(result.pages)
         row.warnings = result.warnings or None
-        row.source_meta = {k: v for k, v in result.metadata.items() if v not in (None, "")} or None
+        meta = {k: v for k, v in result.metadata.items() if v not in (None, "")}
+        if result.ocr:
+            meta["ocr_pages"] = sorted(i + 1 for i in result.ocr)
+        row.source_meta = meta or None
         prefilled = set(row.prefilled or [])
         captured = result.metadata.get("captured_at")
         if isinstance(captured, str):

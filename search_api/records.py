@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,6 +37,15 @@ def get_record(*, session: Session, record_id: int, access: AccessFilter) -> Rec
     if record is None or not _visible(record, access):
         raise NotVisibleError(record_id)
     return record
+
+
+def page_texts(store: ObjectStore, record: Record) -> list[str]:
+    """Text of each page (one entry for unpaged formats); empty before parsing."""
+    pages = next((f for f in record.files if f.kind == "pages"), None)
+    if pages is None:
+        return []
+    data = json.loads(b"".join(store.iter_bytes(pages.sha256)))
+    return [str(p) for p in data.get("pages", [])]
 
 
 def extracted_text(store: ObjectStore, record: Record) -> str | None:

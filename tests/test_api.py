@@ -197,3 +197,17 @@ def test_search_page_escapes_user_input(client: TestClient) -> None:
 def test_original_gbk_text_is_decoded(client: TestClient, tmp_path: Path) -> None:
     rid = client.get("/api/v1/search", params={"q": "原来的报警器"}).json()["hits"][0]["record_id"]
     assert "去年坏了" in client.get(f"/api/v1/records/{rid}/text").text
+
+
+def test_derived_files(client: TestClient, anonymous: TestClient) -> None:
+    rid = client.get("/api/v1/search", params={"q": "送达回证"}).json()["hits"][0]["record_id"]
+    thumb = client.get(f"/api/v1/records/{rid}/files/thumb-1")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.content[:3] == b"\xff\xd8\xff"
+    pages = client.get(f"/api/v1/records/{rid}/files/pages").json()["pages"]
+    assert len(pages) == 1 and "直接送达" in pages[0]
+    assert client.get(f"/api/v1/records/{rid}/files/original").status_code == 404  # originals: /original
+    assert client.get(f"/api/v1/records/{rid}/files/thumb-9").status_code == 404
+    assert anonymous.get(f"/api/v1/records/{rid}/files/thumb-1").status_code == 401
+    page = client.get(f"/records/{rid}").text
+    assert f'src="/api/v1/records/{rid}/files/thumb-1"' in page

@@ -20,7 +20,7 @@ from indexer.documents import SearchQuery
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
 from search_api.deps import AccessDep, ServicesDep, VisibleRecordDep, get_principal
-from search_api.records import extracted_text, list_cases
+from search_api.records import list_cases, page_texts
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -138,7 +138,21 @@ def search_page(
 @pages.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, record: VisibleRecordDep, svc: ServicesDep) -> HTMLResponse:
     """记录: metadata, fixity, stored files and the extracted text."""
-    return _render(request, "record.html", {"r": record, "text": extracted_text(svc.store, record) or ""})
+    pages = page_texts(svc.store, record)
+    thumbs = {f.kind for f in record.files if f.kind.startswith("thumb-")}
+    meta = record.source_meta or {}
+    return _render(
+        request,
+        "record.html",
+        {
+            "r": record,
+            "pages": pages,
+            "thumbs": thumbs,
+            "ocr_pages": set(meta.get("ocr_pages", [])),
+            "meta": meta,
+            "prefilled": set(record.prefilled or []),
+        },
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -83,6 +83,23 @@ def record_original(record: VisibleRecordDep, svc: ServicesDep) -> StreamingResp
     )
 
 
+@router.get("/records/{record_id}/files/{kind}", tags=["records"])
+def record_file(kind: str, record: VisibleRecordDep, svc: ServicesDep) -> StreamingResponse:
+    """A derived file of a record: text, pages, ocr (boxes), thumb-N (page thumbnails)."""
+    found = next((f for f in record.files if f.kind == kind and f.role.value == "derivative"), None)
+    if found is None:
+        raise HTTPException(404, "该记录没有这个衍生文件")
+    return StreamingResponse(
+        svc.store.iter_bytes(found.sha256),
+        media_type=found.mime,
+        headers={
+            "Content-Length": str(found.size),
+            "X-Content-SHA256": found.sha256,
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
 @router.get("/cases", response_model=list[CaseOut], tags=["cases"])
 def cases(svc: ServicesDep, access: AccessDep) -> list[CaseOut]:
     """Cases the caller may see."""
