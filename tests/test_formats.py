@@ -14,6 +14,7 @@ from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file
 from pipelines.parsers.base import EncryptedError
 from tests.conftest import IN_CI
 from tests.support import documents as d
+from tests.support.metrics import cer, squash
 
 LINES = ["行政处罚决定书", "当事人：农安县宏达化工有限公司", "危险化学品仓库未设置可燃气体报警装置"]
 
@@ -26,22 +27,6 @@ def parse(path: Path, **limits: int) -> ParseResult:
         timeout_s=300,
         memory_mb=limits.get("memory_mb", 4096),
     )
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
-
-
-def cer(expected: str, got: str) -> float:
-    """Character error rate (Levenshtein distance / length), whitespace ignored."""
-    a, b = squash(expected), squash(got)
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(a))
 
 
 def test_text_pdf_pages_and_thumbnails(tmp_path: Path) -> None:

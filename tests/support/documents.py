@@ -26,10 +26,10 @@ DENSE = (
 )
 
 
-def render_text_image(lines: list[str], scale: float = 200 / 72) -> Image.Image:
+def render_text_image(lines: list[str], scale: float = 200 / 72, size: float = 14) -> Image.Image:
     """A scan-like page image of ``lines`` (drawn with a PDF font, rendered by pdfium)."""
     buf = io.BytesIO()
-    write_pdf_to(buf, lines)
+    write_pdf_to(buf, lines, size)
     pdf = pdfium.PdfDocument(buf.getvalue())
     try:
         return pdf[0].render(scale=scale).to_pil().convert("RGB")
@@ -37,16 +37,18 @@ def render_text_image(lines: list[str], scale: float = 200 / 72) -> Image.Image:
         pdf.close()
 
 
-def write_pdf_to(target: io.BytesIO | str, lines: list[str]) -> None:
-    """One A4 page with ``lines`` in 14 pt STSong."""
+def write_pdf_to(target: io.BytesIO | str, lines: list[str], size: float = 14) -> None:
+    """One A4 page with ``lines`` in STSong of ``size`` points."""
     _font()
     c = canvas.Canvas(target, pagesize=A4, invariant=True)
     _, height = A4
-    c.setFont(FONT, 14)
-    y = height - 80
+    c.setFont(FONT, size)
+    y = height - 72
     for line in lines:
+        if y < 50:
+            raise ValueError("too many lines for one A4 page")
         c.drawString(60, y, line)
-        y -= 24
+        y -= size * 1.6
     c.showPage()
     c.save()
 
