@@ -88,7 +88,8 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         from rapidocr import RapidOCR
 
-        self._engine = RapidOCR(params={"Global.log_level": "warning"})
+        # Recognising 16 line crops per batch instead of 6 cut ~15% off a dense page here.
+        self._engine = RapidOCR(params={"Global.log_level": "warning", "Rec.rec_batch_num": 16})
 
     def _run(self, image: Image.Image, rotation: int) -> OcrPage:
         upright = image.rotate(rotation, expand=True) if rotation else image
