@@ -70,16 +70,6 @@ def _claim(svc: Services, record_id: int) -> Record:
         return record
 
 
-def _save_derivative(svc: Services, record_id: int, kind: str, data: bytes, mime: str) -> None:
-    info = svc.store.put_bytes(data, mime=mime)
-    with session_scope(svc.engine) as s:
-        row = s.scalar(select(StoredFile).where(StoredFile.record_id == record_id, StoredFile.kind == kind))
-        if row is None:
-            row = StoredFile(record_id=record_id, role=FileRole.DERIVATIVE, kind=kind)
-            s.add(row)
-        row.sha256, row.size, row.mime, row.storage_key = info.sha256, info.size, mime, info.sha256
-
-
 def _fetch_original(svc: Services, record: Record, workdir: Path) -> Path:
     suffix = Path(record.original_name).suffix[:16]
     target = workdir / f"original{suffix}"
@@ -106,42 +96,60 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def _store_derivatives(svc: Services, record_id: int, result: ParseResult) -> None:
-    _save_derivative(svc, record_id, "text", result.text.encode("utf-8"), "text/plain; charset=utf-8")
-    _save_derivative(svc, record_id, "pages", _json({"pages": result.pages}), "application/json")
+def _derivatives(result: ParseResult) -> list[tuple[str, bytes, str]]:
+    """(kind, bytes, MIME) of every derived file of a parse."""
+    out = [
+        ("text", result.text.encode("utf-8"), "text/plain; charset=utf-8"),
+        ("pages", _json({"pages": result.pages}), "application/json"),
+    ]
     if result.ocr:
-        _save_derivative(
-            svc, record_id, "ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"
-        )
-    for n, jpeg in enumerate(result.thumbnails, start=1):
-        _save_derivative(svc, record_id, f"thumb-{n}", jpeg, "image/jpeg")
+        out.append(("ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"))
+    out += [(f"thumb-{n}", jpeg, "image/jpeg") for n, jpeg in enumerate(result.thumbnails, start=1)]
+    return out
 
 
-def _apply_metadata(svc: Services, record_id: int, result: ParseResult) -> datetime | None:
-    """Page count, warnings, source metadata; EXIF pre-fills empty 第二十六条 fields (第二十六条)."""
+def _save(svc: Services, record_id: int, result: ParseResult) -> datetime | None:
+    """Store the derived files, then link them and the parse metadata in one transaction.
+
+    Objects go first (content-addressed, so a crash leaves at most unreferenced objects);
+    rows are upserted by (record, kind), so a re-run replaces rather than duplicates.
+    """
+    stored = [(kind, svc.store.put_bytes(data, mime=mime), mime) for kind, data, mime in _derivatives(result)]
     with session_scope(svc.engine) as s:
-        row = s.get(Record, record_id)
-        assert row is not None
-        row.page_count = len(result.pages)
-        row.warnings = result.warnings or None
-        meta = {k: v for k, v in result.metadata.items() if v not in (None, "")}
-        if result.ocr:
-            meta["ocr_pages"] = sorted(i + 1 for i in result.ocr)
-        row.source_meta = meta or None
-        prefilled = set(row.prefilled or [])
-        captured = result.metadata.get("captured_at")
-        if isinstance(captured, str):
-            # EXIF times carry no zone; cameras here are set to Beijing time.
-            row.captured_at = to_utc(datetime.fromisoformat(captured))
-            if row.made_at is None or "made_at" in prefilled:
-                row.made_at = row.captured_at
-                prefilled.add("made_at")
-        device = " ".join(str(result.metadata[k]) for k in ("make", "model") if result.metadata.get(k))
-        if device and (not row.made_how or "made_how" in prefilled):
-            row.made_how = f"数码拍摄（{device}）"
-            prefilled.add("made_how")
-        row.prefilled = sorted(prefilled) or None
-        return row.made_at
+        rows = {f.kind: f for f in s.scalars(select(StoredFile).where(StoredFile.record_id == record_id))}
+        for kind, info, mime in stored:
+            row = rows.get(kind)
+            if row is None:
+                row = StoredFile(record_id=record_id, role=FileRole.DERIVATIVE, kind=kind)
+                s.add(row)
+            row.sha256, row.size, row.mime, row.storage_key = info.sha256, info.size, mime, info.sha256
+        row_record = s.get(Record, record_id)
+        assert row_record is not None
+        return _apply_metadata(row_record, result)
+
+
+def _apply_metadata(row: Record, result: ParseResult) -> datetime | None:
+    """Page count, warnings, source metadata; EXIF pre-fills empty 第二十六条 fields (第二十六条)."""
+    row.page_count = len(result.pages)
+    row.warnings = result.warnings or None
+    meta = {k: v for k, v in result.metadata.items() if v not in (None, "")}
+    if result.ocr:
+        meta["ocr_pages"] = sorted(i + 1 for i in result.ocr)
+    row.source_meta = meta or None
+    prefilled = set(row.prefilled or [])
+    captured = result.metadata.get("captured_at")
+    if isinstance(captured, str):
+        # EXIF times carry no zone; cameras here are set to Beijing time.
+        row.captured_at = to_utc(datetime.fromisoformat(captured))
+        if row.made_at is None or "made_at" in prefilled:
+            row.made_at = row.captured_at
+            prefilled.add("made_at")
+    device = " ".join(str(result.metadata[k]) for k in ("make", "model") if result.metadata.get(k))
+    if device and (not row.made_how or "made_how" in prefilled):
+        row.made_how = f"数码拍摄（{device}）"
+        prefilled.add("made_how")
+    row.prefilled = sorted(prefilled) or None
+    return row.made_at
 
 
 def _page_starts(pages: list[str]) -> tuple[int, ...]:
@@ -165,8 +173,7 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
         path = _fetch_original(svc, record, workdir)
         result = run_limited(parse_file, path, ctx, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb)
-        _store_derivatives(svc, record_id, result)
-        made_at = _apply_metadata(svc, record_id, result)
+        made_at = _save(svc, record_id, result)
     except ParseError as exc:
         return ProcessOutcome(record_id, error=str(exc))
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
