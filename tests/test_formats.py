@@ -229,3 +229,16 @@ def test_time_limit_kills_a_stuck_parse() -> None:
 
     with pytest.raises(LimitExceededError, match="解析超时"):
         run_limited(time.sleep, 30, timeout_s=1, memory_mb=0)
+
+
+TIKA_URL = __import__("os").environ.get("ARCHIVE_TEST_TIKA_URL")
+
+
+@pytest.mark.skipif(
+    not TIKA_URL, reason="needs a real Tika server: set ARCHIVE_TEST_TIKA_URL (none runs here)"
+)
+def test_docx_through_a_tika_server(tmp_path: Path) -> None:
+    path = d.docx_with_table(tmp_path / "询问笔录.docx")
+    ctx = ParseContext(mime=detect_mime(path), tika_url=TIKA_URL)
+    r = run_limited(parse_file, path, ctx, timeout_s=120, memory_mb=0)
+    assert "没有设置" in r.text and r.parser == "tika"
