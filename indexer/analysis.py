@@ -45,8 +45,8 @@ def _init() -> None:
         _ready = True
 
 
-def normalise(text: str) -> str:
-    """Case-fold Latin letters and map full-width ASCII to half-width (same length)."""
+def halfwidth(text: str) -> str:
+    """Map full-width ASCII and the ideographic space to half-width (same length)."""
     out = []
     for ch in text:
         code = ord(ch)
@@ -55,7 +55,12 @@ def normalise(text: str) -> str:
         elif code == 0x3000:
             ch = " "
         out.append(ch)
-    return "".join(out).lower()
+    return "".join(out)
+
+
+def normalise(text: str) -> str:
+    """Half-width and case-folded (same length as ``text``)."""
+    return halfwidth(text).lower()
 
 
 def word_tokens(text: str) -> list[Tok]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,27 @@ class AccessFilter:
         return cls(principal=principal)
 
 
+FACET_FIELDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
+SORTS = ("relevance", "date")
+
+
 @dataclass(frozen=True)
 class SearchQuery:
-    """A user query: whitespace-separated terms (all must match) plus filters."""
+    """A user query in the query language (indexer.query) plus filters, sort and paging."""
 
     text: str
     case_no: str | None = None
     stage: str | None = None
+    form: str | None = None
+    document_type: str | None = None
+    made_by: str | None = None
+    classification: str | None = None
+    date_from: date | None = None  # 制作时间 from this day (Beijing time) …
+    date_to: date | None = None  # … to this day, inclusive
+    sort: str = "relevance"
     limit: int = 20
     offset: int = 0
+    facets: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,8 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """Total matches and the requested page of hits."""
+    """Total matches, the requested page of hits, and facet counts over all matches."""
 
     total: int
     hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)

@@ -7,16 +7,24 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import tantivy
 
-from indexer.analysis import Tok, char_tokens, normalise, query_chars, query_words, word_tokens
-from indexer.documents import AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
+from archive.timeutil import from_db, to_utc
+from indexer.analysis import Tok, char_tokens, query_chars, query_words, word_tokens
+from indexer.documents import FACET_FIELDS, AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
 from indexer.highlight import first_match, snippet
+from indexer.query import ParsedQuery, parse_query
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
+
+
+def day_start(day: date) -> datetime:
+    """00:00 Beijing time of ``day``, in UTC (made_at is stored in UTC)."""
+    return to_utc(datetime(day.year, day.month, day.day))
 
 
 def _schema() -> tantivy.Schema:
@@ -77,8 +85,9 @@ class TantivyIndex:
         d.add_integer("record_id", doc.record_id)
         for name in _KEYWORDS:
             d.add_text(name, getattr(doc, name) or "")
-        if doc.made_at is not None:
-            d.add_date("made_at", doc.made_at)
+        made_at = from_db(doc.made_at)
+        if made_at is not None:
+            d.add_date("made_at", made_at)
         d.add_text("title", doc.title)
         d.add_pre_tokenized_text("words", _pretok(body, word_tokens(body)))
         d.add_pre_tokenized_text("chars", _pretok(body, char_tokens(body)))
@@ -112,19 +121,28 @@ class TantivyIndex:
         self.index.reload()
         return int(self.index.searcher().num_docs)
 
-    def _terms_query(self, terms: list[str]) -> tantivy.Query:
+    def _chars(self, text: str) -> tantivy.Query:
+        chars = query_chars(text)
+        if len(chars) == 1:
+            return tantivy.Query.term_query(self.schema, "chars", chars[0])
+        seq: list[str | tuple[int, str]] = list(chars)
+        return tantivy.Query.phrase_query(self.schema, "chars", seq)
+
+    def _text_query(self, parsed: ParsedQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """Hits from character sequences (exact); ranking from jieba words."""
         Q, must, should = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.Should
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for term in terms:
-            chars = query_chars(term)
-            if len(chars) == 1:
-                clauses.append((must, Q.term_query(self.schema, "chars", chars[0])))
+        for group in parsed.groups:
+            if len(group) == 1:
+                clauses.append((must, self._chars(group[0].text)))
             else:
-                words: list[str | tuple[int, str]] = list(chars)
-                clauses.append((must, Q.phrase_query(self.schema, "chars", words)))
-            for word in query_words(term):
+                clauses.append((must, Q.boolean_query([(should, self._chars(c.text)) for c in group])))
+        for clause in parsed.excluded:
+            clauses.append((tantivy.Occur.MustNot, self._chars(clause.text)))
+        for text in parsed.positive:
+            for word in query_words(text):
                 clauses.append((should, Q.term_query(self.schema, "words", word)))
-        return Q.boolean_query(clauses)
+        return clauses
 
     def _filters(self, query: SearchQuery, access: AccessFilter) -> list[tantivy.Query]:
         Q = tantivy.Query
@@ -133,31 +151,56 @@ class TantivyIndex:
             out.append(Q.term_set_query(self.schema, "case_no", sorted(access.case_nos)))
         if access.classifications is not None:
             out.append(Q.term_set_query(self.schema, "classification", sorted(access.classifications)))
-        if query.case_no:
-            out.append(Q.term_query(self.schema, "case_no", query.case_no))
-        if query.stage:
-            out.append(Q.term_query(self.schema, "stage", query.stage))
+        for name in _KEYWORDS:
+            value = getattr(query, name)
+            if value:
+                out.append(Q.term_query(self.schema, name, value))
+        if query.date_from or query.date_to:
+            lo = day_start(query.date_from) if query.date_from else None
+            hi = day_start(query.date_to + timedelta(days=1)) if query.date_to else None
+            out.append(
+                Q.range_query(
+                    self.schema, "made_at", tantivy.FieldType.Date, lo, hi, include_upper=hi is None
+                )
+            )
         return out
 
+    def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
+        aggs = {name: {"terms": {"field": name, "size": 100}} for name in FACET_FIELDS}
+        result = searcher.aggregate(query, aggs)
+        return {
+            name: [(b["key"], int(b["doc_count"])) for b in result[name]["buckets"] if b["key"]]
+            for name in FACET_FIELDS
+        }
+
     def search(self, query: SearchQuery, access: AccessFilter) -> SearchResult:
-        """All terms must occur (as exact character sequences); ranked by BM25 on words."""
+        """Query language (indexer.query) + filters; BM25 on words, or newest 制作时间 first."""
         if not isinstance(access, AccessFilter):
             raise PermissionError("a search needs the access filter of an authenticated principal")
-        # normalise first: a full-width space separates terms too
-        terms = [t for t in normalise(query.text).split() if query_chars(t)]
-        if not terms:
+        parsed = parse_query(query.text)
+        if parsed.empty:
             return SearchResult(total=0)
         if (access.case_nos is not None and not access.case_nos) or (
             access.classifications is not None and not access.classifications
         ):
             return SearchResult(total=0)
-        clauses = [(tantivy.Occur.Must, self._terms_query(terms))]
+        clauses = self._text_query(parsed)
         clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]
+        full = tantivy.Query.boolean_query(clauses)
         self.index.reload()
         searcher = self.index.searcher()
-        found = searcher.search(
-            tantivy.Query.boolean_query(clauses), limit=query.limit, offset=query.offset, count=True
-        )
+        if query.sort == "date":
+            found = searcher.search(
+                full,
+                limit=query.limit,
+                offset=query.offset,
+                count=True,
+                order_by_field="made_at",
+                order=tantivy.Order.Desc,
+            )
+        else:
+            found = searcher.search(full, limit=query.limit, offset=query.offset, count=True)
+        terms = parsed.positive
         hits = []
         for score, address in found.hits:
             stored = searcher.doc(address)
@@ -168,7 +211,7 @@ class TantivyIndex:
             hits.append(
                 Hit(
                     record_id=int(stored.get_first("record_id") or 0),
-                    score=round(float(score), 4),
+                    score=round(float(score), 4) if query.sort != "date" else 0.0,
                     title=str(stored.get_first("title") or ""),
                     case_no=str(stored.get_first("case_no") or ""),
                     stage=str(stored.get_first("stage") or ""),
@@ -177,4 +220,5 @@ class TantivyIndex:
                 )
             )
         # `count` exists at run time but is missing from the package stubs.
-        return SearchResult(total=int(getattr(found, "count", 0) or 0), hits=hits)
+        facets = self._facets(searcher, full) if query.facets else {}
+        return SearchResult(total=int(getattr(found, "count", 0) or 0), hits=hits, facets=facets)
