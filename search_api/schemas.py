@@ -38,11 +38,19 @@ class HitOut(BaseModel):
     page: int | None = None
 
 
+class FacetOut(BaseModel):
+    """One facet value and how many matching records have it."""
+
+    value: str
+    count: int
+
+
 class SearchOut(BaseModel):
-    """A page of search results."""
+    """A page of search results (and facet counts over all matches when asked)."""
 
     total: int
     hits: list[HitOut]
+    facets: dict[str, list[FacetOut]] = {}
 
 
 class StoredFileOut(BaseModel):

@@ -144,7 +144,15 @@ def test_search_api(client: TestClient) -> None:
     assert all("<mark>报警装置</mark>" in h["snippet"] and h["stage"] == "调查取证" for h in body["hits"])
     assert client.get("/api/v1/search", params={"q": "复议", "case": DEMO_CASE_NO}).json()["total"] == 1
     assert client.get("/api/v1/search", params={"q": "复议", "case": "别的案号"}).json()["total"] == 0
-    assert client.get("/api/v1/search", params={"q": "复议", "stage": "不存在"}).status_code == 422
+    bad = client.get("/api/v1/search", params={"q": "复议", "stage": "不存在"})
+    assert bad.status_code == 400 and "未知环节" in bad.json()["detail"]
+    bad = client.get("/api/v1/search", params={"q": '"未闭合'})
+    assert bad.status_code == 400 and "引号" in bad.json()["detail"]
+    assert client.get("/api/v1/search", params={"q": "复议", "from": "昨天"}).status_code == 400
+    faceted = client.get("/api/v1/search", params={"q": "报警装置", "facets": "true", "form": ""}).json()
+    assert {"value": "调查取证", "count": 2} in faceted["facets"]["stage"]
+    newest = client.get("/api/v1/search", params={"q": "农安县", "sort": "date"}).json()["hits"]
+    assert [h["title"] for h in newest][:2] == ["送达回证", "行政处罚决定书"]
     assert client.get("/api/v1/search").status_code == 422
 
 

@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from archive.models import Stage
+from archive.models import Classification, RecordForm, Stage
 from archive.settings import Settings
 from archive.timeutil import to_local
 from archive.users import authenticate
-from indexer.documents import SearchQuery
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
 from search_api.deps import AccessDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import list_cases, page_texts
+from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -92,30 +93,61 @@ def home() -> RedirectResponse:
     return RedirectResponse("/search", status_code=302)
 
 
+FACET_PARAMS = {
+    "case_no": "case",
+    "stage": "stage",
+    "form": "form",
+    "document_type": "kind",
+    "made_by": "made_by",
+    "classification": "classification",
+}
+FACET_LABELS = {
+    "case_no": "案号",
+    "stage": "环节",
+    "form": "记录形式",
+    "document_type": "文书类型",
+    "made_by": "制作人",
+    "classification": "密级",
+}
+
+
 @pages.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
     svc: ServicesDep,
     access: AccessDep,
     q: str = Query("", max_length=500),
-    case: str = Query(""),
-    stage: str = Query(""),
     page: int = Query(1, ge=1, le=500),
 ) -> HTMLResponse:
-    """检索: one box, optional case and stage filters, highlighted snippets."""
+    """检索: the query language, filters, facets with counts, highlighted snippets."""
     result = None
     error = None
-    stage_value = stage if stage in {s.value for s in Stage} else None
-    if q.strip():
+    try:
+        # read here, not as a dependency, so that a bad filter is shown on the page
+        given = request.query_params
+        filters = get_filters(**{FILTER_PARAMS[k]: v for k, v in given.items() if k in FILTER_PARAMS})
+    except HTTPException as exc:
+        filters, error = Filters(), str(exc.detail)
+    if q.strip() and error is None:
         try:
-            result = svc.index.search(
-                SearchQuery(
-                    q, case_no=case or None, stage=stage_value, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-                ),
-                access,
-            )
-        except ValueError:
-            error = "检索式无法解析，请检查引号或特殊字符"
+            query = filters.query(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True)
+            result = run_search(svc, query, access)
+        except HTTPException as exc:
+            error = str(exc.detail)
+    params = {k: v for k, v in request.query_params.items() if v and k != "page"}
+
+    def link(**changes: object) -> str:
+        merged = {**params, **{k: v for k, v in changes.items() if v is not None}}
+        return "/search?" + urlencode({k: v for k, v in merged.items() if v != ""})
+
+    facets = []
+    if result is not None:
+        for name, values in result.facets.items():
+            param = FACET_PARAMS[name]
+            active = params.get(param)
+            entries = [(v, n, link(**{param: v}), v == active) for v, n in values]
+            if entries:
+                facets.append((FACET_LABELS[name], entries, link(**{param: ""}) if active else None))
     with Session(svc.engine) as s:
         cases = list_cases(session=s, access=access)
     return _render(
@@ -123,14 +155,17 @@ def search_page(
         "search.html",
         {
             "q": q,
-            "case": case,
-            "stage": stage_value or "",
+            "f": filters,
             "page": page,
             "page_size": PAGE_SIZE,
             "result": result,
             "error": error,
             "cases": cases,
             "stages": [s.value for s in Stage],
+            "facets": facets,
+            "link": link,
+            "forms": [f.value for f in RecordForm],
+            "classifications": [c.value for c in Classification],
         },
     )
 

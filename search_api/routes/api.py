@@ -10,11 +10,10 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Stage
-from indexer.documents import SearchQuery
 from search_api.deps import AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import extracted_text, list_cases, record_out
-from search_api.schemas import CaseOut, HealthOut, HitOut, MeOut, RecordOut, SearchOut
+from search_api.schemas import CaseOut, FacetOut, HealthOut, HitOut, MeOut, RecordOut, SearchOut
+from search_api.search import FiltersDep, run_search
 
 # Authenticated by default: every route on `router` needs a signed-in user.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -39,18 +38,21 @@ def health(svc: ServicesDep) -> HealthOut:
 def search(
     svc: ServicesDep,
     access: AccessDep,
-    q: str = Query(..., min_length=1, max_length=500, description="检索词，空格分隔表示同时包含"),
-    case: str | None = Query(None, description="案号"),
-    stage: Stage | None = Query(None, description="环节"),
+    filters: FiltersDep,
+    q: str = Query(
+        ..., min_length=1, max_length=500, description='检索式：词（空格=同时包含）、"短语"、-排除、OR'
+    ),
     limit: int = Query(20, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10000),
+    facets: bool = Query(False, description="同时返回分面计数"),
 ) -> SearchOut:
     """Full-text search over every record the caller may see."""
-    result = svc.index.search(
-        SearchQuery(q, case_no=case, stage=stage.value if stage else None, limit=limit, offset=offset),
-        access,
+    result = run_search(svc, filters.query(q, limit=limit, offset=offset, facets=facets), access)
+    return SearchOut(
+        total=result.total,
+        hits=[HitOut(**vars(h)) for h in result.hits],
+        facets={k: [FacetOut(value=v, count=n) for v, n in vals] for k, vals in result.facets.items()},
     )
-    return SearchOut(total=result.total, hits=[HitOut(**vars(h)) for h in result.hits])
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
