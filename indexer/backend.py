@@ -27,6 +27,10 @@ class SearchIndex(Protocol):
         """Run a query restricted by the caller's access filter."""
         ...
 
+    def prune(self, keep: Sequence[int]) -> int:
+        """Delete documents of records not in ``keep`` (after a rebuild); returns how many."""
+        ...
+
     def count(self) -> int:
         """Number of documents."""
         ...

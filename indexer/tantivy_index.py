@@ -46,6 +46,10 @@ def _pretok(text: str, toks: list[Tok]) -> tantivy.PreTokenizedString:
     return tantivy.PreTokenizedString(text, [tantivy.Token(t.text, t.position, t.start, t.end) for t in toks])
 
 
+class IndexSchemaError(RuntimeError):
+    """The index on disk was made with another schema: it must be rebuilt (archive reindex)."""
+
+
 class TantivyIndex:
     """One tantivy index directory; one writer at a time across processes (lock retried)."""
 
@@ -55,7 +59,14 @@ class TantivyIndex:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
-        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            raise IndexSchemaError(
+                f"索引 {self.path} 由旧版本建立，结构已变化：请运行 archive reindex 重建索引"
+            ) from exc
         self.heap = heap_mb * 1024 * 1024
 
     @contextmanager
@@ -115,6 +126,24 @@ class TantivyIndex:
         """Remove everything."""
         with self._writer() as w:
             w.delete_all_documents()
+
+    def prune(self, keep: Sequence[int]) -> int:
+        """Delete documents whose record id is not in ``keep``; returns how many."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        stale_query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.all_query()),
+                (tantivy.Occur.MustNot, tantivy.Query.term_set_query(self.schema, "record_id", list(keep))),
+            ]
+        )
+        total = getattr(searcher.search(stale_query, limit=1, count=True), "count", 0) or 0
+        if not total:
+            return 0
+        found = searcher.search(stale_query, limit=int(total))
+        stale = [int(searcher.doc(a).get_first("record_id") or 0) for _, a in found.hits]
+        self.delete(stale)
+        return len(stale)
 
     def count(self) -> int:
         """Live documents."""

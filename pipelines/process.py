@@ -181,20 +181,26 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         return ProcessOutcome(record_id, error=f"处理时发生内部错误：{type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    doc = IndexDoc(
-        record_id=record_id,
+    record.made_at = made_at
+    doc = index_doc(record, result.text, result.pages)
+    return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
+
+
+def index_doc(record: Record, text: str, pages: list[str]) -> IndexDoc:
+    """The search document of a record (its case must be loaded)."""
+    return IndexDoc(
+        record_id=record.id,
         title=record.title,
-        text=result.text,
+        text=text,
         case_no=record.case.case_no if record.case else "",
         stage=record.stage.value if record.stage else "",
         form=record.form.value,
         document_type=record.document_type or "",
         made_by=record.made_by or "",
         classification=record.classification.value,
-        made_at=made_at,
-        page_starts=_page_starts(result.pages),
+        made_at=record.made_at,
+        page_starts=_page_starts(pages),
     )
-    return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
 
 
 def finish(svc: Services, outcomes: list[ProcessOutcome]) -> None:

@@ -22,7 +22,7 @@ from archive.db import session_scope
 from archive.models import Record, Role, Stage
 from archive.settings import Settings, get_settings
 from archive.users import UserError, create_user
-from indexer.documents import AccessFilter, SearchQuery
+from indexer.documents import AccessFilter
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
@@ -178,30 +178,74 @@ def _parse_time(value: str | None) -> datetime | None:
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="检索词，空格分隔表示同时包含")],
+    query: Annotated[str, typer.Argument(help='检索式：词（空格=同时包含）、"短语"、-排除、OR')],
     case: Annotated[str | None, typer.Option("--case", help="案号")] = None,
     stage: Annotated[str | None, typer.Option("--stage", help="环节")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="记录形式：文字/音像")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="文书类型")] = None,
+    made_by: Annotated[str | None, typer.Option("--made-by", help="制作人")] = None,
+    classification: Annotated[str | None, typer.Option("--classification", help="密级")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="制作时间起（含），YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="制作时间止（含），YYYY-MM-DD")] = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="relevance（相关度）或 date（制作时间新→旧）")
+    ] = "relevance",
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000, help="最多返回条数")] = 20,
+    facets: Annotated[bool, typer.Option("--facets", help="同时输出分面计数")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """全文检索。"""
-    stage_value = _parse_stage(stage)
+    from fastapi import HTTPException
+
+    from indexer.query import QuerySyntaxError
+    from indexer.tantivy_index import IndexSchemaError
+    from search_api.search import get_filters
+
+    try:
+        filters = get_filters(
+            case=case,
+            stage=stage,
+            form=form,
+            kind=kind,
+            made_by=made_by,
+            classification=classification,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+        )
+    except HTTPException as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from None
     svc = _services()
-    result = svc.index.search(
-        SearchQuery(query, case_no=case, stage=stage_value.value if stage_value else None, limit=limit),
-        AccessFilter.unrestricted(CLI_PRINCIPAL),
-    )
+    try:
+        result = svc.index.search(
+            filters.query(query, limit=limit, offset=0, facets=facets),
+            AccessFilter.unrestricted(CLI_PRINCIPAL),
+        )
+    except (QuerySyntaxError, IndexSchemaError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     if as_json:
-        hits = [asdict(h) for h in result.hits]  # record_id, case_no, title, stage, score, snippet, page
-        typer.echo(json.dumps({"total": result.total, "hits": hits}, ensure_ascii=False))
+        out: dict[str, Any] = {"total": result.total, "hits": [asdict(h) for h in result.hits]}
+        if facets:
+            out["facets"] = {
+                k: [{"value": v, "count": n} for v, n in vals] for k, vals in result.facets.items()
+            }
+        typer.echo(json.dumps(out, ensure_ascii=False))
         return
-    out = Console(highlight=False)
-    out.print(f"共 {result.total} 条")
+    console = Console(highlight=False)
+    console.print(f"共 {result.total} 条")
     for h in result.hits:
-        out.print(f"[bold]{h.record_id}[/bold] {escape(h.title)}  {escape(h.case_no)} {h.stage}  ({h.score})")
+        page = f" 第{h.page}页" if h.page else ""
+        console.print(
+            f"[bold]{h.record_id}[/bold] {escape(h.title)}  {escape(h.case_no)} {h.stage}{page}  ({h.score})"
+        )
         parts = [escape(html.unescape(p)) for p in h.snippet.replace("</mark>", "<mark>").split("<mark>")]
         # odd parts were inside <mark>
-        out.print("   " + "".join(f"[reverse]{p}[/reverse]" if i % 2 else p for i, p in enumerate(parts)))
+        console.print("   " + "".join(f"[reverse]{p}[/reverse]" if i % 2 else p for i, p in enumerate(parts)))
+    for name, values in result.facets.items():
+        if values:
+            console.print(f"{name}: " + "，".join(f"{escape(v)} {n}" for v, n in values))
 
 
 @app.command()
@@ -249,6 +293,26 @@ def retry(
         err.print(f"[red]记录 {f['record_id']} 仍然失败：{f['reason']}[/red]")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def reindex(
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """从数据库和已保存的衍生文件重建检索索引（检索在重建期间照常可用）。"""
+    from pipelines.reindex import reindex as rebuild
+
+    svc = _services()
+    with _progress(sys.stderr.isatty() or not as_json) as progress:
+        task = progress.add_task("重建索引", total=None)
+        counts = rebuild(
+            svc, on_progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    if as_json:
+        typer.echo(json.dumps(counts, ensure_ascii=False))
+    else:
+        indexed, pruned, total = counts["indexed"], counts["pruned"], counts["total"]
+        err.print(f"已索引 {indexed} 条记录，清除 {pruned} 条过期索引，索引共 {total} 条")
 
 
 user_app = typer.Typer(help="用户账号", no_args_is_help=True)

@@ -1,0 +1,71 @@
+"""Rebuild the search index from the database and the stored derived files.
+
+The index is derived data: every processed record's document is made again from its `text`
+and `pages` files and upserted, then documents of records that no longer exist are pruned.
+Searches keep working throughout (documents are replaced one batch at a time).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.models import ProcessingStatus, Record
+from indexer.documents import IndexDoc
+from indexer.tantivy_index import IndexSchemaError
+from pipelines.context import Services
+from pipelines.process import index_doc
+
+BATCH = 256
+
+
+def _documents(svc: Services, records: list[Record]) -> list[IndexDoc]:
+    docs = []
+    for record in records:
+        files = {f.kind: f for f in record.files}
+        if "text" not in files:
+            continue
+        text = b"".join(svc.store.iter_bytes(files["text"].sha256)).decode("utf-8")
+        pages = [text]
+        if "pages" in files:
+            pages = json.loads(b"".join(svc.store.iter_bytes(files["pages"].sha256)))["pages"]
+        docs.append(index_doc(record, text, pages))
+    return docs
+
+
+def reindex(svc: Services, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Re-make every processed record's document; returns counts."""
+    try:
+        index = svc.index
+    except IndexSchemaError:
+        # An index built by an older schema cannot be opened: start it afresh.
+        shutil.rmtree(svc.settings.index_dir)
+        index = svc.index
+    with Session(svc.engine) as s:
+        ids = list(
+            s.scalars(
+                select(Record.id).where(Record.status == ProcessingStatus.PROCESSED).order_by(Record.id)
+            )
+        )
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        with Session(svc.engine) as s:
+            records = list(
+                s.scalars(
+                    select(Record)
+                    .where(Record.id.in_(chunk))
+                    .options(selectinload(Record.files), selectinload(Record.case))
+                )
+            )
+            docs = _documents(svc, records)
+        index.upsert(docs)
+        done += len(docs)
+        if on_progress:
+            on_progress(done, len(ids))
+    pruned = index.prune(ids)
+    return {"indexed": done, "pruned": pruned, "total": index.count()}

@@ -1,0 +1,69 @@
+"""`archive reindex`: the index is derived data and can be rebuilt from the archive."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import delete
+
+from archive.db import get_engine, session_scope
+from archive.models import Record
+from archive.settings import Settings
+from indexer.documents import IndexDoc
+from indexer.tantivy_index import TantivyIndex
+from tests.conftest import run_cli
+
+
+def _search(data: Path, q: str) -> dict:  # type: ignore[type-arg]
+    res = run_cli(["search", q, "--json"], data)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)  # type: ignore[no-any-return]
+
+
+def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    assert run_cli(["demo"], data).returncode == 0
+    before = _search(data, "报警装置")
+    assert before["total"] == 4
+
+    # A stale document of a record that no longer exists, and then a lost index.
+    settings = Settings(data_dir=data)
+    TantivyIndex(settings.index_dir).upsert([IndexDoc(999, "幽灵记录", "报警装置")])
+    assert _search(data, "报警装置")["total"] == 5
+    res = run_cli(["reindex", "--json"], data)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == {"indexed": 5, "pruned": 1, "total": 5}
+    assert _search(data, "报警装置") == before
+
+    shutil.rmtree(settings.index_dir)
+    assert _search(data, "报警装置")["total"] == 0
+    assert json.loads(run_cli(["reindex", "--json"], data).stdout)["indexed"] == 5
+    after = _search(data, "报警装置")
+    assert [(h["record_id"], h["page"], h["snippet"]) for h in after["hits"]] == [
+        (h["record_id"], h["page"], h["snippet"]) for h in before["hits"]
+    ]
+
+    with session_scope(get_engine(settings.db_url)) as s:  # a record removed from the archive
+        rid = before["hits"][0]["record_id"]
+        s.execute(delete(Record).where(Record.id == rid))
+    assert json.loads(run_cli(["reindex", "--json"], data).stdout) == {"indexed": 4, "pruned": 1, "total": 4}
+    assert rid not in {h["record_id"] for h in _search(data, "报警装置")["hits"]}
+
+
+def test_reindex_recreates_an_index_of_an_older_schema(tmp_path: Path) -> None:
+    import tantivy
+
+    data = tmp_path / "var"
+    assert run_cli(["demo"], data).returncode == 0
+    index_dir = Settings(data_dir=data).index_dir
+    shutil.rmtree(index_dir)
+    index_dir.mkdir()
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("record_id", stored=True, indexed=True)
+    tantivy.Index(sb.build(), path=str(index_dir))  # an index made by an older build
+    broken = run_cli(["search", "报警装置"], data)
+    assert broken.returncode != 0 and "archive reindex" in broken.stderr
+    assert run_cli(["reindex"], data).returncode == 0
+    assert _search(data, "报警装置")["total"] == 4
