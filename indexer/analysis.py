@@ -14,6 +14,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jieba
 
@@ -22,8 +23,7 @@ _lock = threading.Lock()
 _ready = False
 
 
-@dataclass(frozen=True, slots=True)
-class Tok:
+class Tok(NamedTuple):
     """One token: text, position, char offsets in the analysed text."""
 
     text: str
@@ -45,17 +45,12 @@ def _init() -> None:
         _ready = True
 
 
+_HALFWIDTH = {0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+
+
 def halfwidth(text: str) -> str:
     """Map full-width ASCII and the ideographic space to half-width (same length)."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        elif code == 0x3000:
-            ch = " "
-        out.append(ch)
-    return "".join(out)
+    return text.translate(_HALFWIDTH)
 
 
 def normalise(text: str) -> str:
@@ -106,3 +101,28 @@ def query_chars(term: str) -> list[str]:
 def query_words(term: str) -> list[str]:
     """jieba words of a query term (used to rank, not to decide hits)."""
     return sorted({t.text for t in word_tokens(term)})
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """Both token streams of one document body, computed once (possibly in a worker).
+
+    Plain tuples (text, position, start, end): they cross process boundaries cheaply.
+    """
+
+    body: str
+    words: list[tuple[str, int, int, int]]
+    chars: list[tuple[str, int, int, int]]
+
+
+def body_of(title: str, text: str) -> str:
+    """What is indexed of a record: its title, then its text."""
+    return f"{title}\n{text}"
+
+
+def analyse(title: str, text: str) -> Analysed:
+    """Analyse a record's title and text the way every backend indexes them."""
+    body = body_of(title, text)
+    words: list[tuple[str, int, int, int]] = [tuple(t) for t in word_tokens(body)]  # type: ignore[misc]
+    chars: list[tuple[str, int, int, int]] = [tuple(t) for t in char_tokens(body)]  # type: ignore[misc]
+    return Analysed(body, words, chars)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from indexer.analysis import Analysed
+
 
 @dataclass(frozen=True)
 class IndexDoc:
@@ -21,6 +23,7 @@ class IndexDoc:
     classification: str = ""
     made_at: datetime | None = None
     page_starts: tuple[int, ...] = ()  # offset in ``text`` where each page begins
+    analysed: Analysed | None = None  # precomputed by a worker; computed at upsert otherwise
 
 
 @dataclass(frozen=True)

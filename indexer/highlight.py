@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from indexer.analysis import normalise
 
@@ -11,21 +12,21 @@ from indexer.analysis import normalise
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
+@lru_cache(maxsize=1024)
+def _pattern(term: str) -> re.Pattern[str] | None:
+    # Match as the index does: whitespace between the characters is ignored (a PDF line
+    # break may split a word).
+    chars = "".join(normalise(term).split())
+    return re.compile(r"\s*".join(map(re.escape, chars))) if chars else None
+
+
 def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    # Match as the index does: whitespace between characters is ignored (a PDF line break
-    # may split a word), so search a whitespace-free copy and map offsets back.
-    norm = normalise(text)
-    where = [i for i, ch in enumerate(norm) if not ch.isspace()]
-    dense = "".join(norm[i] for i in where)
+    norm = normalise(text)  # same length as text
     spans: list[tuple[int, int]] = []
     for term in terms:
-        needle = "".join(normalise(term).split())
-        if not needle:
-            continue
-        start = dense.find(needle)
-        while start != -1:
-            spans.append((where[start], where[start + len(needle) - 1] + 1))
-            start = dense.find(needle, start + 1)
+        pattern = _pattern(term)
+        if pattern is not None:
+            spans.extend(m.span() for m in pattern.finditer(norm))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -38,8 +39,8 @@ def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
 
 def first_match(text: str, terms: list[str]) -> int | None:
     """Offset in ``text`` of the first occurrence of any term (whitespace-insensitive)."""
-    spans = _spans(text, terms)
-    return spans[0][0] if spans else None
+    found = [m.start() for t in terms if (p := _pattern(t)) and (m := p.search(normalise(text)))]
+    return min(found) if found else None
 
 
 def snippet(text: str, terms: list[str], width: int = 120) -> str:
@@ -47,8 +48,7 @@ def snippet(text: str, terms: list[str], width: int = 120) -> str:
     text = _CJK_GAP.sub("", " ".join(text.split()))
     spans = _spans(text, terms)
     if spans:
-        first = spans[0][0]
-        lo = max(0, first - width // 3)
+        lo = max(0, spans[0][0] - width // 3)
         hi = min(len(text), lo + width)
     else:
         lo, hi = 0, min(len(text), width)

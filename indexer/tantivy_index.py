@@ -13,7 +13,7 @@ from pathlib import Path
 import tantivy
 
 from archive.timeutil import from_db, to_utc
-from indexer.analysis import Tok, char_tokens, query_chars, query_words, word_tokens
+from indexer.analysis import analyse, query_chars, query_words
 from indexer.documents import FACET_FIELDS, AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
 from indexer.highlight import first_match, snippet
 from indexer.query import ParsedQuery, parse_query
@@ -42,8 +42,8 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
-def _pretok(text: str, toks: list[Tok]) -> tantivy.PreTokenizedString:
-    return tantivy.PreTokenizedString(text, [tantivy.Token(t.text, t.position, t.start, t.end) for t in toks])
+def _pretok(text: str, toks: Sequence[tuple[str, int, int, int]]) -> tantivy.PreTokenizedString:
+    return tantivy.PreTokenizedString(text, [tantivy.Token(*t) for t in toks])
 
 
 class IndexSchemaError(RuntimeError):
@@ -91,7 +91,7 @@ class TantivyIndex:
         self.index.reload()
 
     def _document(self, doc: IndexDoc) -> tantivy.Document:
-        body = f"{doc.title}\n{doc.text}"
+        a = doc.analysed or analyse(doc.title, doc.text)
         d = tantivy.Document()
         d.add_integer("record_id", doc.record_id)
         for name in _KEYWORDS:
@@ -100,8 +100,8 @@ class TantivyIndex:
         if made_at is not None:
             d.add_date("made_at", made_at)
         d.add_text("title", doc.title)
-        d.add_pre_tokenized_text("words", _pretok(body, word_tokens(body)))
-        d.add_pre_tokenized_text("chars", _pretok(body, char_tokens(body)))
+        d.add_pre_tokenized_text("words", _pretok(a.body, a.words))
+        d.add_pre_tokenized_text("chars", _pretok(a.body, a.chars))
         d.add_bytes("raw", doc.text.encode("utf-8"))
         d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
         return d
