@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from indexer.analysis import analyse, word_tokens
@@ -20,21 +20,25 @@ def _analyse(doc: IndexDoc) -> IndexDoc:
 
 
 def analysed_batches(
-    docs: Sequence[IndexDoc], batch: int = 1000, processes: int | None = None
+    docs: Iterable[IndexDoc], batch: int = 1000, processes: int | None = None
 ) -> Iterator[list[IndexDoc]]:
     """Yield ``docs`` with their analysis attached, ``batch`` at a time, analysed in parallel."""
     processes = processes or os.cpu_count() or 1
-    if processes == 1 or len(docs) < 64:
-        for start in range(0, len(docs), batch):
-            yield [_analyse(d) for d in docs[start : start + batch]]
+    _warm()  # before forking, so every worker shares the loaded dictionary
+    if processes == 1:
+        yield from _batched(map(_analyse, docs), batch)
         return
-    with mp.get_context("fork").Pool(processes, initializer=_warm) as pool:
+    with mp.get_context("fork").Pool(processes) as pool:
         # imap keeps the workers analysing the next documents while the caller indexes these.
-        out: list[IndexDoc] = []
-        for doc in pool.imap(_analyse, docs, chunksize=32):
-            out.append(doc)
-            if len(out) == batch:
-                yield out
-                out = []
-        if out:
+        yield from _batched(pool.imap(_analyse, docs, chunksize=32), batch)
+
+
+def _batched(docs: Iterable[IndexDoc], size: int) -> Iterator[list[IndexDoc]]:
+    out: list[IndexDoc] = []
+    for doc in docs:
+        out.append(doc)
+        if len(out) == size:
             yield out
+            out = []
+    if out:
+        yield out

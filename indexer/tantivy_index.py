@@ -13,7 +13,7 @@ from pathlib import Path
 import tantivy
 
 from archive.timeutil import from_db, to_utc
-from indexer.analysis import analyse, query_chars, query_words
+from indexer.analysis import analyse, query_chars, query_grams, query_words
 from indexer.documents import FACET_FIELDS, AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
 from indexer.highlight import first_match, snippet
 from indexer.query import ParsedQuery, parse_query
@@ -36,6 +36,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("title", stored=True, tokenizer_name="raw")
     sb.add_text_field("words", stored=False, tokenizer_name="raw", index_option="position")
     sb.add_text_field("chars", stored=False, tokenizer_name="raw", index_option="position")
+    sb.add_text_field("grams", stored=False, tokenizer_name="raw", index_option="position")
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
     sb.add_bytes_field("raw", stored=True, indexed=False)
     sb.add_bytes_field("page_starts", stored=True, indexed=False)
@@ -102,6 +103,7 @@ class TantivyIndex:
         d.add_text("title", doc.title)
         d.add_pre_tokenized_text("words", _pretok(a.body, a.words))
         d.add_pre_tokenized_text("chars", _pretok(a.body, a.chars))
+        d.add_pre_tokenized_text("grams", _pretok(a.body, a.grams))
         d.add_bytes("raw", doc.text.encode("utf-8"))
         d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
         return d
@@ -151,11 +153,15 @@ class TantivyIndex:
         return int(self.index.searcher().num_docs)
 
     def _chars(self, text: str) -> tantivy.Query:
+        """Where the characters of ``text`` occur in sequence (whitespace ignored)."""
         chars = query_chars(text)
         if len(chars) == 1:
             return tantivy.Query.term_query(self.schema, "chars", chars[0])
-        seq: list[str | tuple[int, str]] = list(chars)
-        return tantivy.Query.phrase_query(self.schema, "chars", seq)
+        grams = query_grams(text)
+        if len(grams) == 1:
+            return tantivy.Query.term_query(self.schema, "grams", grams[0])
+        seq: list[str | tuple[int, str]] = list(grams)
+        return tantivy.Query.phrase_query(self.schema, "grams", seq)
 
     def _text_query(self, parsed: ParsedQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         """Hits from character sequences (exact); ranking from jieba words."""

@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from archive.models import (
     utcnow,
 )
 from archive.timeutil import to_utc
+from indexer.analysis import analyse
 from indexer.documents import IndexDoc
 from pipelines.context import Services
 from pipelines.isolation import run_limited
@@ -183,6 +184,8 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at
     doc = index_doc(record, result.text, result.pages)
+    # Analyse here, in the worker process, so that analysis runs on every core.
+    doc = replace(doc, analysed=analyse(doc.title, doc.text))
     return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
 
 

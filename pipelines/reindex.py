@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import ProcessingStatus, Record
 from indexer.documents import IndexDoc
+from indexer.parallel import analysed_batches
 from indexer.tantivy_index import IndexSchemaError
 from pipelines.context import Services
 from pipelines.process import index_doc
@@ -37,8 +38,22 @@ def _documents(svc: Services, records: list[Record]) -> list[IndexDoc]:
     return docs
 
 
+def _all_documents(svc: Services, ids: list[int]) -> Iterator[IndexDoc]:
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        with Session(svc.engine) as s:
+            records = list(
+                s.scalars(
+                    select(Record)
+                    .where(Record.id.in_(chunk))
+                    .options(selectinload(Record.files), selectinload(Record.case))
+                )
+            )
+            yield from _documents(svc, records)
+
+
 def reindex(svc: Services, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Re-make every processed record's document; returns counts."""
+    """Re-make every processed record's document (analysis on every core); returns counts."""
     try:
         index = svc.index
     except IndexSchemaError:
@@ -52,19 +67,9 @@ def reindex(svc: Services, on_progress: Callable[[int, int], None] | None = None
             )
         )
     done = 0
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        with Session(svc.engine) as s:
-            records = list(
-                s.scalars(
-                    select(Record)
-                    .where(Record.id.in_(chunk))
-                    .options(selectinload(Record.files), selectinload(Record.case))
-                )
-            )
-            docs = _documents(svc, records)
-        index.upsert(docs)
-        done += len(docs)
+    for batch in analysed_batches(_all_documents(svc, ids), batch=BATCH):
+        index.upsert(batch)
+        done += len(batch)
         if on_progress:
             on_progress(done, len(ids))
     pruned = index.prune(ids)
