@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
+import tantivy  # noqa: E402
 
 from indexer.analysis import word_tokens  # noqa: E402
 from indexer.documents import AccessFilter, IndexDoc, SearchQuery  # noqa: E402
 from indexer.parallel import analysed_batches  # noqa: E402
+from indexer.query import parse_query  # noqa: E402
 from indexer.tantivy_index import TantivyIndex  # noqa: E402
 from pipelines.samples import COMPANIES, FINDINGS, OFFICERS, PERSONS  # noqa: E402
 
@@ -176,8 +178,11 @@ def main() -> None:
             expected = {rid for rid, t in texts.items() if needle in t}
             if len(expected) > 2000:
                 continue  # too common to list; such terms are covered by the latency queries
-            result = index.search(SearchQuery(f'"{needle}"', limit=len(expected) + 10), ALL)
-            got = {h.record_id for h in result.hits}
+            # The same query search() runs, without building snippets for thousands of hits.
+            query = tantivy.Query.boolean_query(index._text_query(parse_query(f'"{needle}"')))
+            searcher = index.index.searcher()
+            found = searcher.search(query, limit=len(expected) + 10)
+            got = {int(searcher.doc(a).get_first("record_id") or 0) for _, a in found.hits}
             found_total += len(got & expected)
             expected_total += len(expected)
             asked += 1
