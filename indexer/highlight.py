@@ -39,7 +39,8 @@ def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
 
 def first_match(text: str, terms: list[str]) -> int | None:
     """Offset in ``text`` of the first occurrence of any term (whitespace-insensitive)."""
-    found = [m.start() for t in terms if (p := _pattern(t)) and (m := p.search(normalise(text)))]
+    norm = normalise(text)
+    found = [m.start() for t in terms if (p := _pattern(t)) and (m := p.search(norm))]
     return min(found) if found else None
 
 
