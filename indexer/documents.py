@@ -23,6 +23,8 @@ class IndexDoc:
     classification: str = ""
     made_at: datetime | None = None
     page_starts: tuple[int, ...] = ()  # offset in ``text`` where each page begins
+    # Transcripts: (offset in ``text`` where a segment begins, its start second in the recording)
+    segments: tuple[tuple[int, float], ...] = ()
     analysed: Analysed | None = None  # precomputed by a worker; computed at upsert otherwise
 
 
@@ -77,6 +79,7 @@ class Hit:
     stage: str
     snippet: str
     page: int | None = None  # 1-based page of the first match, for paged documents
+    start_s: float | None = None  # start second of the first matching transcript segment
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -14,8 +13,8 @@ import tantivy
 
 from archive.timeutil import from_db, to_utc
 from indexer.analysis import analyse, query_chars, query_grams, query_words
-from indexer.documents import FACET_FIELDS, AccessFilter, Hit, IndexDoc, SearchQuery, SearchResult
-from indexer.highlight import first_match, snippet
+from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
+from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_query
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
@@ -40,6 +39,7 @@ def _schema() -> tantivy.Schema:
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
     sb.add_bytes_field("raw", stored=True, indexed=False)
     sb.add_bytes_field("page_starts", stored=True, indexed=False)
+    sb.add_bytes_field("segments", stored=True, indexed=False)
     return sb.build()
 
 
@@ -106,6 +106,7 @@ class TantivyIndex:
         d.add_pre_tokenized_text("grams", _pretok(a.body, a.grams))
         d.add_bytes("raw", doc.text.encode("utf-8"))
         d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
+        d.add_bytes("segments", json.dumps([list(s) for s in doc.segments]).encode())
         return d
 
     def upsert(self, docs: Sequence[IndexDoc]) -> None:
@@ -239,19 +240,17 @@ class TantivyIndex:
         hits = []
         for score, address in found.hits:
             stored = searcher.doc(address)
-            raw = bytes(stored.get_first("raw") or b"").decode("utf-8")
-            starts = json.loads(bytes(stored.get_first("page_starts") or b"[]"))
-            at = first_match(raw, terms)
-            page = bisect.bisect_right(starts, at) if at is not None and starts else None
             hits.append(
-                Hit(
+                make_hit(
                     record_id=int(stored.get_first("record_id") or 0),
                     score=round(float(score), 4) if query.sort != "date" else 0.0,
                     title=str(stored.get_first("title") or ""),
                     case_no=str(stored.get_first("case_no") or ""),
                     stage=str(stored.get_first("stage") or ""),
-                    snippet=snippet(raw, terms),
-                    page=page,
+                    raw=bytes(stored.get_first("raw") or b"").decode("utf-8"),
+                    terms=terms,
+                    page_starts=json.loads(bytes(stored.get_first("page_starts") or b"[]")),
+                    segments=json.loads(bytes(stored.get_first("segments") or b"[]")),
                 )
             )
         # `count` exists at run time but is missing from the package stubs.

@@ -7,7 +7,6 @@ Searches keep working throughout (documents are replaced one batch at a time).
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 
@@ -19,23 +18,9 @@ from indexer.documents import IndexDoc
 from indexer.parallel import analysed_batches
 from indexer.tantivy_index import IndexSchemaError
 from pipelines.context import Services
-from pipelines.process import index_doc
+from pipelines.records import documents_for
 
 BATCH = 256
-
-
-def _documents(svc: Services, records: list[Record]) -> list[IndexDoc]:
-    docs = []
-    for record in records:
-        files = {f.kind: f for f in record.files}
-        if "text" not in files:
-            continue
-        text = b"".join(svc.store.iter_bytes(files["text"].sha256)).decode("utf-8")
-        pages = [text]
-        if "pages" in files:
-            pages = json.loads(b"".join(svc.store.iter_bytes(files["pages"].sha256)))["pages"]
-        docs.append(index_doc(record, text, pages))
-    return docs
 
 
 def _all_documents(svc: Services, ids: list[int]) -> Iterator[IndexDoc]:
@@ -49,7 +34,7 @@ def _all_documents(svc: Services, ids: list[int]) -> Iterator[IndexDoc]:
                     .options(selectinload(Record.files), selectinload(Record.case))
                 )
             )
-            yield from _documents(svc, records)
+            yield from documents_for(svc, records)
 
 
 def reindex(svc: Services, on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from archive.models import Record
+from archive.models import Record, Role
 from indexer.documents import AccessFilter
 from pipelines.context import Services
-from search_api.auth import Principal, access_filter_for, load_principal
+from search_api.auth import Principal, access_filter_for, check_csrf, load_principal
 from search_api.records import NOT_FOUND, NotVisibleError, get_record
 
 
@@ -49,3 +50,25 @@ def get_visible_record(record_id: int, svc: ServicesDep, access: AccessDep) -> R
 
 
 VisibleRecordDep = Annotated[Record, Depends(get_visible_record)]
+
+
+def check_csrf_header(request: Request) -> None:
+    """A state-changing API call made with the session cookie carries the session's CSRF token
+    in the X-CSRF-Token header (a cross-site form cannot set it)."""
+    check_csrf(request, request.headers.get("x-csrf-token", ""))
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only principals with one of ``roles`` (403 otherwise)."""
+
+    def _check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(403, "您的角色无权执行此操作")
+        return principal
+
+    return _check
+
+
+EDITORS = (Role.OFFICER, Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
+EditorDep = Annotated[Principal, Depends(require_roles(*EDITORS))]
+RecordRemoverDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.ADMIN))]

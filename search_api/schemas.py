@@ -24,6 +24,7 @@ class MeOut(BaseModel):
     username: str
     display_name: str
     role: str
+    csrf: str  # send as X-CSRF-Token with state-changing API calls made with the session cookie
 
 
 class HitOut(BaseModel):
@@ -35,7 +36,8 @@ class HitOut(BaseModel):
     stage: str
     score: float
     snippet: str
-    page: int | None = None
+    page: int | None = None  # documents: 1-based page of the first match
+    start_s: float | None = None  # transcripts: start second of the matching segment
 
 
 class FacetOut(BaseModel):
@@ -104,3 +106,27 @@ class CaseOut(BaseModel):
     status: str
     opened_at: datetime | None
     records: int
+
+
+class SuggestionOut(BaseModel):
+    """A completion for the search box: a 案号 or a party name."""
+
+    kind: str
+    value: str
+    case_no: str
+
+
+class RecordPatch(BaseModel):
+    """Metadata corrections (fields left out stay as they are)."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str | None = None
+    stage: str | None = None
+    document_type: str | None = None
+    doc_no: str | None = None
+    made_how: str | None = None
+    made_at: datetime | None = None
+    made_by: str | None = None
+    proves: str | None = None
+    classification: str | None = None

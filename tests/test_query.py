@@ -72,6 +72,24 @@ DOCS = [
 ]
 
 
+# A transcript: segments joined by line breaks, each with its start second in the recording.
+SEGMENTS = [
+    (0.0, "执法人员：我们是县应急管理局的执法人员，这是执法证件。"),
+    (6.5, "当事人：仓库钥匙在值班室。"),
+]
+TRANSCRIPT = "\n".join(t for _, t in SEGMENTS)
+DOCS.append(
+    _doc(
+        6,
+        TRANSCRIPT,
+        case_no="A",
+        form="音像",
+        segments=((0, 0.0), (len(SEGMENTS[0][1]) + 1, 6.5)),
+    )
+)
+DOCS.append(_doc(7, "第一页：询问开始。\n\n第二页：当事人交出仓库钥匙。", page_starts=(0, 11)))
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> TantivyIndex:
     ix = TantivyIndex(Path(tmp_path_factory.mktemp("q")) / "index")
@@ -144,3 +162,12 @@ def test_highlight_marks_every_alternative(index: TantivyIndex) -> None:
     assert "<mark>责令限期整改</mark>" in hit.snippet
     hits = index.search(SearchQuery("留置送达 OR 公告送达"), ALL).hits
     assert all("<mark>" in h.snippet for h in hits)
+
+
+def test_hits_open_the_right_second_or_page(index: TantivyIndex) -> None:
+    hits = {h.record_id: h for h in index.search(SearchQuery("钥匙"), ALL).hits}
+    assert set(hits) == {6, 7}
+    assert (hits[6].start_s, hits[6].page) == (6.5, None)  # transcript: the segment's start second
+    assert (hits[7].page, hits[7].start_s) == (2, None)  # document: the page
+    (first,) = index.search(SearchQuery("执法证件"), ALL).hits
+    assert first.start_s == 0.0

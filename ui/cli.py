@@ -226,7 +226,11 @@ def search(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     if as_json:
-        out: dict[str, Any] = {"total": result.total, "hits": [asdict(h) for h in result.hits]}
+        hits = [
+            {k: v for k, v in asdict(h).items() if v is not None or k not in ("page", "start_s")}
+            for h in result.hits
+        ]
+        out: dict[str, Any] = {"total": result.total, "hits": hits}
         if facets:
             out["facets"] = {
                 k: [{"value": v, "count": n} for v, n in vals] for k, vals in result.facets.items()
@@ -237,6 +241,8 @@ def search(
     console.print(f"共 {result.total} 条")
     for h in result.hits:
         page = f" 第{h.page}页" if h.page else ""
+        if h.start_s is not None:
+            page += f" {int(h.start_s) // 60:02d}:{int(h.start_s) % 60:02d}"
         console.print(
             f"[bold]{h.record_id}[/bold] {escape(h.title)}  {escape(h.case_no)} {h.stage}{page}  ({h.score})"
         )

@@ -5,15 +5,37 @@ from __future__ import annotations
 from importlib.metadata import version
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from search_api.deps import AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
-from search_api.records import extracted_text, list_cases, record_out
-from search_api.schemas import CaseOut, FacetOut, HealthOut, HitOut, MeOut, RecordOut, SearchOut
+from pipelines.records import RecordFrozenError, RecordMissingError, delete_record, update_record
+from search_api.auth import csrf_token
+from search_api.deps import (
+    AccessDep,
+    EditorDep,
+    PrincipalDep,
+    RecordRemoverDep,
+    ServicesDep,
+    VisibleRecordDep,
+    check_csrf_header,
+    get_principal,
+)
+from search_api.records import NOT_FOUND, extracted_text, list_cases, record_out
+from search_api.schemas import (
+    CaseOut,
+    FacetOut,
+    HealthOut,
+    HitOut,
+    MeOut,
+    RecordOut,
+    RecordPatch,
+    SearchOut,
+    SuggestionOut,
+)
 from search_api.search import FiltersDep, run_search
+from search_api.suggest import suggest
 
 # Authenticated by default: every route on `router` needs a signed-in user.
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
@@ -55,10 +77,53 @@ def search(
     )
 
 
+@router.get("/suggest", response_model=list[SuggestionOut], tags=["search"])
+def suggestions(
+    svc: ServicesDep,
+    access: AccessDep,
+    q: str = Query(..., min_length=1, max_length=100, description="案号或当事人名称的开头"),
+    limit: int = Query(10, ge=1, le=50),
+) -> list[SuggestionOut]:
+    """案号 and party names starting with (then containing) ``q``, among visible cases."""
+    with Session(svc.engine) as s:
+        return [SuggestionOut(**vars(x)) for x in suggest(session=s, prefix=q, access=access, limit=limit)]
+
+
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
 def read_record(record: VisibleRecordDep) -> RecordOut:
     """A record with its metadata, processing status and stored files."""
     return record_out(record)
+
+
+@router.patch(
+    "/records/{record_id}",
+    response_model=RecordOut,
+    tags=["records"],
+    dependencies=[Depends(check_csrf_header)],
+)
+def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, _who: EditorDep) -> RecordOut:
+    """Correct a record's metadata; the search index follows at once."""
+    try:
+        updated = update_record(svc, record.id, patch.model_dump(exclude_unset=True))
+    except RecordFrozenError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return record_out(updated)
+
+
+@router.delete(
+    "/records/{record_id}", status_code=204, tags=["records"], dependencies=[Depends(check_csrf_header)]
+)
+def remove_record(record: VisibleRecordDep, svc: ServicesDep, _who: RecordRemoverDep) -> Response:
+    """Delete a record registered by mistake (not once its case is filed); gone from search too."""
+    try:
+        delete_record(svc, record.id)
+    except RecordFrozenError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except RecordMissingError:
+        raise HTTPException(404, NOT_FOUND) from None
+    return Response(status_code=204)
 
 
 @router.get("/records/{record_id}/text", response_class=PlainTextResponse, tags=["records"])
@@ -110,6 +175,11 @@ def cases(svc: ServicesDep, access: AccessDep) -> list[CaseOut]:
 
 
 @router.get("/me", response_model=MeOut, tags=["system"])
-def me(principal: PrincipalDep) -> MeOut:
-    """The signed-in user."""
-    return MeOut(username=principal.username, display_name=principal.display_name, role=principal.role.value)
+def me(principal: PrincipalDep, request: Request) -> MeOut:
+    """The signed-in user, and the session's CSRF token for PATCH/POST/DELETE calls."""
+    return MeOut(
+        username=principal.username,
+        display_name=principal.display_name,
+        role=principal.role.value,
+        csrf=csrf_token(request),
+    )

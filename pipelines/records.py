@@ -1,0 +1,138 @@
+"""Editing and deleting records, keeping the search index in step with the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.db import session_scope
+from archive.models import CaseStatus, Classification, ProcessingStatus, Record, Stage
+from archive.timeutil import to_utc
+from indexer.documents import IndexDoc
+from pipelines.context import Services
+from pipelines.process import index_doc
+
+# Metadata an officer or archivist may correct (第二十六条 fields and the description).
+EDITABLE = (
+    "title",
+    "stage",
+    "document_type",
+    "doc_no",
+    "made_how",
+    "made_at",
+    "made_by",
+    "proves",
+    "classification",
+)
+
+
+class RecordFrozenError(PermissionError):
+    """The record's case is filed: its records and metadata are immutable."""
+
+
+class RecordMissingError(LookupError):
+    """No record with this id."""
+
+
+def documents_for(svc: Services, records: list[Record]) -> list[IndexDoc]:
+    """Search documents of processed records from their stored ``text``/``pages`` files."""
+    docs = []
+    for record in records:
+        files = {f.kind: f for f in record.files}
+        if record.status is not ProcessingStatus.PROCESSED or "text" not in files:
+            continue
+        text = b"".join(svc.store.iter_bytes(files["text"].sha256)).decode("utf-8")
+        pages = [text]
+        if "pages" in files:
+            pages = json.loads(b"".join(svc.store.iter_bytes(files["pages"].sha256)))["pages"]
+        docs.append(index_doc(record, text, pages))
+    return docs
+
+
+def _load(s: Session, record_id: int) -> Record:
+    record = s.scalar(
+        select(Record)
+        .where(Record.id == record_id)
+        .options(selectinload(Record.files), selectinload(Record.case))
+        .with_for_update()
+    )
+    if record is None:
+        raise RecordMissingError(f"记录不存在：{record_id}")
+    if record.case is not None and record.case.status is CaseStatus.ARCHIVED:
+        raise RecordFrozenError(f"案件 {record.case.case_no} 已归档，其记录不可修改或删除")
+    return record
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if value in (None, ""):
+        if name in ("title", "classification"):
+            raise ValueError(f"{name} 不能为空")
+        return None
+    if name == "stage":
+        return Stage(value)
+    if name == "classification":
+        return Classification(value)
+    if name == "made_at":
+        return to_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+    return str(value).strip()
+
+
+def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> Record:
+    """Apply metadata corrections, then re-index the record (search sees them at once).
+
+    Raises ValueError for an unknown field or value, RecordFrozenError on a filed case.
+    """
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError("不可修改的字段：" + "、".join(sorted(unknown)))
+    with session_scope(svc.engine) as s:
+        record = _load(s, record_id)
+        prefilled = set(record.prefilled or [])
+        for name, value in changes.items():
+            try:
+                setattr(record, name, _coerce(name, value))
+            except ValueError as exc:
+                raise ValueError(f"字段 {name} 的值无效：{value}") from exc
+            prefilled.discard(name)  # a person has now confirmed or corrected it
+        record.prefilled = sorted(prefilled) or None
+        s.flush()
+        docs = documents_for(svc, [record])
+        s.expunge(record)
+    if docs:
+        svc.index.upsert(docs)
+    return record
+
+
+def delete_record(svc: Services, record_id: int) -> None:
+    """Remove a record (registered by mistake) from the index and the database.
+
+    The index goes first, so a crash in between leaves a record that `archive reindex`
+    brings back, never a hit that points at nothing. The original stays in the object store:
+    stored objects are never deleted (they may be under retention).
+    """
+    with Session(svc.engine) as s:
+        _load(s, record_id)
+    svc.index.delete([record_id])
+    with session_scope(svc.engine) as s:
+        record = _load(s, record_id)
+        s.delete(record)
+
+
+def reindex_records(svc: Services, record_ids: list[int]) -> int:
+    """Re-make the search documents of these records (e.g. after their case changed)."""
+    with Session(svc.engine) as s:
+        records = list(
+            s.scalars(
+                select(Record)
+                .where(Record.id.in_(record_ids))
+                .options(selectinload(Record.files), selectinload(Record.case))
+            )
+        )
+        docs = documents_for(svc, records)
+    svc.index.upsert(docs)
+    return len(docs)
