@@ -49,9 +49,30 @@ class StorageSettings(BaseModel):
 class IndexSettings(BaseModel):
     """Full-text search index."""
 
-    backend: Literal["tantivy"] = Field(default="tantivy", description="tantivy (embedded)")
+    backend: Literal["tantivy", "elasticsearch"] = Field(
+        default="tantivy", description="tantivy (embedded) or elasticsearch"
+    )
     path: Path | None = Field(default=None, description="Default: index/ under the data dir.")
     writer_heap_mb: int = Field(default=128, description="tantivy writer memory budget (MB)")
+    es_url: str = Field(default="http://127.0.0.1:9200", description="Elasticsearch URL(s), comma-separated")
+    es_alias: str = Field(
+        default="archive-records",
+        description="Alias searched and written; each (re)build is a new index named <alias>-<time>",
+    )
+    es_username: str | None = Field(default=None, description="Elasticsearch user (basic auth)")
+    es_password: SecretStr | None = Field(default=None, description="Elasticsearch password")
+    es_api_key: SecretStr | None = Field(
+        default=None, description="Elasticsearch API key (instead of a password)"
+    )
+    es_ca_certs: Path | None = Field(default=None, description="CA bundle for an HTTPS Elasticsearch")
+    es_timeout_s: float = Field(default=30.0, description="Elasticsearch request timeout (seconds)")
+    es_retries: int = Field(
+        default=5, description="Retries of a failed request or a rejected bulk item (backoff)"
+    )
+    es_server_mode: Literal["stack", "serverless"] = Field(
+        default="stack",
+        description="Client mode; serverless also sends plain JSON media types (needed by the test stand-in)",
+    )
 
 
 class ParsingSettings(BaseModel):

@@ -34,46 +34,12 @@ from indexer.documents import AccessFilter, IndexDoc, SearchQuery  # noqa: E402
 from indexer.parallel import analysed_batches  # noqa: E402
 from indexer.query import parse_query  # noqa: E402
 from indexer.tantivy_index import TantivyIndex  # noqa: E402
-from pipelines.samples import COMPANIES, FINDINGS, OFFICERS, PERSONS  # noqa: E402
+from pipelines.samples import STAGES, make_index_docs  # noqa: E402
 
-STAGES = ["程序启动", "调查取证", "审查决定", "送达执行", "归档管理"]
-CLAUSES = [
-    *FINDINGS,
-    "执法人员出示执法证件，告知当事人依法享有陈述、申辩和要求听证的权利",
-    "现场使用执法记录仪全程录像，录像资料于当日存储至专用存储器",
-    "依据《中华人民共和国安全生产法》第九十九条的规定，责令限期整改",
-    "当事人对检查结果无异议，并在现场检查记录上签字确认",
-    "对涉案危险化学品实施先行登记保存，并开具先行登记保存证据通知书",
-    "行政处罚决定书以留置送达方式送达，见证人在场并签名",
-    "当事人不服本决定的，可以在六十日内申请行政复议",
-    "经集体讨论决定，给予罚款人民币{n}万元的行政处罚",
-    "整改复查时发现隐患已整改完毕，同意销案",
-    "询问笔录记载了当事人对违法事实的陈述",
-]
 ALL = AccessFilter.unrestricted("bench")
 TERMS = ["当事人", "危险化学品", "执法记录仪", "行政复议", "责令限期整改", "先行登记保存", "留置送达", "罚款"]
 PAIRS = [("危险化学品", "整改"), ("当事人", "复议"), ("执法记录仪", "录像"), ("罚款", "集体讨论")]
 PHRASES = ["责令限期整改", "先行登记保存证据", "陈述、申辩", "安全出口被货物堵塞"]
-
-
-def make_records(n: int, rng: random.Random) -> list[IndexDoc]:
-    docs = []
-    for i in range(n):
-        parts = [f"{rng.choice(COMPANIES)}（负责人{rng.choice(PERSONS)}）"]
-        while sum(len(p) for p in parts) < 480:
-            parts.append(rng.choice(CLAUSES).format(n=rng.randint(1, 20)))
-        text = "。".join(parts) + "。"
-        docs.append(
-            IndexDoc(
-                i + 1,
-                f"执法记录{i + 1}",
-                text,
-                case_no=f"农应急罚〔2026〕{i % 997 + 1}号",
-                stage=STAGES[i % 5],
-                made_by=rng.choice(OFFICERS),
-            )
-        )
-    return docs
 
 
 def timed(fn, reps: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -117,7 +83,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(2026)
     word_tokens("预热")
-    docs = make_records(args.records, rng)
+    docs = make_index_docs(args.records, rng)
     print(
         f"{len(docs)} records, {sum(len(d.text) for d in docs) / len(docs):.0f} chars each", file=sys.stderr
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 from archive.settings import Settings
@@ -27,6 +27,13 @@ class SearchIndex(Protocol):
         """Run a query restricted by the caller's access filter."""
         ...
 
+    def rebuild(self, batches: Iterable[Sequence[IndexDoc]]) -> int:
+        """Index every document of a full rebuild; searches keep working meanwhile.
+
+        Returns how many were indexed. Documents of records not rebuilt are left for prune().
+        """
+        ...
+
     def prune(self, keep: Sequence[int]) -> int:
         """Delete documents of records not in ``keep`` (after a rebuild); returns how many."""
         ...
@@ -42,6 +49,20 @@ class SearchIndex(Protocol):
 
 def make_index(settings: Settings) -> SearchIndex:
     """The configured index."""
+    if settings.index.backend == "elasticsearch":
+        from indexer.es_index import ElasticsearchIndex
+
+        return ElasticsearchIndex(settings.index)
     from indexer.tantivy_index import TantivyIndex
 
     return TantivyIndex(settings.index_dir, heap_mb=settings.index.writer_heap_mb)
+
+
+def recreate_index(settings: Settings) -> SearchIndex:
+    """An empty index in place of one made by an older schema (embedded index only: an
+    Elasticsearch rebuild always starts a new index)."""
+    import shutil
+
+    if settings.index.backend == "tantivy":
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
+    return make_index(settings)

@@ -82,3 +82,24 @@ def parse_query(text: str) -> ParsedQuery:
     if parsed.empty and parsed.excluded:
         raise QuerySyntaxError("检索式只有排除条件，请至少输入一个要查找的词")
     return parsed
+
+
+def parse_for(text: str, access: object) -> ParsedQuery | None:
+    """The parsed query a backend should run, or None when nothing can match.
+
+    Refuses (PermissionError) a search without the access layer's filter: no backend can be
+    queried without one. An access filter that admits no case or no classification, or a
+    query with nothing to look for, matches nothing.
+    """
+    from indexer.documents import AccessFilter
+
+    if not isinstance(access, AccessFilter):
+        raise PermissionError("a search needs the access filter of an authenticated principal")
+    parsed = parse_query(text)
+    if parsed.empty:
+        return None
+    if (access.case_nos is not None and not access.case_nos) or (
+        access.classifications is not None and not access.classifications
+    ):
+        return None
+    return parsed

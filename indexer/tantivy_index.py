@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +15,7 @@ from archive.timeutil import from_db, to_utc
 from indexer.analysis import analyse, query_chars, query_grams, query_words
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
-from indexer.query import ParsedQuery, parse_query
+from indexer.query import ParsedQuery, parse_for
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
@@ -130,6 +130,14 @@ class TantivyIndex:
         with self._writer() as w:
             w.delete_all_documents()
 
+    def rebuild(self, batches: Iterable[Sequence[IndexDoc]]) -> int:
+        """Replace documents batch by batch (searches go on; stale ones are pruned after)."""
+        done = 0
+        for batch in batches:
+            self.upsert(batch)
+            done += len(batch)
+        return done
+
     def prune(self, keep: Sequence[int]) -> int:
         """Delete documents whose record id is not in ``keep``; returns how many."""
         self.index.reload()
@@ -211,14 +219,8 @@ class TantivyIndex:
 
     def search(self, query: SearchQuery, access: AccessFilter) -> SearchResult:
         """Query language (indexer.query) + filters; BM25 on words, or newest 制作时间 first."""
-        if not isinstance(access, AccessFilter):
-            raise PermissionError("a search needs the access filter of an authenticated principal")
-        parsed = parse_query(query.text)
-        if parsed.empty:
-            return SearchResult(total=0)
-        if (access.case_nos is not None and not access.case_nos) or (
-            access.classifications is not None and not access.classifications
-        ):
+        parsed = parse_for(query.text, access)
+        if parsed is None:
             return SearchResult(total=0)
         clauses = self._text_query(parsed)
         clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]

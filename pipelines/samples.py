@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from indexer.documents import IndexDoc
 
 FONT = "STSong-Light"  # a CID font reportlab knows without a font file
 _registered = False
@@ -91,3 +94,48 @@ def make_text_pdfs(folder: Path, count: int, *, marker: str, every: int = 7, see
         if extra:
             with_marker.add(name)
     return with_marker
+
+
+STAGES = ["程序启动", "调查取证", "审查决定", "送达执行", "归档管理"]
+CLAUSES = [
+    *FINDINGS,
+    "执法人员出示执法证件，告知当事人依法享有陈述、申辩和要求听证的权利",
+    "现场使用执法记录仪全程录像，录像资料于当日存储至专用存储器",
+    "依据《中华人民共和国安全生产法》第九十九条的规定，责令限期整改",
+    "当事人对检查结果无异议，并在现场检查记录上签字确认",
+    "对涉案危险化学品实施先行登记保存，并开具先行登记保存证据通知书",
+    "行政处罚决定书以留置送达方式送达，见证人在场并签名",
+    "当事人不服本决定的，可以在六十日内申请行政复议",
+    "经集体讨论决定，给予罚款人民币{n}万元的行政处罚",
+    "整改复查时发现隐患已整改完毕，同意销案",
+    "询问笔录记载了当事人对违法事实的陈述",
+]
+
+DOC_TYPES = ["现场检查记录", "询问笔录", "行政处罚决定书", "送达回证", "整改复查意见书"]
+CLASSIFICATIONS = ["公开", "内部", "商业秘密", "个人隐私"]
+
+
+def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
+    """``n`` search documents of ~500 characters of enforcement prose, with varied metadata."""
+    start = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
+    docs = []
+    for i in range(n):
+        parts = [f"{rng.choice(COMPANIES)}（负责人{rng.choice(PERSONS)}）"]
+        while sum(len(p) for p in parts) < 480:
+            parts.append(rng.choice(CLAUSES).format(n=rng.randint(1, 20)))
+        text = "。".join(parts) + "。"
+        docs.append(
+            IndexDoc(
+                i + 1,
+                f"执法记录{i + 1}",
+                text,
+                case_no=f"农应急罚〔2026〕{i % 997 + 1}号",
+                stage=STAGES[i % 5],
+                form="音像" if i % 7 == 0 else "文字",
+                document_type=DOC_TYPES[i % len(DOC_TYPES)],
+                made_by=rng.choice(OFFICERS),
+                classification=CLASSIFICATIONS[i % len(CLASSIFICATIONS)],
+                made_at=start + timedelta(hours=7 * i),
+            )
+        )
+    return docs

@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from archive.settings import Settings, get_settings
+from archive.settings import IndexSettings, Settings, get_settings
+from indexer.backend import SearchIndex
+from indexer.es_index import ElasticsearchIndex
+from indexer.tantivy_index import TantivyIndex
 from pipelines.context import Services, open_services
 from tests.support.seaweed import SeaweedS3, seaweed_s3
 
@@ -124,3 +127,48 @@ def s3_settings(server: SeaweedS3, data_dir: Path, bucket: str, retention_days: 
             },
         }
     )
+
+
+# The Elasticsearch backend is exercised against osmem-server, an in-memory OpenSearch-compatible
+# test server: it proves our client code, template, alias swap, bulk handling and query DSL give
+# the same hits and facet counts as the embedded index. It proves nothing about a real
+# Elasticsearch cluster's analysis, scoring, performance or operations (none can run here).
+ES_STANDIN = "es-client-on-osmem-standin"
+
+
+@pytest.fixture(scope="session")
+def es_url() -> Iterator[str]:
+    """URL of a running osmem-server (Elasticsearch stand-in) for the whole session."""
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start(freeze=False, japanese=False)
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+def es_index_settings(url: str, alias: str | None = None) -> dict[str, object]:
+    """Index settings for the Elasticsearch backend on the stand-in (a fresh alias each call).
+
+    ``server_mode=serverless`` only turns off the client's versioned media types, which the
+    stand-in refuses with 406; a real cluster runs with the default ``stack``.
+    """
+    return {
+        "backend": "elasticsearch",
+        "es_url": url,
+        "es_alias": alias or f"t-{uuid.uuid4().hex[:12]}",
+        "es_server_mode": "serverless",
+        "es_retries": 2,
+    }
+
+
+def make_test_index(backend: str, path: Path, request: pytest.FixtureRequest) -> SearchIndex:
+    """A fresh, empty index of ``backend`` ("tantivy" or ES_STANDIN)."""
+    if backend == "tantivy":
+        return TantivyIndex(path)
+    url = request.getfixturevalue("es_url")
+    return ElasticsearchIndex(IndexSettings.model_validate(es_index_settings(url)))
+
+
+BACKENDS = ["tantivy", ES_STANDIN]

@@ -1,4 +1,7 @@
-"""The query language, filters, facets and sorting on Chinese text."""
+"""Index contract, part 2: query language, filters, facets, sorting, paging, hit locations.
+
+Runs on both backends (tantivy, and Elasticsearch on its test stand-in).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from indexer.backend import SearchIndex
 from indexer.documents import AccessFilter, IndexDoc, SearchQuery
 from indexer.query import QuerySyntaxError, parse_query
-from indexer.tantivy_index import TantivyIndex
+from tests.conftest import BACKENDS, make_test_index
 
 ALL = AccessFilter.unrestricted("test")
 
@@ -90,14 +94,14 @@ DOCS.append(
 DOCS.append(_doc(7, "第一页：询问开始。\n\n第二页：当事人交出仓库钥匙。", page_starts=(0, 11)))
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> TantivyIndex:
-    ix = TantivyIndex(Path(tmp_path_factory.mktemp("q")) / "index")
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    ix = make_test_index(request.param, Path(tmp_path_factory.mktemp("q")) / "index", request)
     ix.upsert(DOCS)
     return ix
 
 
-def ids(ix: TantivyIndex, text: str, **kw: object) -> list[int]:
+def ids(ix: SearchIndex, text: str, **kw: object) -> list[int]:
     return [h.record_id for h in ix.search(SearchQuery(text, limit=50, **kw), ALL).hits]  # type: ignore[arg-type]
 
 
@@ -125,11 +129,11 @@ def test_parser() -> None:
         ("ＯＲ", set()),
     ],
 )
-def test_query_language(index: TantivyIndex, query: str, expected: set[int]) -> None:
+def test_query_language(index: SearchIndex, query: str, expected: set[int]) -> None:
     assert set(ids(index, query)) == expected
 
 
-def test_filters(index: TantivyIndex) -> None:
+def test_filters(index: SearchIndex) -> None:
     assert set(ids(index, "送达", form="音像")) == {1}
     assert set(ids(index, "整改", document_type="整改复查意见书")) == {5}
     assert set(ids(index, "整改", made_by="孙立军")) == {3, 4}
@@ -141,7 +145,7 @@ def test_filters(index: TantivyIndex) -> None:
     assert set(ids(index, "整改", date_to=date(2026, 10, 31))) == {3}
 
 
-def test_facets_count_every_match(index: TantivyIndex) -> None:
+def test_facets_count_every_match(index: SearchIndex) -> None:
     result = index.search(SearchQuery("整改", limit=1, facets=True), ALL)
     assert result.total == 3 and len(result.hits) == 1
     assert dict(result.facets["case_no"]) == {"B": 3}
@@ -149,7 +153,7 @@ def test_facets_count_every_match(index: TantivyIndex) -> None:
     assert dict(result.facets["made_by"]) == {"孙立军": 2, "周晓梅": 1}
 
 
-def test_sort_by_date_and_paging(index: TantivyIndex) -> None:
+def test_sort_by_date_and_paging(index: SearchIndex) -> None:
     assert ids(index, "送达 OR 整改", sort="date")[:4] == [4, 2, 1, 3]
     first = index.search(SearchQuery("送达 OR 整改", sort="date", limit=2), ALL)
     second = index.search(SearchQuery("送达 OR 整改", sort="date", limit=2, offset=2), ALL)
@@ -157,14 +161,14 @@ def test_sort_by_date_and_paging(index: TantivyIndex) -> None:
     assert [h.record_id for h in first.hits + second.hits] == [4, 2, 1, 3]
 
 
-def test_highlight_marks_every_alternative(index: TantivyIndex) -> None:
+def test_highlight_marks_every_alternative(index: SearchIndex) -> None:
     (hit,) = index.search(SearchQuery('"责令限期整改" -复议', document_type="责令限期整改指令书"), ALL).hits
     assert "<mark>责令限期整改</mark>" in hit.snippet
     hits = index.search(SearchQuery("留置送达 OR 公告送达"), ALL).hits
     assert all("<mark>" in h.snippet for h in hits)
 
 
-def test_hits_open_the_right_second_or_page(index: TantivyIndex) -> None:
+def test_hits_open_the_right_second_or_page(index: SearchIndex) -> None:
     hits = {h.record_id: h for h in index.search(SearchQuery("钥匙"), ALL).hits}
     assert set(hits) == {6, 7}
     assert (hits[6].start_s, hits[6].page) == (6.5, None)  # transcript: the segment's start second

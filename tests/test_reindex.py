@@ -34,7 +34,7 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
     assert _search(data, "报警装置")["total"] == 5
     res = run_cli(["reindex", "--json"], data)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"indexed": 5, "pruned": 1, "total": 5}
+    assert json.loads(res.stdout) == {"indexed": 5, "caught_up": 0, "pruned": 1, "total": 5}
     assert _search(data, "报警装置") == before
 
     shutil.rmtree(settings.index_dir)
@@ -48,7 +48,12 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
     with session_scope(get_engine(settings.db_url)) as s:  # a record removed from the archive
         rid = before["hits"][0]["record_id"]
         s.execute(delete(Record).where(Record.id == rid))
-    assert json.loads(run_cli(["reindex", "--json"], data).stdout) == {"indexed": 4, "pruned": 1, "total": 4}
+    assert json.loads(run_cli(["reindex", "--json"], data).stdout) == {
+        "indexed": 4,
+        "caught_up": 0,
+        "pruned": 1,
+        "total": 4,
+    }
     assert rid not in {h["record_id"] for h in _search(data, "报警装置")["hits"]}
 
 

@@ -318,7 +318,8 @@ def reindex(
         typer.echo(json.dumps(counts, ensure_ascii=False))
     else:
         indexed, pruned, total = counts["indexed"], counts["pruned"], counts["total"]
-        err.print(f"已索引 {indexed} 条记录，清除 {pruned} 条过期索引，索引共 {total} 条")
+        caught = f"，补录重建期间变更的 {counts['caught_up']} 条" if counts["caught_up"] else ""
+        err.print(f"已索引 {indexed} 条记录{caught}，清除 {pruned} 条过期索引，索引共 {total} 条")
 
 
 user_app = typer.Typer(help="用户账号", no_args_is_help=True)
