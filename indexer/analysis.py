@@ -145,3 +145,9 @@ def analyse(title: str, text: str) -> Analysed:
     chars: list[tuple[str, int, int, int]] = [tuple(t) for t in char_tokens(body)]  # type: ignore[misc]
     grams = [(a[0] + b[0], a[1], a[2], b[3]) for a, b in pairwise(chars)]
     return Analysed(body, words, chars, grams)
+
+
+def title_words(analysed: Analysed, title: str) -> list[tuple[str, int, int, int]]:
+    """The word tokens of the title (the body begins with the title, then a line break)."""
+    end = len(title)
+    return [t for t in analysed.words if t[3] <= end]

@@ -19,11 +19,11 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from archive.settings import IndexSettings
 from archive.timeutil import from_db
-from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words
+from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words, title_words
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
-from indexer.tantivy_index import day_start
+from indexer.tantivy_index import TITLE_BONUS, day_start
 
 log = logging.getLogger(__name__)
 TEMPLATE = Path(__file__).with_name("es") / "template.json"
@@ -60,6 +60,7 @@ def es_source(doc: IndexDoc) -> dict[str, Any]:
         "made_at": made_at.astimezone(UTC).isoformat() if made_at else None,
         "title": doc.title,
         "words": _joined(a.words),
+        "title_words": _joined(title_words(a, doc.title)),
         "chars": _joined(a.chars),
         "grams": _joined(a.grams),
         "raw": doc.text,
@@ -228,18 +229,25 @@ class ElasticsearchIndex:
             return {"term": {"grams": grams[0]}}
         return {"match_phrase": {"grams": " ".join(grams)}}
 
-    def _text_query(self, parsed: ParsedQuery) -> dict[str, Any]:
-        must: list[dict[str, Any]] = []
+    def _text_query(self, parsed: ParsedQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
+        """Hits from character sequences (in filter context: exact, unscored); ranking from words."""
+        required: list[dict[str, Any]] = []
         for group in parsed.groups:
             if len(group) == 1:
-                must.append(self._chars(group[0].text))
+                required.append(self._chars(group[0].text))
             else:
                 alternatives = [self._chars(c.text) for c in group]
-                must.append({"bool": {"should": alternatives, "minimum_should_match": 1}})
-        should = [{"term": {"words": w}} for text in parsed.positive for w in query_words(text)]
+                required.append({"bool": {"should": alternatives, "minimum_should_match": 1}})
+        should: list[dict[str, Any]] = []
+        for text in parsed.positive:
+            for w in query_words(text):
+                should.append({"term": {"words": w}})
+                title = {"term": {"title_words": w}}
+                should.append({"constant_score": {"filter": title, "boost": TITLE_BONUS}})
         return {
-            "must": must,
+            "filter": required + filters,
             "should": should,
+            "minimum_should_match": 0,
             "must_not": [self._chars(c.text) for c in parsed.excluded],
         }
 
@@ -270,7 +278,7 @@ class ElasticsearchIndex:
             return SearchResult(total=0)
         self._ensure()
         body: dict[str, Any] = {
-            "query": {"bool": {**self._text_query(parsed), "filter": self._filters(query, access)}},
+            "query": {"bool": self._text_query(parsed, self._filters(query, access))},
             "from": query.offset,
             "size": query.limit,
             "track_total_hits": True,

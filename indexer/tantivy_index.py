@@ -12,13 +12,16 @@ from pathlib import Path
 import tantivy
 
 from archive.timeutil import from_db, to_utc
-from indexer.analysis import analyse, query_chars, query_grams, query_words
+from indexer.analysis import analyse, query_chars, query_grams, query_words, title_words
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
+# Added to the score for each query word in the title: a record titled by the query comes first
+# whatever the title's length (a BM25-scored title field would favour the shortest title).
+TITLE_BONUS = 1.0
 
 
 def day_start(day: date) -> datetime:
@@ -34,6 +37,7 @@ def _schema() -> tantivy.Schema:
     sb.add_date_field("made_at", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="raw")
     sb.add_text_field("words", stored=False, tokenizer_name="raw", index_option="position")
+    sb.add_text_field("title_words", stored=False, tokenizer_name="raw", index_option="freq")
     sb.add_text_field("chars", stored=False, tokenizer_name="raw", index_option="position")
     sb.add_text_field("grams", stored=False, tokenizer_name="raw", index_option="position")
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
@@ -102,6 +106,7 @@ class TantivyIndex:
             d.add_date("made_at", made_at)
         d.add_text("title", doc.title)
         d.add_pre_tokenized_text("words", _pretok(a.body, a.words))
+        d.add_pre_tokenized_text("title_words", _pretok(a.body, title_words(a, doc.title)))
         d.add_pre_tokenized_text("chars", _pretok(a.body, a.chars))
         d.add_pre_tokenized_text("grams", _pretok(a.body, a.grams))
         d.add_bytes("raw", doc.text.encode("utf-8"))
@@ -178,14 +183,18 @@ class TantivyIndex:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for group in parsed.groups:
             if len(group) == 1:
-                clauses.append((must, self._chars(group[0].text)))
+                hit = self._chars(group[0].text)
             else:
-                clauses.append((must, Q.boolean_query([(should, self._chars(c.text)) for c in group])))
+                hit = Q.boolean_query([(should, self._chars(c.text)) for c in group])
+            # Character sequences decide hits only; ranking comes from the words below.
+            clauses.append((must, Q.const_score_query(hit, 0.0)))
         for clause in parsed.excluded:
             clauses.append((tantivy.Occur.MustNot, self._chars(clause.text)))
         for text in parsed.positive:
             for word in query_words(text):
                 clauses.append((should, Q.term_query(self.schema, "words", word)))
+                title = Q.term_query(self.schema, "title_words", word)
+                clauses.append((should, Q.const_score_query(title, TITLE_BONUS)))
         return clauses
 
     def _filters(self, query: SearchQuery, access: AccessFilter) -> list[tantivy.Query]:
