@@ -111,8 +111,24 @@ CLAUSES = [
     "询问笔录记载了当事人对违法事实的陈述",
 ]
 
-DOC_TYPES = ["现场检查记录", "询问笔录", "行政处罚决定书", "送达回证", "整改复查意见书"]
+INDEX_DOC_TYPES = ["现场检查记录", "询问笔录", "行政处罚决定书", "送达回证", "整改复查意见书"]
 CLASSIFICATIONS = ["公开", "内部", "商业秘密", "个人隐私"]
+
+
+TOWNS = ["农安镇", "合隆镇", "烧锅镇", "哈拉海镇", "万顺乡", "开安镇", "青山口乡", "伏龙泉镇"]
+ROADS = ["兴农路", "工业大街", "黄龙路", "宝塔街", "富民大路", "腾飞路"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "建国秀兰志强海燕立新明华丽军伟芳娜敏静磊洋勇艳杰涛"
+
+
+def _details(rng: random.Random) -> str:
+    """The particulars that make each record different: time, place, people, phone numbers."""
+    name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2)))
+    return (
+        f"检查时间{rng.randint(1, 12)}月{rng.randint(1, 28)}日{rng.randint(8, 17)}时{rng.randint(0, 59)}分，"
+        f"地点{rng.choice(TOWNS)}{rng.choice(ROADS)}{rng.randint(1, 999)}号，"
+        f"现场陪同人员{name}，联系电话13{rng.randint(0, 999_999_999):09d}"
+    )
 
 
 def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
@@ -120,7 +136,7 @@ def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
     start = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
     docs = []
     for i in range(n):
-        parts = [f"{rng.choice(COMPANIES)}（负责人{rng.choice(PERSONS)}）"]
+        parts = [f"{rng.choice(COMPANIES)}（负责人{rng.choice(PERSONS)}）", _details(rng)]
         while sum(len(p) for p in parts) < 480:
             parts.append(rng.choice(CLAUSES).format(n=rng.randint(1, 20)))
         text = "。".join(parts) + "。"
@@ -132,7 +148,7 @@ def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
                 case_no=f"农应急罚〔2026〕{i % 997 + 1}号",
                 stage=STAGES[i % 5],
                 form="音像" if i % 7 == 0 else "文字",
-                document_type=DOC_TYPES[i % len(DOC_TYPES)],
+                document_type=INDEX_DOC_TYPES[i % len(INDEX_DOC_TYPES)],
                 made_by=rng.choice(OFFICERS),
                 classification=CLASSIFICATIONS[i % len(CLASSIFICATIONS)],
                 made_at=start + timedelta(hours=7 * i),
