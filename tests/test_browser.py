@@ -117,3 +117,18 @@ def test_empty_result_says_what_to_do(server: str, browser) -> None:  # type: ig
     assert "不存在的检索词" in page.input_value("input[name=q]")
     assert "没有找到" in page.inner_text("p.empty")
     page.close()
+
+
+def test_the_search_box_suggests_case_numbers_and_parties(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(f"{server}/search")
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("section.cases")
+    page.locator("input[name=q]").press_sequentially("罚款 农安县宏达", delay=30)
+    page.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+    values = page.eval_on_selector_all("#suggestions option", "os => os.map(o => [o.value, o.label])")
+    assert ["罚款 农安县宏达化工有限公司", "当事人 · 农应急罚〔2026〕12号"] in values
+    page.screenshot(path=str(tmp_path / "suggest.png"))
+    page.close()
