@@ -1,50 +1,74 @@
-"""Chinese analysis in one place: jieba words (+ dictionary sub-words) and characters.
+"""Chinese analysis in one place: jieba words (+ dictionary sub-words), characters, pairs.
 
-Three token streams are indexed for each text:
-- ``words``: jieba precise segmentation, with every dictionary sub-word of a word placed at
-  the word's position, so both 行政复议 and 复议 match (ranking);
+Three token streams are indexed for each text, each as one string of space-separated tokens
+(every backend splits them on whitespace, so both index exactly these tokens):
+- ``words``: jieba precise segmentation (no HMM) with the shipped domain dictionary, each word
+  followed by its dictionary sub-words, so both 行政复议 and 复议 match (ranking);
 - ``grams``: overlapping character pairs, so a query of two or more characters matches exactly
   where its characters appear in order — the same hit set as a substring scan (recall);
 - ``chars``: one token per character, for one-character queries.
+
+Segmentation runs on jieba-rs (``rjieba``) loaded with jieba's own dictionary and the domain
+dictionary so that it cuts exactly as jieba 0.42.1 does (a test compares them), at ~20× the
+speed. Text is normalised first (full-width → half-width, lower case); whitespace is never
+part of a token.
 """
 
 from __future__ import annotations
 
-import logging
-import tempfile
 import threading
 from dataclasses import dataclass
-from itertools import pairwise
+from operator import add
 from pathlib import Path
-from typing import NamedTuple
-
-import jieba
 
 DOMAIN_DICT = Path(__file__).with_name("domain_dict.txt")
 _lock = threading.Lock()
-_ready = False
+_segmenter = None
+_words: frozenset[str] = frozenset()
+_subwords: dict[str, tuple[str, ...]] = {}
+_SUBWORD_CACHE = 200_000
 
 
-class Tok(NamedTuple):
-    """One token: text, position, char offsets in the analysed text."""
+def jieba_dictionary() -> Path:
+    """jieba's main dictionary file (word, frequency, tag per line)."""
+    import jieba
 
-    text: str
-    position: int
-    start: int
-    end: int
+    return Path(jieba.__file__).with_name("dict.txt")
+
+
+def _read_dict(path: Path, freq: dict[str, int]) -> int:
+    total = 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2:
+                freq[parts[0]] = int(parts[1])
+                total += int(parts[1])
+    return total
 
 
 def _init() -> None:
-    global _ready
+    """Load the segmenter once per process (~1 s)."""
+    global _segmenter, _words
     with _lock:
-        if _ready:
+        if _segmenter is not None:
             return
-        jieba.setLogLevel(logging.WARNING)
-        # jieba caches its parsed dictionary as a file; the system temp dir is writable.
-        jieba.dt.tmp_dir = tempfile.gettempdir()
-        jieba.initialize()
-        jieba.load_userdict(str(DOMAIN_DICT))
-        _ready = True
+        import rjieba
+
+        freq: dict[str, int] = {}
+        # jieba keeps the frequency of a word a later line overrides in its total; jieba-rs
+        # does not. Reproduce jieba's total so that both choose the same segmentation.
+        total = _read_dict(jieba_dictionary(), freq) + _read_dict(DOMAIN_DICT, freq)
+        seg = rjieba.Jieba.empty()
+        for word, f in freq.items():
+            seg.add_word(word, f, None)
+        missing = total - sum(freq.values())
+        if missing:
+            # NUL never reaches the dictionary lookup (it is not in a Chinese text block), so
+            # this entry only corrects the total.
+            seg.add_word("\x00", missing, None)
+        _words = frozenset(w for w, f in freq.items() if f)
+        _segmenter = seg
 
 
 _HALFWIDTH = {0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
@@ -60,77 +84,66 @@ def normalise(text: str) -> str:
     return halfwidth(text).lower()
 
 
-def word_tokens(text: str) -> list[Tok]:
-    """jieba precise words plus their dictionary sub-words at the same position."""
+def _subwords_of(word: str) -> tuple[str, ...]:
+    subs = _subwords.get(word)
+    if subs is None:
+        n = len(word)
+        subs = tuple(
+            sub for size in range(2, n) for i in range(n - size + 1) if (sub := word[i : i + size]) in _words
+        )
+        if len(_subwords) > _SUBWORD_CACHE:
+            _subwords.clear()
+        _subwords[word] = subs
+    return subs
+
+
+def words(text: str) -> list[str]:
+    """jieba precise words of ``text`` (normalised here), each followed by its sub-words."""
     _init()
-    text = normalise(text)
-    freq = jieba.dt.FREQ
-    toks: list[Tok] = []
-    pos = 0
-    for word, start, end in jieba.tokenize(text, HMM=False):
+    assert _segmenter is not None
+    out: list[str] = []
+    for word in _segmenter.cut(normalise(text), False):
         if word.isspace():
             continue
-        toks.append(Tok(word, pos, start, end))
-        n = len(word)
-        if n > 2:
-            for size in range(2, n):
-                for i in range(n - size + 1):
-                    sub = word[i : i + size]
-                    if freq.get(sub):
-                        toks.append(Tok(sub, pos, start + i, start + i + size))
-        pos += 1
-    return toks
+        out.append(word)
+        if len(word) > 2:
+            out.extend(_subwords_of(word))
+    return out
 
 
-def char_tokens(text: str) -> list[Tok]:
-    """One token per non-space character, positions consecutive."""
-    text = normalise(text)
-    toks: list[Tok] = []
-    pos = 0
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            continue
-        toks.append(Tok(ch, pos, i, i + 1))
-        pos += 1
-    return toks
-
-
-def gram_tokens(text: str) -> list[Tok]:
-    """Overlapping character pairs of the whitespace-free text, positions consecutive.
-
-    A query of n ≥ 2 characters is a phrase of its n−1 pairs: the same hits as matching its
-    characters in sequence, but over far more selective postings than single characters.
-    """
-    chars = char_tokens(text)
-    return [Tok(a.text + b.text, a.position, a.start, b.end) for a, b in pairwise(chars)]
+def chars_of(text: str) -> str:
+    """The normalised text without whitespace: one character per token."""
+    return "".join(normalise(text).split())
 
 
 def query_grams(term: str) -> list[str]:
     """The character pairs a query term of two or more characters must match in sequence."""
-    return [t.text for t in gram_tokens(term)]
+    s = chars_of(term)
+    return list(map(add, s, s[1:]))
 
 
 def query_chars(term: str) -> list[str]:
     """The character sequence a query term must match."""
-    return [t.text for t in char_tokens(term)]
+    return list(chars_of(term))
 
 
 def query_words(term: str) -> list[str]:
     """jieba words of a query term (used to rank, not to decide hits)."""
-    return sorted({t.text for t in word_tokens(term)})
+    return sorted(set(words(term)))
 
 
 @dataclass(frozen=True)
 class Analysed:
-    """Both token streams of one document body, computed once (possibly in a worker).
+    """The token streams of one record, computed once (possibly in a worker process).
 
-    Plain tuples (text, position, start, end): they cross process boundaries cheaply.
+    Each is one string of space-separated tokens: cheap to pass between processes and indexed
+    by whitespace splitting in every backend.
     """
 
-    body: str
-    words: list[tuple[str, int, int, int]]
-    chars: list[tuple[str, int, int, int]]
-    grams: list[tuple[str, int, int, int]]
+    words: str
+    title_words: str
+    chars: str
+    grams: str
 
 
 def body_of(title: str, text: str) -> str:
@@ -140,14 +153,11 @@ def body_of(title: str, text: str) -> str:
 
 def analyse(title: str, text: str) -> Analysed:
     """Analyse a record's title and text the way every backend indexes them."""
-    body = body_of(title, text)
-    words: list[tuple[str, int, int, int]] = [tuple(t) for t in word_tokens(body)]  # type: ignore[misc]
-    chars: list[tuple[str, int, int, int]] = [tuple(t) for t in char_tokens(body)]  # type: ignore[misc]
-    grams = [(a[0] + b[0], a[1], a[2], b[3]) for a, b in pairwise(chars)]
-    return Analysed(body, words, chars, grams)
-
-
-def title_words(analysed: Analysed, title: str) -> list[tuple[str, int, int, int]]:
-    """The word tokens of the title (the body begins with the title, then a line break)."""
-    end = len(title)
-    return [t for t in analysed.words if t[3] <= end]
+    title_words = words(title)
+    s = chars_of(body_of(title, text))
+    return Analysed(
+        words=" ".join(title_words + words(text)),
+        title_words=" ".join(title_words),
+        chars=" ".join(s),
+        grams=" ".join(map(add, s, s[1:])),
+    )

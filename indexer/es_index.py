@@ -19,7 +19,7 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from archive.settings import IndexSettings
 from archive.timeutil import from_db
-from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words, title_words
+from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
@@ -44,12 +44,6 @@ def template_body(alias: str) -> dict[str, Any]:
     return body
 
 
-def _joined(tokens: Sequence[tuple[str, int, int, int]]) -> str:
-    # Tokens never contain whitespace (analysis drops it), so the whitespace tokenizer gives
-    # back exactly these tokens at consecutive positions.
-    return " ".join(t[0] for t in tokens)
-
-
 def es_source(doc: IndexDoc) -> dict[str, Any]:
     """The _source of a record's document."""
     a: Analysed = doc.analysed or analyse(doc.title, doc.text)
@@ -59,10 +53,12 @@ def es_source(doc: IndexDoc) -> dict[str, Any]:
         **{name: getattr(doc, name) or "" for name in KEYWORDS},
         "made_at": made_at.astimezone(UTC).isoformat() if made_at else None,
         "title": doc.title,
-        "words": _joined(a.words),
-        "title_words": _joined(title_words(a, doc.title)),
-        "chars": _joined(a.chars),
-        "grams": _joined(a.grams),
+        # Space-separated tokens (no token contains whitespace): the whitespace tokenizer gives
+        # back exactly these tokens at consecutive positions.
+        "words": a.words,
+        "title_words": a.title_words,
+        "chars": a.chars,
+        "grams": a.grams,
         "raw": doc.text,
         "page_starts": list(doc.page_starts),
         "segments": {"offsets": [s[0] for s in doc.segments], "seconds": [s[1] for s in doc.segments]},

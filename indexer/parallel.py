@@ -1,4 +1,4 @@
-"""Analysis on every core: jieba segmentation is the indexing bottleneck (~165k chars/s/core)."""
+"""Analysis on every core, in worker processes forked after the segmenter is loaded."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from indexer.analysis import analyse, word_tokens
+from indexer.analysis import analyse, words
 from indexer.documents import IndexDoc
 
 
 def _warm() -> None:
-    word_tokens("预热")  # load jieba's dictionary once per worker
+    words("预热")  # load the segmenter once, before forking
 
 
 def _analyse(doc: IndexDoc) -> IndexDoc:

@@ -1,4 +1,4 @@
-"""Embedded search index: tantivy on disk, fed jieba tokens as pre-tokenized text."""
+"""Embedded search index: tantivy on disk, fed the token streams of indexer.analysis."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import tantivy
 
 from archive.timeutil import from_db, to_utc
-from indexer.analysis import analyse, query_chars, query_grams, query_words, title_words
+from indexer.analysis import analyse, query_chars, query_grams, query_words
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
@@ -36,19 +36,17 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
     sb.add_date_field("made_at", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="raw")
-    sb.add_text_field("words", stored=False, tokenizer_name="raw", index_option="position")
-    sb.add_text_field("title_words", stored=False, tokenizer_name="raw", index_option="freq")
-    sb.add_text_field("chars", stored=False, tokenizer_name="raw", index_option="position")
-    sb.add_text_field("grams", stored=False, tokenizer_name="raw", index_option="position")
+    # Token streams made by indexer.analysis, space-separated: "whitespace" splits them back into
+    # exactly those tokens. Only the pairs need positions (phrases); words need frequencies (BM25).
+    sb.add_text_field("words", stored=False, tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("title_words", stored=False, tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("chars", stored=False, tokenizer_name="whitespace", index_option="basic")
+    sb.add_text_field("grams", stored=False, tokenizer_name="whitespace", index_option="position")
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
     sb.add_bytes_field("raw", stored=True, indexed=False)
     sb.add_bytes_field("page_starts", stored=True, indexed=False)
     sb.add_bytes_field("segments", stored=True, indexed=False)
     return sb.build()
-
-
-def _pretok(text: str, toks: Sequence[tuple[str, int, int, int]]) -> tantivy.PreTokenizedString:
-    return tantivy.PreTokenizedString(text, [tantivy.Token(*t) for t in toks])
 
 
 class IndexSchemaError(RuntimeError):
@@ -105,10 +103,10 @@ class TantivyIndex:
         if made_at is not None:
             d.add_date("made_at", made_at)
         d.add_text("title", doc.title)
-        d.add_pre_tokenized_text("words", _pretok(a.body, a.words))
-        d.add_pre_tokenized_text("title_words", _pretok(a.body, title_words(a, doc.title)))
-        d.add_pre_tokenized_text("chars", _pretok(a.body, a.chars))
-        d.add_pre_tokenized_text("grams", _pretok(a.body, a.grams))
+        d.add_text("words", a.words)
+        d.add_text("title_words", a.title_words)
+        d.add_text("chars", a.chars)
+        d.add_text("grams", a.grams)
         d.add_bytes("raw", doc.text.encode("utf-8"))
         d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
         d.add_bytes("segments", json.dumps([list(s) for s in doc.segments]).encode())
