@@ -89,3 +89,7 @@ class SearchResult:
     total: int
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class IndexUnavailableError(RuntimeError):
+    """The search index cannot be reached or refused the request (the message says why)."""

@@ -15,12 +15,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from archive.settings import IndexSettings
 from archive.timeutil import from_db
 from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words
-from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
+from indexer.documents import (
+    FACET_FIELDS,
+    AccessFilter,
+    IndexDoc,
+    IndexUnavailableError,
+    SearchQuery,
+    SearchResult,
+)
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
 from indexer.tantivy_index import TITLE_BONUS, day_start
@@ -115,7 +123,12 @@ class ElasticsearchIndex:
     def _ensure(self) -> None:
         if self._ready:
             return
-        self._put_template()
+        try:
+            self._put_template()
+        except (TransportError, ApiError) as exc:
+            raise IndexUnavailableError(
+                f"无法连接检索服务 Elasticsearch（{self.cfg.es_url}）：{type(exc).__name__}"
+            ) from exc
         if not self.es.indices.exists_alias(name=self.alias):
             name = self._new_index()
             self.es.indices.put_alias(index=name, name=self.alias)
@@ -287,7 +300,12 @@ class ElasticsearchIndex:
         if query.facets:
             body["aggs"] = {name: {"terms": {"field": name, "size": 100}} for name in FACET_FIELDS}
         started = time.perf_counter()
-        res = self.es.search(index=self.alias, **body)
+        try:
+            res = self.es.search(index=self.alias, **body)
+        except (TransportError, ApiError) as exc:
+            log.warning("Elasticsearch search failed: %s", exc)
+            reason = type(exc).__name__
+            raise IndexUnavailableError(f"检索服务暂时不可用（Elasticsearch：{reason}），请稍后重试") from exc
         log.debug("es search %.1f ms", (time.perf_counter() - started) * 1000)
         terms = parsed.positive
         hits = []

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query
 
 from archive.models import Classification, RecordForm, Stage
-from indexer.documents import SORTS, AccessFilter, SearchQuery, SearchResult
+from indexer.documents import SORTS, AccessFilter, IndexUnavailableError, SearchQuery, SearchResult
 from indexer.query import QuerySyntaxError
 from pipelines.context import Services
 
@@ -119,3 +119,5 @@ def run_search(svc: Services, query: SearchQuery, access: AccessFilter) -> Searc
         return svc.index.search(query, access)
     except QuerySyntaxError as exc:
         raise HTTPException(400, str(exc)) from None
+    except IndexUnavailableError as exc:
+        raise HTTPException(503, str(exc)) from None

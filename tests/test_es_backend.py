@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from archive.settings import IndexSettings
-from indexer.documents import AccessFilter, IndexDoc, SearchQuery
+from indexer.documents import AccessFilter, IndexDoc, IndexUnavailableError, SearchQuery
 from indexer.es_index import ElasticsearchIndex, IndexWriteError, template_body
 from tests.conftest import es_index_settings, run_cli
 
@@ -108,3 +108,14 @@ def test_the_app_runs_on_elasticsearch(tmp_path: Path, es_url: str) -> None:
     assert counts == {"indexed": 5, "caught_up": 0, "pruned": 0, "total": 5}
     after = json.loads(run_cli(["search", "报警装置", "--json", "--facets"], data, **env).stdout)
     assert after == before
+
+
+def test_an_unreachable_cluster_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = {**es_index_settings("http://127.0.0.1:9"), "es_retries": 0, "es_timeout_s": 2}
+    ix = ElasticsearchIndex(IndexSettings.model_validate(cfg))
+    with pytest.raises(IndexUnavailableError, match="无法连接检索服务"):
+        ix.search(SearchQuery("复议"), ALL)
+    env = {f"ARCHIVE_INDEX__{k.upper()}": str(v) for k, v in cfg.items()}
+    run_cli(["init"], tmp_path / "var", **env)
+    res = run_cli(["search", "复议"], tmp_path / "var", **env)
+    assert res.returncode == 2 and "无法连接检索服务" in res.stderr and "Traceback" not in res.stderr

@@ -22,7 +22,7 @@ from archive.db import session_scope
 from archive.models import Record, Role, Stage
 from archive.settings import Settings, get_settings
 from archive.users import UserError, create_user
-from indexer.documents import AccessFilter
+from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
@@ -222,7 +222,7 @@ def search(
             filters.query(query, limit=limit, offset=0, facets=facets),
             AccessFilter.unrestricted(CLI_PRINCIPAL),
         )
-    except (QuerySyntaxError, IndexSchemaError) as exc:
+    except (QuerySyntaxError, IndexSchemaError, IndexUnavailableError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     if as_json:
