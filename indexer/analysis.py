@@ -4,9 +4,11 @@ Three token streams are indexed for each text, each as one string of space-separ
 (every backend splits them on whitespace, so both index exactly these tokens):
 - ``words``: jieba precise segmentation (no HMM) with the shipped domain dictionary, each word
   followed by its dictionary sub-words, so both 行政复议 and 复议 match (ranking);
-- ``grams``: overlapping character pairs, so a query of two or more characters matches exactly
-  where its characters appear in order — the same hit set as a substring scan (recall);
-- ``chars``: one token per character, for one-character queries.
+- ``chars``, ``grams``, ``tris``: every character, every overlapping pair and every overlapping
+  triple of characters. A query term matches exactly where its characters occur in order — the
+  same hit set as a substring scan (recall): one character is a ``chars`` term, two a ``grams``
+  term, three a ``tris`` term, and a longer one a phrase of non-overlapping triples at their
+  offsets (a 6-character term is 2 triples, not 5 pairs: far fewer positions to check).
 
 Segmentation runs on jieba-rs (``rjieba``) loaded with jieba's own dictionary and the domain
 dictionary so that it cuts exactly as jieba 0.42.1 does (a test compares them), at ~20× the
@@ -16,7 +18,9 @@ part of a token.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import add
 from pathlib import Path
@@ -71,12 +75,18 @@ def _init() -> None:
         _segmenter = seg
 
 
-_HALFWIDTH = {0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+_HALFWIDTH = {"\u3000": " ", **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+_FULLWIDTH = re.compile("[\u3000\uff01-\uff5e]")
+
+
+def _to_half(m: re.Match[str]) -> str:
+    return _HALFWIDTH[m.group()]
 
 
 def halfwidth(text: str) -> str:
     """Map full-width ASCII and the ideographic space to half-width (same length)."""
-    return text.translate(_HALFWIDTH)
+    # A regex touching only the full-width characters is twice as fast as str.translate here.
+    return _FULLWIDTH.sub(_to_half, text)
 
 
 def normalise(text: str) -> str:
@@ -116,15 +126,39 @@ def chars_of(text: str) -> str:
     return "".join(normalise(text).split())
 
 
-def query_grams(term: str) -> list[str]:
-    """The character pairs a query term of two or more characters must match in sequence."""
+def _pairs(s: str) -> Iterator[str]:
+    return map(add, s, s[1:])
+
+
+def _triples(s: str) -> Iterator[str]:
+    return map(add, map(add, s, s[1:]), s[2:])
+
+
+@dataclass(frozen=True)
+class SequencePlan:
+    """How a backend finds a query term in ``field``: a record matches iff the term's characters
+    occur in it consecutively.
+
+    ``tokens`` are (offset, token) pairs for engines that take phrase offsets (fewest
+    positions to check); ``consecutive`` is every token in order, the same constraint as a plain
+    phrase, for engines that do not.
+    """
+
+    field: str
+    tokens: tuple[tuple[int, str], ...]
+    consecutive: tuple[str, ...]
+
+
+def sequence_plan(term: str) -> SequencePlan | None:
+    """The plan for one query term; None when it has no characters to look for."""
     s = chars_of(term)
-    return list(map(add, s, s[1:]))
-
-
-def query_chars(term: str) -> list[str]:
-    """The character sequence a query term must match."""
-    return list(chars_of(term))
+    n = len(s)
+    if n == 0:
+        return None
+    if n <= 2:
+        return SequencePlan("chars" if n == 1 else "grams", ((0, s),), (s,))
+    offsets = sorted({*range(0, n - 2, 3), n - 3})
+    return SequencePlan("tris", tuple((i, s[i : i + 3]) for i in offsets), tuple(_triples(s)))
 
 
 def query_words(term: str) -> list[str]:
@@ -144,6 +178,7 @@ class Analysed:
     title_words: str
     chars: str
     grams: str
+    tris: str
 
 
 def body_of(title: str, text: str) -> str:
@@ -159,5 +194,6 @@ def analyse(title: str, text: str) -> Analysed:
         words=" ".join(title_words + words(text)),
         title_words=" ".join(title_words),
         chars=" ".join(s),
-        grams=" ".join(map(add, s, s[1:])),
+        grams=" ".join(_pairs(s)),
+        tris=" ".join(_triples(s)),
     )

@@ -20,7 +20,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from archive.settings import IndexSettings
 from archive.timeutil import from_db
-from indexer.analysis import Analysed, analyse, query_chars, query_grams, query_words
+from indexer.analysis import Analysed, analyse, query_words, sequence_plan
 from indexer.documents import (
     FACET_FIELDS,
     AccessFilter,
@@ -67,6 +67,7 @@ def es_source(doc: IndexDoc) -> dict[str, Any]:
         "title_words": a.title_words,
         "chars": a.chars,
         "grams": a.grams,
+        "tris": a.tris,
         "raw": doc.text,
         "page_starts": list(doc.page_starts),
         "segments": {"offsets": [s[0] for s in doc.segments], "seconds": [s[1] for s in doc.segments]},
@@ -230,13 +231,12 @@ class ElasticsearchIndex:
     @staticmethod
     def _chars(text: str) -> dict[str, Any]:
         """Where the characters of ``text`` occur in sequence (whitespace ignored)."""
-        chars = query_chars(text)
-        if len(chars) == 1:
-            return {"term": {"chars": chars[0]}}
-        grams = query_grams(text)
-        if len(grams) == 1:
-            return {"term": {"grams": grams[0]}}
-        return {"match_phrase": {"grams": " ".join(grams)}}
+        plan = sequence_plan(text)
+        if plan is None:
+            return {"match_none": {}}
+        if len(plan.consecutive) == 1:
+            return {"term": {plan.field: plan.consecutive[0]}}
+        return {"match_phrase": {plan.field: " ".join(plan.consecutive)}}
 
     def _text_query(self, parsed: ParsedQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
         """Hits from character sequences (in filter context: exact, unscored); ranking from words."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import tantivy
 
 from archive.timeutil import from_db, to_utc
-from indexer.analysis import analyse, query_chars, query_grams, query_words
+from indexer.analysis import analyse, query_words, sequence_plan
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
 from indexer.query import ParsedQuery, parse_for
@@ -37,11 +37,12 @@ def _schema() -> tantivy.Schema:
     sb.add_date_field("made_at", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="raw")
     # Token streams made by indexer.analysis, space-separated: "whitespace" splits them back into
-    # exactly those tokens. Only the pairs need positions (phrases); words need frequencies (BM25).
+    # exactly those tokens. Only the triples need positions (phrases); words need frequencies (BM25).
     sb.add_text_field("words", stored=False, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("title_words", stored=False, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("chars", stored=False, tokenizer_name="whitespace", index_option="basic")
-    sb.add_text_field("grams", stored=False, tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("grams", stored=False, tokenizer_name="whitespace", index_option="basic")
+    sb.add_text_field("tris", stored=False, tokenizer_name="whitespace", index_option="position")
     # Raw text kept for snippets; bytes so that it is stored but not indexed.
     sb.add_bytes_field("raw", stored=True, indexed=False)
     sb.add_bytes_field("page_starts", stored=True, indexed=False)
@@ -107,6 +108,7 @@ class TantivyIndex:
         d.add_text("title_words", a.title_words)
         d.add_text("chars", a.chars)
         d.add_text("grams", a.grams)
+        d.add_text("tris", a.tris)
         d.add_bytes("raw", doc.text.encode("utf-8"))
         d.add_bytes("page_starts", json.dumps(list(doc.page_starts)).encode())
         d.add_bytes("segments", json.dumps([list(s) for s in doc.segments]).encode())
@@ -166,14 +168,12 @@ class TantivyIndex:
 
     def _chars(self, text: str) -> tantivy.Query:
         """Where the characters of ``text`` occur in sequence (whitespace ignored)."""
-        chars = query_chars(text)
-        if len(chars) == 1:
-            return tantivy.Query.term_query(self.schema, "chars", chars[0])
-        grams = query_grams(text)
-        if len(grams) == 1:
-            return tantivy.Query.term_query(self.schema, "grams", grams[0])
-        seq: list[str | tuple[int, str]] = list(grams)
-        return tantivy.Query.phrase_query(self.schema, "grams", seq)
+        plan = sequence_plan(text)
+        if plan is None:
+            return tantivy.Query.empty_query()
+        if len(plan.tokens) == 1:
+            return tantivy.Query.term_query(self.schema, plan.field, plan.tokens[0][1])
+        return tantivy.Query.phrase_query(self.schema, plan.field, list(plan.tokens))
 
     def _text_query(self, parsed: ParsedQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         """Hits from character sequences (exact); ranking from jieba words."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import jieba
 import pytest
 
-from indexer.analysis import DOMAIN_DICT, analyse, normalise, words
+from indexer.analysis import DOMAIN_DICT, SequencePlan, analyse, normalise, words
 from indexer.backend import SearchIndex
 from indexer.documents import AccessFilter, IndexDoc, SearchQuery
 from indexer.highlight import snippet
@@ -150,3 +150,16 @@ def test_snippets_mark_matches_and_escape_html() -> None:
     assert "&lt;b&gt;" in s and "<b>" not in s
     assert s.count("<mark>复议</mark>") == 2
     assert "行政<mark>复议</mark>" in s  # the line break inside the word is closed up
+
+
+def test_sequence_plans_use_the_fewest_tokens() -> None:
+    from indexer.analysis import sequence_plan
+
+    assert sequence_plan(" \u3000") is None
+    assert sequence_plan("复") == SequencePlan("chars", ((0, "复"),), ("复",))
+    assert sequence_plan("复 议") == SequencePlan("grams", ((0, "复议"),), ("复议",))
+    assert sequence_plan("当事人").tokens == ((0, "当事人"),)  # type: ignore[union-attr]
+    plan = sequence_plan("责令限期整改")
+    assert plan is not None and plan.tokens == ((0, "责令限"), (3, "期整改"))
+    assert plan.consecutive == ("责令限", "令限期", "限期整", "期整改")
+    assert sequence_plan("危险化学品").tokens == ((0, "危险化"), (2, "化学品"))  # type: ignore[union-attr]
