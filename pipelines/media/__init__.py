@@ -1,0 +1,1 @@
+"""Audio and video: decoding, transcription, transcripts, video frames."""
