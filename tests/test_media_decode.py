@@ -1,0 +1,100 @@
+"""Reading audio and video: facts, 16 kHz chunks, keyframes, and bad files with clear errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.media.decode import SAMPLE_RATE, MediaError, audio_chunks, probe, video_frames
+from tests.conftest import IN_CI
+
+FFMPEG = shutil.which("ffmpeg")
+pytestmark = pytest.mark.skipif(
+    FFMPEG is None and not IN_CI, reason="ffmpeg makes the test media (.ci/run installs it)"
+)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([FFMPEG or "ffmpeg", "-v", "error", "-y", *args], check=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("media")
+    out = {name: d / name for name in ["tone.wav", "tone.mp3", "tone.m4a", "tone.ogg", "tone.flac"]}
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=25:sample_rate=44100",
+        "-ac",
+        "2",
+        str(out["tone.wav"]),
+    )
+    for name in ["tone.mp3", "tone.m4a", "tone.ogg", "tone.flac"]:
+        ffmpeg("-i", str(out["tone.wav"]), str(out[name]))
+    out["cam.mp4"] = d / "cam.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=12",
+        "-f", "lavfi", "-i", "sine=frequency=300:duration=12",
+        "-g", "10", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+        "-metadata", "creation_time=2026-10-09T10:15:00Z", str(out["cam.mp4"]),
+    )  # fmt: skip
+    out["mute.mp4"] = d / "mute.mp4"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=5:duration=4",
+        "-an",
+        "-pix_fmt",
+        "yuv420p",
+        str(out["mute.mp4"]),
+    )
+    out["garbage.mp3"] = d / "garbage.mp3"
+    out["garbage.mp3"].write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 20_000, dtype=np.uint8)))
+    out["text.mp3"] = d / "text.mp3"
+    out["text.mp3"].write_text("这不是音频文件，只是改了扩展名。" * 50, encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("name", ["tone.wav", "tone.mp3", "tone.m4a", "tone.ogg", "tone.flac"])
+def test_audio_formats_decode_in_chunks(media: dict[str, Path], name: str) -> None:
+    info = probe(media[name])
+    assert info.has_audio and not info.has_video
+    assert info.duration_s == pytest.approx(25, abs=0.2)
+    chunks = list(audio_chunks(media[name], chunk_s=10))
+    assert [round(start) for start, _ in chunks] == [0, 10, 20]
+    assert all(c.dtype == np.float32 and c.ndim == 1 for _, c in chunks)
+    assert [len(c) for _, c in chunks[:2]] == [10 * SAMPLE_RATE] * 2
+    assert sum(len(c) for _, c in chunks) == pytest.approx(25 * SAMPLE_RATE, rel=0.01)
+    assert 0.1 < float(np.abs(chunks[0][1]).max()) <= 1.0  # lavfi's sine (amplitude 1/8), not silence
+
+
+def test_video_facts_and_keyframes(media: dict[str, Path]) -> None:
+    info = probe(media["cam.mp4"])
+    assert (info.has_audio, info.has_video) == (True, True)
+    assert (info.video_codec, info.width, info.height, info.fps) == ("h264", 320, 240, 10.0)
+    assert (
+        info.audio_codec == "aac" and info.created_at is not None and info.created_at.startswith("2026-10-09")
+    )
+    frames = list(video_frames(media["cam.mp4"], every_s=4))
+    assert [round(t) for t, _ in frames] == [0, 4, 8]
+    assert frames[0][1].size == (320, 240)
+
+
+def test_a_video_without_sound_says_so(media: dict[str, Path]) -> None:
+    info = probe(media["mute.mp4"])
+    assert info.has_video and not info.has_audio
+    with pytest.raises(MediaError, match="没有音轨"):
+        list(audio_chunks(media["mute.mp4"]))
+
+
+@pytest.mark.parametrize("name", ["garbage.mp3", "text.mp3"])
+def test_files_that_are_not_media_fail_clearly(media: dict[str, Path], name: str) -> None:
+    with pytest.raises(MediaError, match="原件已保存"):
+        probe(media[name])
