@@ -90,6 +90,22 @@ class ParsingSettings(BaseModel):
     max_pages: int = Field(default=2000, description="Pages parsed per document at most")
 
 
+class TranscriptionSettings(BaseModel):
+    """Speech to text for audio and video records (第二十六条)."""
+
+    engine: Literal["faster-whisper"] = Field(default="faster-whisper", description="Transcription engine")
+    model_dir: Path | None = Field(
+        default=None,
+        description="A local CTranslate2 Whisper model directory; default: Whisper base assembled at install",
+    )
+    beam_size: int = Field(default=5, description="Beam search width (1 = greedy, faster, less accurate)")
+    chunk_s: int = Field(default=300, description="Audio decoded and transcribed this many seconds at a time")
+    keyframe_every_s: int = Field(default=10, description="A video thumbnail every N seconds (timeline)")
+    seconds_per_audio_second: float = Field(
+        default=1.0, description="Time limit per second of recording, added to the parsing time limit"
+    )
+
+
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
@@ -117,6 +133,7 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     parsing: ParsingSettings = Field(default_factory=ParsingSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

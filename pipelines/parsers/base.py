@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from pipelines.media.transcript import Transcript
 
 
 class ParseError(Exception):
@@ -25,6 +29,11 @@ class ParseContext:
     max_image_pixels: int = 150_000_000
     max_pages: int = 2000
     tika_url: str | None = None
+    asr_model_dir: str | None = None  # None: the default model assembled at install
+    asr_beam_size: int = 5
+    asr_chunk_s: int = 300
+    keyframe_every_s: int = 10
+    progress: Callable[[float], None] | None = None  # share of a long job done (0–1)
 
 
 @dataclass
@@ -42,6 +51,7 @@ class ParseResult:
     ocr: dict[int, dict[str, Any]] = field(default_factory=dict)
     thumbnails: list[bytes] = field(default_factory=list)
     parser: str = ""
+    transcript: Transcript | None = None  # sound records: the 第二十六条 text record of the sound
 
 
 @runtime_checkable

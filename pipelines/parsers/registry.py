@@ -6,13 +6,13 @@ from pathlib import Path
 
 from pipelines.parsers.base import ParseContext, ParseError, Parser, ParseResult
 from pipelines.parsers.image import ImageParser
+from pipelines.parsers.media import MediaParser
 from pipelines.parsers.ofd import OfdParser
 from pipelines.parsers.pdf import PdfParser
 from pipelines.parsers.text import TextParser
 from pipelines.parsers.tika import TikaParser
 
-PARSERS: list[Parser] = [TextParser(), PdfParser(), ImageParser(), TikaParser(), OfdParser()]
-NOT_DOCUMENTS = ("audio/", "video/")
+PARSERS: list[Parser] = [TextParser(), PdfParser(), ImageParser(), TikaParser(), OfdParser(), MediaParser()]
 
 
 class UnsupportedFormatError(ParseError):
@@ -25,8 +25,6 @@ def pick_parser(mime: str) -> Parser:
         raise ParseError("文件为空（0 字节），原件已保存")
     best = max(PARSERS, key=lambda p: p.score(mime))
     if best.score(mime) <= 0:
-        if mime.startswith(NOT_DOCUMENTS):
-            raise UnsupportedFormatError(f"音视频文件（{mime}）需要语音转写，暂不支持；原件已保存")
         raise UnsupportedFormatError(f"无法识别的文件格式（{mime}），暂不支持解析；原件已保存")
     return best
 

@@ -1,0 +1,89 @@
+"""Audio and video records: container facts, keyframe thumbnails, and the transcript.
+
+Every sound record gets its text record (第二十六条): the transcript is the record's text, so
+it is searched like any document and a hit opens the recording at the segment's second.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pipelines.media.decode import MediaError, probe, video_frames
+from pipelines.media.transcribe import FasterWhisperTranscriber, NoAudioError
+from pipelines.media.transcript import NO_SPEECH
+from pipelines.parsers.base import ParseContext, ParseError, ParseResult
+
+MAX_THUMBNAILS = 360  # an hour of video at one every 10 s
+THUMB_SIZE = (320, 320)
+
+TRANSCRIPT_DONE = "已转写"
+TRANSCRIPT_EMPTY = NO_SPEECH
+NO_AUDIO = "无音轨"
+
+
+def _jpeg(image: object) -> bytes:
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    image.thumbnail(THUMB_SIZE)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+class MediaParser:
+    """Audio (wav, mp3, m4a/aac, amr, ogg, flac) and video (mp4, mov, avi, mkv)."""
+
+    name = "media"
+    mime_types: frozenset[str] = frozenset()
+
+    def score(self, mime: str) -> int:
+        """Any audio/ or video/ type."""
+        return 50 if mime.startswith(("audio/", "video/")) else 0
+
+    def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
+        """Probe, take keyframes of a video, transcribe the sound."""
+        try:
+            info = probe(path)
+        except MediaError as exc:
+            raise ParseError(str(exc)) from exc
+        meta: dict[str, object] = {"media": info.as_metadata()}
+        if info.created_at:
+            meta["media_created_at"] = info.created_at
+        thumbnails: list[bytes] = []
+        if info.has_video:
+            for _, image in video_frames(path, every_s=ctx.keyframe_every_s):
+                thumbnails.append(_jpeg(image))
+                if len(thumbnails) >= MAX_THUMBNAILS:
+                    break
+        transcriber = FasterWhisperTranscriber(
+            Path(ctx.asr_model_dir) if ctx.asr_model_dir else None,
+            beam_size=ctx.asr_beam_size,
+            chunk_s=ctx.asr_chunk_s,
+        )
+        try:
+            transcript = transcriber.transcribe(path, ctx.progress)
+        except NoAudioError:
+            meta["transcript_status"] = NO_AUDIO
+            return ParseResult(
+                text="",
+                pages=[""],
+                metadata=meta,
+                warnings=["没有音轨（无声视频）：无需转写"],
+                thumbnails=thumbnails,
+                parser=self.name,
+            )
+        except MediaError as exc:
+            raise ParseError(f"{exc}；原件已保存" if "原件已保存" not in str(exc) else str(exc)) from exc
+        meta["transcript_status"] = TRANSCRIPT_EMPTY if transcript.empty else TRANSCRIPT_DONE
+        meta["transcript_engine"] = f"{transcript.engine} / {transcript.model}"
+        text = transcript.text()
+        return ParseResult(
+            text=text,
+            pages=[text],
+            metadata=meta,
+            thumbnails=thumbnails,
+            parser=self.name,
+            transcript=transcript,
+        )
