@@ -169,3 +169,30 @@ def test_job_rows_are_done(ingested: tuple[Path, dict[str, object]]) -> None:
     data, _ = ingested
     with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:
         assert all(j.status.value in ("done", "failed") for j in s.scalars(select(Job)))
+
+
+def test_the_record_page_shows_the_transcript_by_second(ingested: tuple[Path, dict[str, object]]) -> None:
+    from fastapi.testclient import TestClient
+
+    from archive.models import Role
+    from archive.users import create_user
+    from tests.test_api import login
+    from ui.web import create_app
+
+    data, _ = ingested
+    settings = Settings(data_dir=data)
+    with session_scope(get_engine(settings.db_url)) as s:
+        create_user(
+            session=s, username="officer", display_name="孙立军", role=Role.OFFICER, password="officer-pass-1"
+        )
+    records = _records(data)
+    with TestClient(create_app(settings)) as c:
+        login(c, "officer", "pass-1234")
+        page = c.get(f"/records/{records['执法记录仪.mp4'].id}").text
+        first = _transcript(data, records["执法记录仪.mp4"]).segments[0]
+        assert f'id="t{int(first.start)}"' in page and "已转写" in page and "h264 320×240" in page
+        assert "transcript-srt" in page and page.count('alt="关键帧') == 2
+        silent = c.get(f"/records/{records['静音.wav'].id}").text
+        assert "未检测到语音" in silent
+        mute = c.get(f"/records/{records['无声视频.mp4'].id}").text
+        assert "无音轨" in mute and "没有音轨" in mute

@@ -20,7 +20,7 @@ from archive.users import authenticate
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
 from search_api.deps import AccessDep, ServicesDep, VisibleRecordDep, get_principal
-from search_api.records import list_cases, page_texts
+from search_api.records import list_cases, page_texts, transcript_of
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 
 HERE = Path(__file__).parent
@@ -173,7 +173,8 @@ def search_page(
 @pages.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, record: VisibleRecordDep, svc: ServicesDep) -> HTMLResponse:
     """记录: metadata, fixity, stored files and the extracted text."""
-    pages = page_texts(svc.store, record)
+    transcript = transcript_of(svc.store, record)
+    pages = [] if transcript is not None else page_texts(svc.store, record)
     thumbs = {f.kind for f in record.files if f.kind.startswith("thumb-")}
     meta = record.source_meta or {}
     return _render(
@@ -186,6 +187,9 @@ def record_page(request: Request, record: VisibleRecordDep, svc: ServicesDep) ->
             "ocr_pages": set(meta.get("ocr_pages", [])),
             "meta": meta,
             "prefilled": set(record.prefilled or []),
+            "transcript": transcript,
+            "media": meta.get("media") or {},
+            "keyframes": sorted(thumbs, key=lambda k: int(k.split("-")[1])),
         },
     )
 
