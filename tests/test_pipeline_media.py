@@ -187,7 +187,7 @@ def test_the_record_page_shows_the_transcript_by_second(ingested: tuple[Path, di
         )
     records = _records(data)
     with TestClient(create_app(settings)) as c:
-        login(c, "officer", "pass-1234")
+        login(c, "officer", "officer-pass-1")
         page = c.get(f"/records/{records['执法记录仪.mp4'].id}").text
         first = _transcript(data, records["执法记录仪.mp4"]).segments[0]
         assert f'id="t{int(first.start)}"' in page and "已转写" in page and "h264 320×240" in page
