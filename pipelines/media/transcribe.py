@@ -94,6 +94,9 @@ class FasterWhisperTranscriber:
                 vad_filter=True,
                 word_timestamps=True,
                 condition_on_previous_text=False,  # stops a wrong line from repeating itself
+                # Few fallback re-decodes: on unclear audio each one costs a full decode (seen:
+                # RTF 0.4 → 7 with the default six temperatures).
+                temperature=(0.0, 0.2, 0.4),
             )
             for s in found:
                 words = [
