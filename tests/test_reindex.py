@@ -67,8 +67,17 @@ def test_reindex_recreates_an_index_of_an_older_schema(tmp_path: Path) -> None:
     index_dir.mkdir()
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("record_id", stored=True, indexed=True)
-    tantivy.Index(sb.build(), path=str(index_dir))  # an index made by an older build
+    old_schema = sb.build()
+    tantivy.Index(old_schema, path=str(index_dir))  # an index made by an older build
     broken = run_cli(["search", "报警装置"], data)
     assert broken.returncode != 0 and "archive reindex" in broken.stderr
     assert run_cli(["reindex"], data).returncode == 0
+    assert _search(data, "报警装置")["total"] == 4
+
+    # `archive init` (the first step of `make run`) rebuilds such an index by itself
+    shutil.rmtree(index_dir)
+    index_dir.mkdir()
+    tantivy.Index(old_schema, path=str(index_dir))
+    init = run_cli(["init"], data)
+    assert init.returncode == 0 and "正在从档案重建" in init.stderr, init.stderr
     assert _search(data, "报警装置")["total"] == 4

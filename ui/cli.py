@@ -69,10 +69,23 @@ def _files(paths: list[Path]) -> list[Path]:
 
 @app.command()
 def init() -> None:
-    """初始化数据目录、数据库（迁移到最新）、对象存储和索引。"""
+    """初始化数据目录、数据库（迁移到最新）、对象存储和索引（旧版本建立的索引会自动重建）。"""
+    from indexer.tantivy_index import IndexSchemaError
+
     svc = _services()
     err.print(f"数据库：{svc.engine.url.render_as_string(hide_password=True)}")
-    err.print(f"对象存储：{svc.store.name}；索引：{svc.index.name}（{svc.index.count()} 条）")
+    try:
+        index = svc.index
+    except IndexSchemaError:
+        # The index is derived data: after an upgrade changed its layout, rebuild it here so
+        # that `make run` keeps working on an existing data directory.
+        from pipelines.reindex import reindex as rebuild
+
+        err.print("索引由旧版本建立，正在从档案重建……")
+        counts = rebuild(svc)
+        err.print(f"已重建索引：{counts['indexed']} 条记录")
+        index = svc.index
+    err.print(f"对象存储：{svc.store.name}；索引：{index.name}（{index.count()} 条）")
 
 
 @app.command()
