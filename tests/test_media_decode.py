@@ -98,3 +98,31 @@ def test_a_video_without_sound_says_so(media: dict[str, Path]) -> None:
 def test_files_that_are_not_media_fail_clearly(media: dict[str, Path], name: str) -> None:
     with pytest.raises(MediaError, match="原件已保存"):
         probe(media[name])
+
+
+def test_amr_phone_recordings_decode(tmp_path: Path) -> None:
+    """AMR-NB (phone and recorder pen audio), encoded with the FFmpeg inside PyAV."""
+    import av
+
+    path = tmp_path / "电话录音.amr"
+    with av.open(str(path), "w", format="amr") as out:
+        stream = out.add_stream("libopencore_amrnb", rate=8000)
+        stream.layout = "mono"
+        stream.bit_rate = 12200
+        t = np.arange(8000 * 3) / 8000
+        samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+        for i in range(0, len(samples), 160):
+            frame = av.AudioFrame.from_ndarray(samples[None, i : i + 160], format="s16", layout="mono")
+            frame.sample_rate = 8000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    from pipelines.detect import detect_mime
+
+    assert detect_mime(path) == "audio/amr"
+    info = probe(path)
+    assert (info.audio_codec, info.sample_rate, info.channels) == ("amrnb", 8000, 1)
+    chunks = list(audio_chunks(path, chunk_s=2))
+    assert [round(s) for s, _ in chunks] == [0, 2]  # resampled to 16 kHz
+    assert sum(len(c) for _, c in chunks) == pytest.approx(3 * SAMPLE_RATE, rel=0.05)
