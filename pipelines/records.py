@@ -126,18 +126,3 @@ def delete_record(svc: Services, record_id: int) -> None:
     with session_scope(svc.engine) as s:
         record = _load(s, record_id)
         s.delete(record)
-
-
-def reindex_records(svc: Services, record_ids: list[int]) -> int:
-    """Re-make the search documents of these records (e.g. after their case changed)."""
-    with Session(svc.engine) as s:
-        records = list(
-            s.scalars(
-                select(Record)
-                .where(Record.id.in_(record_ids))
-                .options(selectinload(Record.files), selectinload(Record.case))
-            )
-        )
-        docs = documents_for(svc, records)
-    svc.index.upsert(docs)
-    return len(docs)

@@ -108,7 +108,7 @@ def audio_chunks(path: Path, chunk_s: float = 300.0) -> Iterator[tuple[float, np
         except av.error.FFmpegError as exc:
             if not held and not start:
                 raise MediaError("音频无法解码：文件已损坏；原件已保存") from exc
-            # a damaged tail: keep what decoded (the caller records a warning)
+            # a damaged middle or tail: say where, so the reason names the point of damage
             raise MediaError(f"音频在 {start / SAMPLE_RATE + held / SAMPLE_RATE:.0f} 秒处损坏") from exc
         for out in resampler.resample(None):
             buf.append(out.to_ndarray().reshape(-1))
