@@ -93,10 +93,19 @@ class ParsingSettings(BaseModel):
 class TranscriptionSettings(BaseModel):
     """Speech to text for audio and video records (第二十六条)."""
 
-    engine: Literal["faster-whisper"] = Field(default="faster-whisper", description="Transcription engine")
+    engine: Literal["faster-whisper", "openai-whisper"] = Field(
+        default="faster-whisper",
+        description="faster-whisper (CTranslate2 int8, default) or openai-whisper "
+        "(the reference engine; make install-openai)",
+    )
     model_dir: Path | None = Field(
         default=None,
         description="A local CTranslate2 Whisper model directory; default: Whisper base assembled at install",
+    )
+    openai_checkpoint: Path | None = Field(
+        default=None,
+        description="openai-whisper checkpoint (.pt); default: <model_dir>-openai.pt, built from model_dir "
+        "on first use or by `archive models build-openai-checkpoint`",
     )
     beam_size: int = Field(default=5, description="Beam search width (1 = greedy, faster, less accurate)")
     chunk_s: int = Field(default=300, description="Audio decoded and transcribed this many seconds at a time")

@@ -352,6 +352,31 @@ def models_install() -> None:
     err.print(f"语音识别模型已就绪：{path}")
 
 
+@models_app.command("build-openai-checkpoint")
+def models_build_openai_checkpoint(
+    source: Annotated[
+        Path | None, typer.Option("--from", help="CTranslate2 模型目录（默认：设置中的模型或内置 base）")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="输出的 .pt 文件（默认：设置中的检查点路径）")
+    ] = None,
+) -> None:
+    """用同一份权重生成 openai-whisper 参考引擎的检查点（.pt），不联网。"""
+    from pipelines.media.checkpoint import CheckpointError, build_openai_checkpoint
+    from pipelines.media.models import ModelMissingError, install_default_model
+    from pipelines.media.transcribe import default_checkpoint
+
+    t = get_settings().transcription
+    try:
+        model_dir = source or t.model_dir or install_default_model()
+        target = out or t.openai_checkpoint or default_checkpoint(source or t.model_dir)
+        path = build_openai_checkpoint(model_dir, target)
+    except (CheckpointError, ModelMissingError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    err.print(f"openai-whisper 检查点已生成：{path}（{path.stat().st_size / 1e6:.0f} MB）")
+
+
 user_app = typer.Typer(help="用户账号", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 

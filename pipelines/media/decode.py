@@ -5,7 +5,7 @@ mono chunks (a two-hour recording never sits in memory whole), and video frames.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +84,42 @@ def _is_cover_art(stream: Any) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def audio_chunks(path: Path, chunk_s: float = 300.0) -> Iterator[tuple[float, np.ndarray]]:
-    """(start second, samples) of the first audio stream: float32 mono at 16 kHz, ``chunk_s``
-    seconds at a time. MediaError if the file has no audio or breaks while decoding."""
+@dataclass
+class DecodeReport:
+    """What decoding met: seconds of audio decoded and where damaged stretches were skipped."""
+
+    decoded_s: float = 0.0
+    damaged_at: list[float] = field(default_factory=list)
+
+
+PAUSE_SEARCH_S = 10.0  # a chunk ends at the quietest moment of its last seconds, not mid-word
+_WINDOW = SAMPLE_RATE // 5  # 200 ms: a pause between words is at least this long
+
+
+def pause_cut(block: np.ndarray, size: int) -> int:
+    """Where to end a chunk of nominal length ``size``: the middle of the quietest 200 ms in the
+    last PAUSE_SEARCH_S seconds (or last quarter of a short chunk) before ``size``."""
+    span = min(int(PAUSE_SEARCH_S * SAMPLE_RATE), size // 4)
+    if span < 2 * _WINDOW or len(block) < size:
+        return size
+    tail = block[size - span : size].astype(np.float64) ** 2
+    energy = np.convolve(tail, np.ones(_WINDOW), mode="valid")  # sum over each 200 ms window
+    quiet = int(np.argmin(energy[::-1]))  # the last of equally quiet windows: longest chunk
+    return size - quiet - _WINDOW // 2
+
+
+def audio_chunks(
+    path: Path, chunk_s: float = 300.0, report: DecodeReport | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(start second, samples) of the first audio stream: float32 mono at 16 kHz, about
+    ``chunk_s`` seconds at a time, each ending at a pause (see pause_cut).
+
+    A packet that cannot be decoded (damage inside the file) is skipped and its time filled with
+    silence, so every later second stays where it is in the recording; ``report`` says where.
+    MediaError if the file has no audio or nothing in it decodes at all.
+    """
     size = int(chunk_s * SAMPLE_RATE)
+    report = report if report is not None else DecodeReport()
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     with _open(path) as c:
         if not c.streams.audio:
@@ -95,24 +127,48 @@ def audio_chunks(path: Path, chunk_s: float = 300.0) -> Iterator[tuple[float, np
         stream = c.streams.audio[0]
         buf: list[np.ndarray] = []
         held = start = 0
+        first_time: float | None = None
+
+        def take(samples: np.ndarray) -> Iterator[tuple[float, np.ndarray]]:
+            nonlocal buf, held, start
+            buf.append(samples)
+            held += len(samples)
+            while held >= size:
+                block = np.concatenate(buf)
+                cut = pause_cut(block, size)
+                yield start / SAMPLE_RATE, block[:cut]
+                start += cut
+                buf, held = [block[cut:]], held - cut
+
         try:
-            for frame in c.decode(stream):
-                for out in resampler.resample(frame):
-                    buf.append(out.to_ndarray().reshape(-1))
-                    held += out.samples
-                    while held >= size:
-                        block = np.concatenate(buf)
-                        yield start / SAMPLE_RATE, block[:size]
-                        start += size
-                        buf, held = [block[size:]], held - size
+            packets = c.demux(stream)
+            while True:
+                try:
+                    packet = next(packets)
+                    frames = packet.decode()
+                except StopIteration:
+                    break
+                except av.error.InvalidDataError:
+                    report.damaged_at.append(round((start + held) / SAMPLE_RATE, 1))
+                    continue
+                for frame in frames:
+                    if frame.time is not None:
+                        first_time = frame.time if first_time is None else first_time
+                        gap = int((frame.time - first_time) * SAMPLE_RATE) - (start + held)
+                        if gap > SAMPLE_RATE // 20:  # a skipped stretch: keep the timeline true
+                            yield from take(np.zeros(gap, np.float32))
+                    for out in resampler.resample(frame):
+                        yield from take(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             if not held and not start:
                 raise MediaError("音频无法解码：文件已损坏；原件已保存") from exc
-            # a damaged middle or tail: say where, so the reason names the point of damage
-            raise MediaError(f"音频在 {start / SAMPLE_RATE + held / SAMPLE_RATE:.0f} 秒处损坏") from exc
+            report.damaged_at.append(round((start + held) / SAMPLE_RATE, 1))  # unreadable tail
+        if not held and not start:
+            raise MediaError("音频无法解码：文件已损坏；原件已保存")
         for out in resampler.resample(None):
             buf.append(out.to_ndarray().reshape(-1))
             held += out.samples
+        report.decoded_s = round((start + held) / SAMPLE_RATE, 3)
         if held:
             yield start / SAMPLE_RATE, np.concatenate(buf)
 

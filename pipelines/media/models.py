@@ -68,6 +68,7 @@ def install_default_model(target: Path | None = None) -> Path:
             shutil.copyfile(first / name, work / name)
         if target.exists():
             shutil.rmtree(target)
+        work.chmod(0o755)  # mkdtemp made it private; the service may run as another user
         work.rename(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -86,6 +86,7 @@ class Transcript:
     duration: float = 0.0
     source: str = "machine"  # machine | officer (a corrected version)
     author: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. a damaged or truncated file
 
     @property
     def empty(self) -> bool:
@@ -140,13 +141,35 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+_LOOP = re.compile(r"(.{1,8}?)\1{5,}")
+
+
+def cut_loop(seg: Segment) -> None:
+    """End a segment where Whisper fell into a decoding loop ("9-9-9-9-…" until the token limit):
+    the text keeps one round of the repeated unit, and the words after it go."""
+    m = _LOOP.search(seg.text)
+    if m is None or m.start() == 0:
+        return  # none, or the whole segment is a loop (is_hallucination drops it)
+    seg.text = seg.text[: m.start() + len(m.group(1))].rstrip()
+    kept, length = [], 0
+    for w in seg.words:
+        length += len(w.text.strip())
+        if length > len(seg.text.replace(" ", "")):
+            break
+        kept.append(w)
+    seg.words = kept
+    if kept:
+        seg.end = kept[-1].end
+
+
 def clean(segments: list[Segment]) -> list[Segment]:
-    """Simplified Chinese, hallucinations dropped, consecutive duplicates merged."""
+    """Simplified Chinese, hallucinations dropped, decoding loops cut, consecutive duplicates merged."""
     out: list[Segment] = []
     for seg in segments:
         seg.text = simplified(seg.text.strip())
         for w in seg.words:
             w.text = simplified(w.text)
+        cut_loop(seg)
         if is_hallucination(seg):
             continue
         if out and out[-1].text == seg.text and seg.start - out[-1].end < 1.0:

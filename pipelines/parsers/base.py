@@ -29,7 +29,9 @@ class ParseContext:
     max_image_pixels: int = 150_000_000
     max_pages: int = 2000
     tika_url: str | None = None
+    asr_engine: str = "faster-whisper"
     asr_model_dir: str | None = None  # None: the default model assembled at install
+    asr_checkpoint: str | None = None  # openai-whisper only; None: built beside the model
     asr_beam_size: int = 5
     asr_chunk_s: int = 300
     keyframe_every_s: int = 10

@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from pipelines.media.decode import MediaError, probe, video_frames
-from pipelines.media.transcribe import FasterWhisperTranscriber, NoAudioError
+from pipelines.media.transcribe import NoAudioError, make_transcriber
 from pipelines.media.transcript import NO_SPEECH
 from pipelines.parsers.base import ParseContext, ParseError, ParseResult
 
@@ -57,8 +57,10 @@ class MediaParser:
                 thumbnails.append(_jpeg(image))
                 if len(thumbnails) >= MAX_THUMBNAILS:
                     break
-        transcriber = FasterWhisperTranscriber(
-            Path(ctx.asr_model_dir) if ctx.asr_model_dir else None,
+        transcriber = make_transcriber(
+            ctx.asr_engine,
+            model_dir=Path(ctx.asr_model_dir) if ctx.asr_model_dir else None,
+            checkpoint=Path(ctx.asr_checkpoint) if ctx.asr_checkpoint else None,
             beam_size=ctx.asr_beam_size,
             chunk_s=ctx.asr_chunk_s,
         )
@@ -83,6 +85,7 @@ class MediaParser:
             text=text,
             pages=[text],
             metadata=meta,
+            warnings=list(transcript.warnings),
             thumbnails=thumbnails,
             parser=self.name,
             transcript=transcript,
