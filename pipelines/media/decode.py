@@ -98,13 +98,16 @@ _WINDOW = SAMPLE_RATE // 5  # 200 ms: a pause between words is at least this lon
 
 def pause_cut(block: np.ndarray, size: int) -> int:
     """Where to end a chunk of nominal length ``size``: the middle of the quietest 200 ms in the
-    last PAUSE_SEARCH_S seconds (or last quarter of a short chunk) before ``size``."""
+    last PAUSE_SEARCH_S seconds (or last quarter of a short chunk) before ``size``, if that is
+    clearly quieter than the rest; else ``size``."""
     span = min(int(PAUSE_SEARCH_S * SAMPLE_RATE), size // 4)
     if span < 2 * _WINDOW or len(block) < size:
         return size
     tail = block[size - span : size].astype(np.float64) ** 2
     energy = np.convolve(tail, np.ones(_WINDOW), mode="valid")  # sum over each 200 ms window
     quiet = int(np.argmin(energy[::-1]))  # the last of equally quiet windows: longest chunk
+    if energy[-1 - quiet] > 0.25 * float(np.median(energy)):
+        return size  # no clear pause (music, a steady noise): cut where the chunk is due
     return size - quiet - _WINDOW // 2
 
 

@@ -75,6 +75,8 @@ class ChunkedTranscriber:
             segments.extend(_shifted(s, start) for s in self._chunk(samples))
             if on_progress and claimed:
                 on_progress(min(1.0, (start + len(samples) / SAMPLE_RATE) / claimed))
+        if on_progress:
+            on_progress(1.0)  # the container's duration may be off (a truncated file)
         warnings = _decode_warnings(report, claimed)
         for w in warnings:
             log.warning("%s: %s", path.name, w)
