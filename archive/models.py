@@ -229,6 +229,9 @@ class Record(Base):
     case: Mapped[Case | None] = relationship(back_populates="records")
     files: Mapped[list[StoredFile]] = relationship(back_populates="record", cascade="all, delete-orphan")
     jobs: Mapped[list[Job]] = relationship(back_populates="record", cascade="all, delete-orphan")
+    transcript_versions: Mapped[list[TranscriptVersion]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="TranscriptVersion.version"
+    )
 
 
 class StoredFile(Base):
@@ -248,6 +251,31 @@ class StoredFile(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     record: Mapped[Record] = relationship(back_populates="files")
+
+
+class TranscriptVersion(Base):
+    """One version of a sound record's transcript (第二十六条 文字记录 of the sound).
+
+    Version 1 is the machine transcript; each officer correction adds the next version and
+    becomes current. Every version's JSON stays in the object store: nothing is overwritten.
+    """
+
+    __tablename__ = "transcript_versions"
+    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_transcript_versions_record_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # machine | officer
+    engine: Mapped[str] = mapped_column(String(128), default="")  # engine / model of a machine version
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))  # the version's transcript JSON in the store
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    record: Mapped[Record] = relationship(back_populates="transcript_versions")
 
 
 class Job(Base):

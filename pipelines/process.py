@@ -36,8 +36,17 @@ from archive.timeutil import to_utc
 from indexer.analysis import analyse
 from indexer.documents import IndexDoc
 from pipelines.context import Services
+from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
+from pipelines.media.transcript import Transcript
 from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
+from pipelines.transcripts import (
+    TRANSCRIPT_KINDS,
+    has_officer_version,
+    read_transcript,
+    record_machine_version,
+    transcript_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,33 +145,34 @@ def _json(value: object) -> bytes:
 
 def _derivatives(result: ParseResult) -> list[tuple[str, bytes, str]]:
     """(kind, bytes, MIME) of every derived file of a parse."""
-    out = [
-        ("text", result.text.encode("utf-8"), "text/plain; charset=utf-8"),
-        ("pages", _json({"pages": result.pages}), "application/json"),
-    ]
+    if result.transcript is not None:
+        out = transcript_files(result.transcript)  # text, pages, transcript JSON, SRT, WebVTT
+    else:
+        out = [
+            ("text", result.text.encode("utf-8"), "text/plain; charset=utf-8"),
+            ("pages", _json({"pages": result.pages}), "application/json"),
+        ]
     if result.ocr:
         out.append(("ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"))
-    if result.transcript is not None:
-        t = result.transcript
-        out += [
-            ("transcript", t.to_json().encode("utf-8"), "application/json"),
-            ("transcript-srt", t.to_srt().encode("utf-8"), "application/x-subrip; charset=utf-8"),
-            ("transcript-vtt", t.to_vtt().encode("utf-8"), "text/vtt; charset=utf-8"),
-        ]
     out += [(f"thumb-{n}", jpeg, "image/jpeg") for n, jpeg in enumerate(result.thumbnails, start=1)]
     return out
 
 
-def _save(svc: Services, record_id: int, result: ParseResult) -> datetime | None:
+def _save(svc: Services, record_id: int, result: ParseResult) -> tuple[datetime | None, Transcript | None]:
     """Store the derived files, then link them and the parse metadata in one transaction.
 
     Objects go first (content-addressed, so a crash leaves at most unreferenced objects);
-    rows are upserted by (record, kind), so a re-run replaces rather than duplicates.
+    rows are upserted by (record, kind), so a re-run replaces rather than duplicates. A sound
+    record's machine transcript is its version 1; if an officer has corrected it since, the
+    correction stays current and is returned (it is what gets indexed).
     """
     stored = [(kind, svc.store.put_bytes(data, mime=mime), mime) for kind, data, mime in _derivatives(result)]
     with session_scope(svc.engine) as s:
+        corrected = result.transcript is not None and has_officer_version(s, record_id)
         rows = {f.kind: f for f in s.scalars(select(StoredFile).where(StoredFile.record_id == record_id))}
         for kind, info, mime in stored:
+            if corrected and kind in TRANSCRIPT_KINDS:
+                continue
             row = rows.get(kind)
             if row is None:
                 row = StoredFile(record_id=record_id, role=FileRole.DERIVATIVE, kind=kind)
@@ -170,7 +180,18 @@ def _save(svc: Services, record_id: int, result: ParseResult) -> datetime | None
             row.sha256, row.size, row.mime, row.storage_key = info.sha256, info.size, mime, info.sha256
         row_record = s.get(Record, record_id)
         assert row_record is not None
-        return _apply_metadata(row_record, result)
+        kept = dict(row_record.source_meta or {}) if corrected else {}
+        made_at = _apply_metadata(row_record, result)
+        current = None
+        if result.transcript is not None:
+            machine_sha = next(info.sha256 for kind, info, _ in stored if kind == "transcript")
+            record_machine_version(s, record_id, result.transcript, machine_sha)
+        if corrected:
+            meta = dict(row_record.source_meta or {})
+            meta.update({k: kept[k] for k in ("transcript_status", "transcript_corrected_by") if k in kept})
+            row_record.source_meta = meta
+            current = read_transcript(svc.store, rows["transcript"].sha256)
+        return made_at, current
 
 
 def _apply_metadata(row: Record, result: ParseResult) -> datetime | None:
@@ -197,14 +218,6 @@ def _apply_metadata(row: Record, result: ParseResult) -> datetime | None:
     return row.made_at
 
 
-def _page_starts(pages: list[str]) -> tuple[int, ...]:
-    starts, pos = [], 0
-    for text in pages:
-        starts.append(pos)
-        pos += len(text) + 2  # join_pages puts a blank line between pages
-    return tuple(starts)
-
-
 def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     """Parse one record (in a limited child process) and store its derived files.
 
@@ -220,7 +233,7 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         result = run_limited(
             parse_file, path, ctx, timeout_s=_time_limit(svc, record, path), memory_mb=limits.memory_mb
         )
-        made_at = _save(svc, record_id, result)
+        made_at, corrected = _save(svc, record_id, result)
     except ParseError as exc:
         return ProcessOutcome(record_id, error=str(exc))
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
@@ -229,6 +242,8 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at
+    if corrected is not None:
+        result = replace(result, text=corrected.text(), pages=[corrected.text()], transcript=corrected)
     segments = result.transcript.index_segments() if result.transcript else ()
     doc = index_doc(record, result.text, result.pages, segments)
     # Analyse here, in the worker process, so that analysis runs on every core.
@@ -248,26 +263,6 @@ def _time_limit(svc: Services, record: Record, path: Path) -> float:
             duration = 0.0  # the parser will say what is wrong
         limit += duration * svc.settings.transcription.seconds_per_audio_second
     return limit
-
-
-def index_doc(
-    record: Record, text: str, pages: list[str], segments: tuple[tuple[int, float], ...] = ()
-) -> IndexDoc:
-    """The search document of a record (its case must be loaded)."""
-    return IndexDoc(
-        record_id=record.id,
-        title=record.title,
-        text=text,
-        case_no=record.case.case_no if record.case else "",
-        stage=record.stage.value if record.stage else "",
-        form=record.form.value,
-        document_type=record.document_type or "",
-        made_by=record.made_by or "",
-        classification=record.classification.value,
-        made_at=record.made_at,
-        page_starts=_page_starts(pages) if not segments else (),
-        segments=segments,
-    )
 
 
 def finish(svc: Services, outcomes: list[ProcessOutcome]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -11,12 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archive.db import session_scope
-from archive.models import CaseStatus, Classification, ProcessingStatus, Record, Stage
+from archive.models import CaseStatus, Classification, Record, Stage
 from archive.timeutil import to_utc
-from indexer.documents import IndexDoc
 from pipelines.context import Services
-from pipelines.media.transcript import Transcript
-from pipelines.process import index_doc
+from pipelines.documents import documents_for
 
 # Metadata an officer or archivist may correct (第二十六条 fields and the description).
 EDITABLE = (
@@ -40,26 +37,8 @@ class RecordMissingError(LookupError):
     """No record with this id."""
 
 
-def documents_for(svc: Services, records: list[Record]) -> list[IndexDoc]:
-    """Search documents of processed records from their stored ``text``/``pages`` files."""
-    docs = []
-    for record in records:
-        files = {f.kind: f for f in record.files}
-        if record.status is not ProcessingStatus.PROCESSED or "text" not in files:
-            continue
-        text = b"".join(svc.store.iter_bytes(files["text"].sha256)).decode("utf-8")
-        pages = [text]
-        if "pages" in files:
-            pages = json.loads(b"".join(svc.store.iter_bytes(files["pages"].sha256)))["pages"]
-        segments: tuple[tuple[int, float], ...] = ()
-        if "transcript" in files:
-            data = b"".join(svc.store.iter_bytes(files["transcript"].sha256))
-            segments = Transcript.from_json(data).index_segments()
-        docs.append(index_doc(record, text, pages, segments))
-    return docs
-
-
-def _load(s: Session, record_id: int) -> Record:
+def load_for_change(s: Session, record_id: int) -> Record:
+    """The record, locked for a change; RecordMissingError, or RecordFrozenError once filed."""
     record = s.scalar(
         select(Record)
         .where(Record.id == record_id)
@@ -96,7 +75,7 @@ def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> 
     if unknown:
         raise ValueError("不可修改的字段：" + "、".join(sorted(unknown)))
     with session_scope(svc.engine) as s:
-        record = _load(s, record_id)
+        record = load_for_change(s, record_id)
         prefilled = set(record.prefilled or [])
         for name, value in changes.items():
             try:
@@ -106,7 +85,7 @@ def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> 
             prefilled.discard(name)  # a person has now confirmed or corrected it
         record.prefilled = sorted(prefilled) or None
         s.flush()
-        docs = documents_for(svc, [record])
+        docs = documents_for(svc.store, [record])
         s.expunge(record)
     if docs:
         svc.index.upsert(docs)
@@ -121,8 +100,8 @@ def delete_record(svc: Services, record_id: int) -> None:
     stored objects are never deleted (they may be under retention).
     """
     with Session(svc.engine) as s:
-        _load(s, record_id)
+        load_for_change(s, record_id)
     svc.index.delete([record_id])
     with session_scope(svc.engine) as s:
-        record = _load(s, record_id)
+        record = load_for_change(s, record_id)
         s.delete(record)

@@ -20,7 +20,7 @@ from indexer.documents import IndexDoc
 from indexer.parallel import analysed_batches
 from indexer.tantivy_index import IndexSchemaError
 from pipelines.context import Services
-from pipelines.records import documents_for
+from pipelines.documents import documents_for
 
 BATCH = 256
 
@@ -36,7 +36,7 @@ def _all_documents(svc: Services, ids: list[int]) -> Iterator[IndexDoc]:
                     .options(selectinload(Record.files), selectinload(Record.case))
                 )
             )
-            yield from documents_for(svc, records)
+            yield from documents_for(svc.store, records)
 
 
 def _processed_ids(svc: Services, since: datetime | None = None) -> list[int]:

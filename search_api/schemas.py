@@ -95,6 +95,20 @@ class RecordOut(BaseModel):
     files: list[StoredFileOut]
 
 
+class TranscriptVersionOut(BaseModel):
+    """One version of a sound record's transcript; the highest version is current."""
+
+    version: int
+    source: str  # machine | officer
+    engine: str
+    author_name: str
+    note: str | None
+    segments: int
+    sha256: str
+    created_at: datetime
+    current: bool = False
+
+
 class CaseOut(BaseModel):
     """A case summary."""
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipelines.records import RecordFrozenError, RecordMissingError, delete_record, update_record
+from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
 from search_api.auth import csrf_token
 from search_api.deps import (
     AccessDep,
@@ -33,6 +35,7 @@ from search_api.schemas import (
     RecordPatch,
     SearchOut,
     SuggestionOut,
+    TranscriptVersionOut,
 )
 from search_api.search import FiltersDep, run_search
 from search_api.suggest import suggest
@@ -165,6 +168,68 @@ def record_file(kind: str, record: VisibleRecordDep, svc: ServicesDep) -> Stream
             "Cache-Control": "private, max-age=3600",
         },
     )
+
+
+def _versions(svc: ServicesDep, record_id: int) -> list[TranscriptVersionOut]:
+    with Session(svc.engine) as s:
+        rows = versions_of(s, record_id)
+    out = [TranscriptVersionOut.model_validate(r, from_attributes=True) for r in rows]
+    if out:
+        out[-1].current = True
+    return out
+
+
+@router.get(
+    "/records/{record_id}/transcript/versions",
+    response_model=list[TranscriptVersionOut],
+    tags=["transcripts"],
+)
+def transcript_versions(record: VisibleRecordDep, svc: ServicesDep) -> list[TranscriptVersionOut]:
+    """Every version of the record's transcript (第二十六条), oldest first; the last is current."""
+    return _versions(svc, record.id)
+
+
+@router.get("/records/{record_id}/transcript/versions/{version}", tags=["transcripts"])
+def transcript_version(version: int, record: VisibleRecordDep, svc: ServicesDep) -> Response:
+    """One version's transcript JSON (segments, words, times), e.g. the machine one after a correction."""
+    with Session(svc.engine) as s:
+        row = next((r for r in versions_of(s, record.id) if r.version == version), None)
+    if row is None:
+        raise HTTPException(404, "没有这个转写版本")
+    return StreamingResponse(svc.store.iter_bytes(row.sha256), media_type="application/json")
+
+
+@router.post(
+    "/records/{record_id}/transcript",
+    response_model=TranscriptVersionOut,
+    status_code=201,
+    tags=["transcripts"],
+    dependencies=[Depends(check_csrf_header)],
+)
+def correct_transcript(
+    record: VisibleRecordDep,
+    svc: ServicesDep,
+    who: EditorDep,
+    file: Annotated[UploadFile | None, File(description="SRT、WebVTT、转写 JSON 或纯文本")] = None,
+    text: Annotated[str | None, Form(description="纯文本校对稿，每行对应一段")] = None,
+    note: Annotated[str, Form(max_length=500, description="校对说明")] = "",
+) -> TranscriptVersionOut:
+    """Upload an officer's corrected transcript: it becomes current, the machine one is kept."""
+    if (file is None) == (text is None):
+        raise HTTPException(422, "请上传一个校对稿文件，或填写校对文本（二者选一）")
+    if file is not None:
+        data, name = file.file.read(MAX_CORRECTION_BYTES + 1), file.filename or "transcript.txt"
+    else:
+        data, name = (text or "").encode("utf-8"), "form.txt"
+    try:
+        save_correction(
+            svc, record.id, data, name, author_id=who.user_id, author_name=who.display_name, note=note
+        )
+    except RecordFrozenError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CorrectionError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return _versions(svc, record.id)[-1]
 
 
 @router.get("/cases", response_model=list[CaseOut], tags=["cases"])

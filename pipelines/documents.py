@@ -1,0 +1,57 @@
+"""Search documents of records: what the index holds for each one."""
+
+from __future__ import annotations
+
+import json
+
+from archive.models import ProcessingStatus, Record
+from archive.storage import ObjectStore
+from indexer.documents import IndexDoc
+from pipelines.media.transcript import Transcript
+
+
+def _page_starts(pages: list[str]) -> tuple[int, ...]:
+    starts, pos = [], 0
+    for text in pages:
+        starts.append(pos)
+        pos += len(text) + 2  # join_pages puts a blank line between pages
+    return tuple(starts)
+
+
+def index_doc(
+    record: Record, text: str, pages: list[str], segments: tuple[tuple[int, float], ...] = ()
+) -> IndexDoc:
+    """The search document of a record (its case must be loaded)."""
+    return IndexDoc(
+        record_id=record.id,
+        title=record.title,
+        text=text,
+        case_no=record.case.case_no if record.case else "",
+        stage=record.stage.value if record.stage else "",
+        form=record.form.value,
+        document_type=record.document_type or "",
+        made_by=record.made_by or "",
+        classification=record.classification.value,
+        made_at=record.made_at,
+        page_starts=_page_starts(pages) if not segments else (),
+        segments=segments,
+    )
+
+
+def documents_for(store: ObjectStore, records: list[Record]) -> list[IndexDoc]:
+    """Search documents of processed records from their stored ``text``/``pages`` files."""
+    docs = []
+    for record in records:
+        files = {f.kind: f for f in record.files}
+        if record.status is not ProcessingStatus.PROCESSED or "text" not in files:
+            continue
+        text = b"".join(store.iter_bytes(files["text"].sha256)).decode("utf-8")
+        pages = [text]
+        if "pages" in files:
+            pages = json.loads(b"".join(store.iter_bytes(files["pages"].sha256)))["pages"]
+        segments: tuple[tuple[int, float], ...] = ()
+        if "transcript" in files:
+            data = b"".join(store.iter_bytes(files["transcript"].sha256))
+            segments = Transcript.from_json(data).index_segments()
+        docs.append(index_doc(record, text, pages, segments))
+    return docs
