@@ -33,7 +33,7 @@ def get_record(*, session: Session, record_id: int, access: AccessFilter) -> Rec
     record = session.scalar(
         select(Record)
         .where(Record.id == record_id)
-        .options(selectinload(Record.files), selectinload(Record.case))
+        .options(selectinload(Record.files), selectinload(Record.case), selectinload(Record.jobs))
     )
     if record is None or not _visible(record, access):
         raise NotVisibleError(record_id)

@@ -7,19 +7,21 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from archive.models import Classification, RecordForm, Stage
+from archive.models import CaseStatus, Classification, ProcessingStatus, Record, RecordForm, Stage
 from archive.settings import Settings
 from archive.timeutil import to_local
 from archive.users import authenticate
+from pipelines.records import RecordFrozenError
+from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
-from search_api.deps import AccessDep, ServicesDep, VisibleRecordDep, get_principal
+from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import list_cases, page_texts, transcript_of
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 
@@ -170,28 +172,92 @@ def search_page(
     )
 
 
-@pages.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(request: Request, record: VisibleRecordDep, svc: ServicesDep) -> HTMLResponse:
-    """记录: metadata, fixity, stored files and the extracted text."""
+TRANSCRIPT_STATUS = {
+    ProcessingStatus.PENDING: "等待转写",
+    ProcessingStatus.PROCESSING: "正在转写",
+}
+
+
+def _transcript_state(record: Record, meta: dict[str, Any]) -> str | None:
+    """The 第二十六条 transcript status of a sound record (None for other records)."""
+    if not record.mime.startswith(("audio/", "video/")):
+        return None
+    if record.status is ProcessingStatus.FAILED:
+        return f"转写失败：{record.error or '原因未知'}"
+    if record.status in TRANSCRIPT_STATUS:
+        done = next((j.progress for j in record.jobs if j.kind == "process"), 0.0)
+        return TRANSCRIPT_STATUS[record.status] + (f"（已完成 {done:.0%}）" if done else "")
+    status = str(meta.get("transcript_status") or "已转写")
+    by = meta.get("transcript_corrected_by")
+    return f"{status}（{by}）" if by else status
+
+
+def _record_context(
+    request: Request, record: Record, svc: ServicesDep, who: Principal, **extra: Any
+) -> dict[str, Any]:
     transcript = transcript_of(svc.store, record)
     pages = [] if transcript is not None else page_texts(svc.store, record)
     thumbs = {f.kind for f in record.files if f.kind.startswith("thumb-")}
     meta = record.source_meta or {}
-    return _render(
-        request,
-        "record.html",
-        {
-            "r": record,
-            "pages": pages,
-            "thumbs": thumbs,
-            "ocr_pages": set(meta.get("ocr_pages", [])),
-            "meta": meta,
-            "prefilled": set(record.prefilled or []),
-            "transcript": transcript,
-            "media": meta.get("media") or {},
-            "keyframes": sorted(thumbs, key=lambda k: int(k.split("-")[1])),
-        },
-    )
+    with Session(svc.engine) as s:
+        versions = versions_of(s, record.id)
+    frozen = record.case is not None and record.case.status is CaseStatus.ARCHIVED
+    return {
+        "r": record,
+        "pages": pages,
+        "thumbs": thumbs,
+        "ocr_pages": set(meta.get("ocr_pages", [])),
+        "meta": meta,
+        "prefilled": set(record.prefilled or []),
+        "transcript": transcript,
+        "transcript_state": _transcript_state(record, meta),
+        "versions": versions,
+        "can_correct": transcript is not None and who.role in EDITORS and not frozen,
+        "media": meta.get("media") or {},
+        "keyframes": sorted(thumbs, key=lambda k: int(k.split("-")[1])),
+        "correction_error": None,
+        "correction_text": "\n".join(seg.text for seg in transcript.segments) if transcript else "",
+        "correction_note": "",
+    } | extra
+
+
+@pages.get("/records/{record_id}", response_class=HTMLResponse)
+def record_page(
+    request: Request, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
+) -> HTMLResponse:
+    """记录: metadata, fixity, stored files, the extracted text or the transcript and its versions."""
+    return _render(request, "record.html", _record_context(request, record, svc, who))
+
+
+@pages.post("/records/{record_id}/transcript", response_model=None)
+def correct_transcript_form(
+    request: Request,
+    record: VisibleRecordDep,
+    svc: ServicesDep,
+    who: PrincipalDep,
+    csrf: Annotated[str, Form()] = "",
+    text: Annotated[str, Form(max_length=MAX_CORRECTION_BYTES)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse | RedirectResponse:
+    """校对转写: save the officer's corrected transcript as the new current version."""
+    check_csrf(request, csrf)
+    if who.role not in EDITORS:
+        raise HTTPException(403, "您的角色无权执行此操作")
+    if file is not None and file.filename:
+        data, name = file.file.read(MAX_CORRECTION_BYTES + 1), file.filename
+    else:
+        data, name = text.encode("utf-8"), "form.txt"
+    try:
+        save_correction(
+            svc, record.id, data, name, author_id=who.user_id, author_name=who.display_name, note=note
+        )
+    except (CorrectionError, RecordFrozenError) as exc:
+        ctx = _record_context(
+            request, record, svc, who, correction_error=str(exc), correction_text=text, correction_note=note
+        )
+        return _render(request, "record.html", ctx, status_code=422)
+    return RedirectResponse(f"/records/{record.id}?corrected=1#transcript", status_code=303)
 
 
 def install(app: FastAPI) -> None:
