@@ -86,6 +86,22 @@ _RECORDS: list[tuple[str, Stage, str, str, str, str, str]] = [
 ]
 
 
+# A recording of the on-site inspection (synthetic Mandarin speech, made with espeak-ng): shows a
+# sound record with its machine transcript, which an officer can correct (第二十六条).
+_RECORDINGS: list[tuple[str, Stage, str, str, str, str, str]] = [
+    (
+        "现场检查录音.ogg",
+        Stage.INVESTIGATION,
+        "现场检查录音",
+        "孙立军",
+        "2026-10-09T10:05",
+        "现场检查过程及当事人陈述",
+        "执法记录仪录音",
+    ),
+]
+DEMO_MEDIA = Path(__file__).parent / "demo_media"
+
+
 def ensure_demo_user(svc: Services) -> bool:
     """Create the demo officer account if missing (dev profile only); True if created."""
     if svc.settings.profile != "dev":
@@ -132,6 +148,18 @@ def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:
             proves=proves,
         )
         outcomes.append(ingest_file(svc, path, meta))
+    for name, stage, kind, made_by, made_at, proves, how in _RECORDINGS:
+        meta = RecordMeta(
+            case_no=DEMO_CASE_NO,
+            stage=stage,
+            document_type=kind,
+            title=Path(name).stem,
+            made_how=how,
+            made_at=datetime.fromisoformat(made_at).replace(tzinfo=CST),
+            made_by=made_by,
+            proves=proves,
+        )
+        outcomes.append(ingest_file(svc, DEMO_MEDIA / name, meta))
     new = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
     make_queue(svc).run(new)
     return outcomes

@@ -45,6 +45,8 @@ def _seconds(stamp: str) -> float:
     if m is None:
         raise CorrectionError(f"时间格式无法识别：{stamp.strip()}")
     h, mnt, sec, ms = m.groups()
+    if int(mnt) >= 60 or int(sec) >= 60:
+        raise CorrectionError(f"时间格式无法识别：{stamp.strip()}")
     return int(h or 0) * 3600 + int(mnt) * 60 + int(sec) + int(ms.ljust(3, "0")) / 1000
 
 

@@ -178,7 +178,8 @@ def test_record_metadata_text_and_original(client: TestClient) -> None:
 
 def test_cases(client: TestClient) -> None:
     cases = client.get("/api/v1/cases").json()
-    assert [(c["case_no"], c["records"], c["origin"]) for c in cases] == [(DEMO_CASE_NO, 5, "依职权")]
+    # five documents and the inspection recording
+    assert [(c["case_no"], c["records"], c["origin"]) for c in cases] == [(DEMO_CASE_NO, 6, "依职权")]
 
 
 def test_pages_render_in_chinese(client: TestClient) -> None:

@@ -34,12 +34,12 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
     assert _search(data, "报警装置")["total"] == 5
     res = run_cli(["reindex", "--json"], data)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"indexed": 5, "caught_up": 0, "pruned": 1, "total": 5}
+    assert json.loads(res.stdout) == {"indexed": 6, "caught_up": 0, "pruned": 1, "total": 6}
     assert _search(data, "报警装置") == before
 
     shutil.rmtree(settings.index_dir)
     assert _search(data, "报警装置")["total"] == 0
-    assert json.loads(run_cli(["reindex", "--json"], data).stdout)["indexed"] == 5
+    assert json.loads(run_cli(["reindex", "--json"], data).stdout)["indexed"] == 6
     after = _search(data, "报警装置")
     assert [(h["record_id"], h["page"], h["snippet"]) for h in after["hits"]] == [
         (h["record_id"], h["page"], h["snippet"]) for h in before["hits"]
