@@ -108,6 +108,10 @@ class TranscriptionSettings(BaseModel):
         "on first use or by `archive models build-openai-checkpoint`",
     )
     beam_size: int = Field(default=5, description="Beam search width (1 = greedy, faster, less accurate)")
+    repetition_penalty: float = Field(
+        default=1.1,
+        description="faster-whisper: penalty on repeated tokens that stops decoding loops (1.0 = none)",
+    )
     chunk_s: int = Field(default=300, description="Audio decoded and transcribed this many seconds at a time")
     keyframe_every_s: int = Field(default=10, description="A video thumbnail every N seconds (timeline)")
     seconds_per_audio_second: float = Field(

@@ -106,6 +106,7 @@ def parse_context(svc: Services, record: Record) -> ParseContext:
         asr_model_dir=str(t.model_dir) if t.model_dir else None,
         asr_checkpoint=str(t.openai_checkpoint) if t.openai_checkpoint else None,
         asr_beam_size=t.beam_size,
+        asr_repetition_penalty=t.repetition_penalty,
         asr_chunk_s=t.chunk_s,
         keyframe_every_s=t.keyframe_every_s,
         progress=JobProgress(svc.settings.db_url, record.id) if record.mime.startswith(MEDIA) else None,

@@ -63,6 +63,7 @@ class MediaParser:
             checkpoint=Path(ctx.asr_checkpoint) if ctx.asr_checkpoint else None,
             beam_size=ctx.asr_beam_size,
             chunk_s=ctx.asr_chunk_s,
+            repetition_penalty=ctx.asr_repetition_penalty,
         )
         try:
             transcript = transcriber.transcribe(path, ctx.progress)
