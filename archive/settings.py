@@ -109,8 +109,9 @@ class TranscriptionSettings(BaseModel):
     )
     beam_size: int = Field(default=5, description="Beam search width (1 = greedy, faster, less accurate)")
     repetition_penalty: float = Field(
-        default=1.1,
-        description="faster-whisper: penalty on repeated tokens that stops decoding loops (1.0 = none)",
+        default=1.0,
+        description="faster-whisper: penalty on repeated tokens (e.g. 1.1) that stops decoding loops "
+        "on noisy audio, but can drop repeated speech; 1.0 = none",
     )
     chunk_s: int = Field(default=300, description="Audio decoded and transcribed this many seconds at a time")
     keyframe_every_s: int = Field(default=10, description="A video thumbnail every N seconds (timeline)")

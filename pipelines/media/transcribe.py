@@ -34,10 +34,11 @@ ENGINES = ("faster-whisper", "openai-whisper")
 TEMPERATURES = (0.0, 0.2, 0.4)
 # Fallback decodes sample at random: a fixed seed per recording makes a re-run give the same text.
 SEED = 20_26
-# A mild penalty on tokens already produced stops Whisper's decoding loops ("现现现…" to the token
-# limit) before they cost a full window and every fallback (seen on synthetic speech: RTF
-# 1.43 → 0.12 with better text; repeated words such as 谢谢 still come through).
-REPETITION_PENALTY = 1.1
+# A penalty on tokens already produced (faster-whisper only) stops Whisper's decoding loops
+# ("现现现…" to the token limit) before they cost a full window and every fallback: seen RTF
+# 1.43 → 0.12 on one synthetic recording. Off by default: it also made the model drop real
+# speech — a "谢谢，谢谢你" after a counting sequence in the same 30 s window vanished at 1.05–1.1.
+REPETITION_PENALTY = 1.0
 
 
 class NoAudioError(MediaError):

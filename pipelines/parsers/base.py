@@ -33,7 +33,7 @@ class ParseContext:
     asr_model_dir: str | None = None  # None: the default model assembled at install
     asr_checkpoint: str | None = None  # openai-whisper only; None: built beside the model
     asr_beam_size: int = 5
-    asr_repetition_penalty: float = 1.1
+    asr_repetition_penalty: float = 1.0
     asr_chunk_s: int = 300
     keyframe_every_s: int = 10
     progress: Callable[[float], None] | None = None  # share of a long job done (0–1)
