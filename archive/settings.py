@@ -5,6 +5,7 @@ Nested sections use a double underscore: ``ARCHIVE_DB__URL``, ``ARCHIVE_STORAGE_
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -120,6 +121,21 @@ class TranscriptionSettings(BaseModel):
     )
 
 
+class ComplianceSettings(BaseModel):
+    """The record-keeping rules (RULES.md): working-day calendar beyond the built-in years."""
+
+    calendar_years: list[int] = Field(
+        default_factory=list,
+        description="Years whose holiday notice is entered below (beyond the built-in calendar)",
+    )
+    holidays: list[date] = Field(
+        default_factory=list, description="Official days off of those years (JSON list of dates)"
+    )
+    workdays: list[date] = Field(
+        default_factory=list, description="Official make-up workdays (调休) of those years (JSON list)"
+    )
+
+
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
@@ -148,6 +164,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = Field(default_factory=QueueSettings)
     parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
