@@ -79,6 +79,47 @@ class Stage(enum.StrEnum):
     ARCHIVING = "归档管理"
 
 
+class EventKind(enum.StrEnum):
+    """What happened in a case (第六至二十七条); records are linked to the event they document."""
+
+    # 程序启动
+    STARTED = "立案"
+    # 调查取证 (第九至十一条)
+    QUESTION_PARTY = "询问当事人"
+    QUESTION_WITNESS = "询问证人"
+    COLLECT_EVIDENCE = "调取书证物证"
+    INSPECTION = "现场检查"
+    SAMPLING = "抽样取证"
+    PRESERVATION = "先行登记保存"
+    EXPERT_TESTING = "委托检验鉴定"
+    SEIZURE = "查封扣押"
+    # 审查决定 (第十二至十五条)
+    NOTIFY_RIGHTS = "告知陈述申辩"
+    HEARING = "听证"
+    LEGAL_REVIEW = "法制审核"
+    DECISION = "作出决定"
+    # 送达执行 (第十六至二十四条)
+    SERVE_DIRECT = "直接送达"
+    SERVE_MAIL = "邮寄送达"
+    SERVE_LEFT = "留置送达"
+    SERVE_ENTRUSTED = "委托转交送达"
+    SERVE_NOTICE_POSTED = "公告送达（张贴）"
+    SERVE_NOTICE_PRESS = "公告送达（报纸）"
+    CORRECTION_CHECK = "责令改正复查"
+    FORCED_EXECUTION = "行政强制执行"
+    COURT_EXECUTION = "申请法院强制执行"
+    ENFORCEMENT_ENDED = "执行终结"
+    # 归档管理
+    FILED = "归档"
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is."""
+
+    ERROR = "违规"
+    WARNING = "提醒"
+
+
 class RecordForm(enum.StrEnum):
     """文字记录 / 音像记录 (第三条)."""
 
@@ -168,10 +209,52 @@ class Case(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enforcement_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archivist: Mapped[str | None] = mapped_column(String(64))  # 第二十七条: who files and keeps it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan")
     records: Mapped[list[Record]] = relationship(back_populates="case")
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseEvent.occurred_at"
+    )
+    findings: Mapped[list[Finding]] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+
+class CaseEvent(Base):
+    """A dated step of a case (立案, 询问, 现场检查, 送达 …) with what it needs recorded."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    # 第十条: recording was not allowed or not suitable (the reason is the note)
+    av_exempt: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    records: Mapped[list[Record]] = relationship(back_populates="event")
+
+
+class Finding(Base):
+    """A rule a case breaks now (recomputed whenever the case or its records change)."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    article: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"))
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="CASCADE"))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="findings")
 
 
 class Party(Base):
@@ -195,6 +278,9 @@ class Record(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_events.id", ondelete="SET NULL", name="fk_records_event_id_case_events"), index=True
+    )
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "stage"))
     form: Mapped[RecordForm] = mapped_column(_enum(RecordForm, "record_form"), default=RecordForm.TEXT)
@@ -227,6 +313,7 @@ class Record(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     case: Mapped[Case | None] = relationship(back_populates="records")
+    event: Mapped[CaseEvent | None] = relationship(back_populates="records")
     files: Mapped[list[StoredFile]] = relationship(back_populates="record", cascade="all, delete-orphan")
     jobs: Mapped[list[Job]] = relationship(back_populates="record", cascade="all, delete-orphan")
     transcript_versions: Mapped[list[TranscriptVersion]] = relationship(
