@@ -1,0 +1,121 @@
+"""The rules engine: each rule of RULES.md is data (id, article, severity, message) plus a small
+predicate over a case's facts; evaluating a case gives its findings with the evidence used.
+
+Findings are stored per case (table ``findings``) and recomputed whenever the case, its events or
+its records change (``refresh_findings``), and by ``archive check``; deadline rules depend on
+today, so a listing recomputes cases whose findings were computed on an earlier day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.models import Case, CaseEvent, Finding, Record, Severity, utcnow
+from archive.timeutil import to_local
+from archive.workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One breach a predicate found: the message's details and the evidence behind it."""
+
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    record_id: int | None = None
+    event_id: int | None = None
+    severity: Severity | None = None  # overrides the rule's (e.g. a deadline not yet passed)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the predicates may look at."""
+
+    case: Case
+    events: list[CaseEvent]
+    records: list[Record]
+    today: date
+    calendar: WorkCalendar
+
+    def local_day(self, moment: datetime) -> date:
+        """The Beijing-time calendar day of an instant."""
+        return to_local(moment).date()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of RULES.md: ``message`` is shown with each hit's detail after it."""
+
+    id: str  # e.g. art25.av_upload_deadline
+    article: str  # e.g. 第二十五条
+    severity: Severity
+    message: str
+    check: Callable[[CaseFacts], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class FindingData:
+    """A finding before it is stored."""
+
+    rule_id: str
+    article: str
+    severity: Severity
+    message: str
+    evidence: dict[str, Any]
+    record_id: int | None
+    event_id: int | None
+
+
+def evaluate(facts: CaseFacts, rules: Iterable[Rule]) -> list[FindingData]:
+    """Every finding of every rule for one case."""
+    out = []
+    for rule in rules:
+        for hit in rule.check(facts):
+            out.append(
+                FindingData(
+                    rule_id=rule.id,
+                    article=rule.article,
+                    severity=hit.severity or rule.severity,
+                    message=f"{rule.article}：{rule.message}" + (f"（{hit.detail}）" if hit.detail else ""),
+                    evidence=hit.evidence,
+                    record_id=hit.record_id,
+                    event_id=hit.event_id,
+                )
+            )
+    return out
+
+
+def load_facts(s: Session, case_id: int, calendar: WorkCalendar, today: date) -> CaseFacts:
+    """A case with its events and records (and their files) loaded."""
+    case = s.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.events),
+            selectinload(Case.records).selectinload(Record.files),
+            selectinload(Case.parties),
+        )
+    )
+    if case is None:
+        raise LookupError(f"案件不存在：{case_id}")
+    return CaseFacts(case, list(case.events), list(case.records), today, calendar)
+
+
+def refresh_findings(
+    s: Session, case_id: int, calendar: WorkCalendar, today: date | None = None
+) -> list[Finding]:
+    """Recompute and store one case's findings (replacing the previous ones)."""
+    from archive.compliance.rulebook import RULES
+
+    today = today or to_local(utcnow()).date()
+    facts = load_facts(s, case_id, calendar, today)
+    s.execute(delete(Finding).where(Finding.case_id == case_id))
+    rows = [Finding(case_id=case_id, **vars(f)) for f in evaluate(facts, RULES)]
+    s.add_all(rows)
+    s.flush()
+    return rows
