@@ -10,12 +10,14 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from archive.cases import get_by_case_no
 from archive.db import session_scope
-from archive.models import FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
+from archive.models import CaseEvent, FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
 from archive.storage import HashMismatchError, hash_file
 from archive.timeutil import to_utc
+from pipelines.compliance import refresh_cases
 from pipelines.context import Services
 from pipelines.detect import detect_mime
 
@@ -36,6 +38,7 @@ class RecordMeta:
     made_at: datetime | None = None
     made_by: str | None = None
     proves: str | None = None
+    event_id: int | None = None  # the case event (询问, 现场检查, 送达 …) this record documents
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
                 made_at=to_utc(meta.made_at) if meta.made_at else None,
                 made_by=meta.made_by,
                 proves=meta.proves,
+                event_id=_event_of(s, case_id, meta.event_id),
                 stored_at=utcnow(),
                 original_name=Path(path).name,
                 mime=mime,
@@ -113,10 +117,22 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
             s.add(record)
             s.flush()
             record_id = record.id
+    except ValueError as exc:  # an event of another case: nothing was written but the object
+        return IngestOutcome(shown, "failed", reason=str(exc))
     except IntegrityError:
         # Another ingest stored the same bytes between our check and our insert.
         existing = _existing(svc, sha256)
         if existing is None:
             raise
         return IngestOutcome(shown, "duplicate", record_id=existing)
+    refresh_cases(svc, [case_id])  # e.g. 第二十五条 counts from this moment of storage
     return IngestOutcome(shown, "ingested", record_id=record_id)
+
+
+def _event_of(s: Session, case_id: int | None, event_id: int | None) -> int | None:
+    if event_id is None:
+        return None
+    event = s.get(CaseEvent, event_id)
+    if event is None or event.case_id != case_id:
+        raise ValueError(f"执法环节 {event_id} 不属于该案件")
+    return event_id

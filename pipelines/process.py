@@ -35,6 +35,7 @@ from archive.models import (
 from archive.timeutil import to_utc
 from indexer.analysis import analyse
 from indexer.documents import IndexDoc
+from pipelines.compliance import refresh_records
 from pipelines.context import Services
 from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
@@ -287,3 +288,4 @@ def finish(svc: Services, outcomes: list[ProcessOutcome]) -> None:
                 record.status, record.error = ProcessingStatus.FAILED, o.error
                 job.status, job.error = JobStatus.FAILED, o.error
                 job.steps = {"parse": "failed"}
+    refresh_records(svc, [o.record_id for o in outcomes])  # e.g. a transcript now exists (第二十六条)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive.db import session_scope
 from archive.models import CaseStatus, Classification, Record, Stage
 from archive.timeutil import to_utc
+from pipelines.compliance import refresh_cases
 from pipelines.context import Services
 from pipelines.documents import documents_for
 
@@ -89,6 +90,7 @@ def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> 
         s.expunge(record)
     if docs:
         svc.index.upsert(docs)
+    refresh_cases(svc, [record.case_id])  # 第二十六条 metadata may now be complete
     return record
 
 
@@ -104,4 +106,6 @@ def delete_record(svc: Services, record_id: int) -> None:
     svc.index.delete([record_id])
     with session_scope(svc.engine) as s:
         record = load_for_change(s, record_id)
+        case_id = record.case_id
         s.delete(record)
+    refresh_cases(svc, [case_id])

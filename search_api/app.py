@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from archive.settings import Settings, get_settings
 from pipelines.context import open_services
 from search_api import auth
+from search_api.routes import compliance
 from search_api.routes.api import public, router
 
 Extension = Callable[[FastAPI], None]
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     auth.install(app, settings)
     app.include_router(public)
     app.include_router(router)
+    app.include_router(compliance.router)
     for extend in extensions:
         extend(app)
     return app

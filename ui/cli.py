@@ -20,29 +20,21 @@ from sqlalchemy import select
 from archive.cases import CaseNotFoundError, get_by_case_no
 from archive.db import session_scope
 from archive.models import Record, Role, Stage
-from archive.settings import Settings, get_settings
+from archive.settings import get_settings
 from archive.users import UserError, create_user
 from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
 from pipelines.queue import make_queue, reset_failed, resumable_record_ids
+from ui import cli_cases
+from ui.cli_common import err, services, settings
 
 app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True, soft_wrap=True)
 CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory anyway
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        err.print(f"[red]配置错误：{exc}[/red]")
-        raise typer.Exit(2) from exc
-
-
-def _services() -> Services:
-    return open_services(_settings())
+_settings, _services = settings, services
 
 
 def _progress(enabled: bool) -> Progress:
@@ -100,6 +92,9 @@ def ingest(
     made_at: Annotated[str | None, typer.Option("--made-at", help="制作时间（ISO 8601）")] = None,
     method: Annotated[str | None, typer.Option("--method", help="制作方法")] = None,
     proves: Annotated[str | None, typer.Option("--proves", help="证明对象")] = None,
+    event: Annotated[
+        int | None, typer.Option("--event", help="所记录的执法环节编号（archive event add 的输出）")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """导入文件：保存原件、解析、建立索引；等待全部处理完毕。"""
@@ -125,6 +120,7 @@ def ingest(
         made_at=made_at_value,
         made_how=method,
         proves=proves,
+        event_id=event,
     )
     files = _files(paths)
     outcomes: list[IngestOutcome] = []
@@ -419,6 +415,11 @@ def serve(
     settings = _settings()
     open_services(settings)  # migrate before the workers start
     uvicorn.run("ui.web:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+
+
+app.command("check")(cli_cases.check_cmd)
+app.add_typer(cli_cases.event_app, name="event")
+app.add_typer(cli_cases.case_app, name="case")
 
 
 def main() -> None:

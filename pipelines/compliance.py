@@ -1,0 +1,127 @@
+"""Keeping compliance findings current: case events, the responsible archivist, and the
+recomputation of a case's findings whenever it or its records change (第六至二十七条)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.cases import get_by_case_no
+from archive.compliance.engine import refresh_findings
+from archive.db import session_scope
+from archive.models import Case, CaseEvent, CaseStatus, EventKind, Finding, Record, Severity, utcnow
+from archive.settings import Settings
+from archive.timeutil import to_local, to_utc
+from archive.workdays import WorkCalendar
+from pipelines.context import Services
+
+
+def calendar_for(settings: Settings) -> WorkCalendar:
+    """The working-day calendar: built-in official data plus the deployment's table."""
+    c = settings.compliance
+    return WorkCalendar(holidays=c.holidays, workdays=c.workdays, table_years=c.calendar_years)
+
+
+def refresh_cases(svc: Services, case_ids: Iterable[int | None], today: date | None = None) -> None:
+    """Recompute the findings of these cases (None entries — records without a case — skipped)."""
+    ids = sorted({i for i in case_ids if i is not None})
+    if not ids:
+        return
+    calendar = calendar_for(svc.settings)
+    with session_scope(svc.engine) as s:
+        for case_id in ids:
+            refresh_findings(s, case_id, calendar, today)
+
+
+def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:
+    """Recompute the findings of the cases these records belong to."""
+    ids = list(record_ids)
+    if not ids:
+        return
+    with Session(svc.engine) as s:
+        case_ids = list(s.scalars(select(Record.case_id).where(Record.id.in_(ids)).distinct()))
+    refresh_cases(svc, case_ids)
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    """A case and its current findings."""
+
+    case_no: str
+    name: str
+    status: str
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        """How many findings are breaches (违规)."""
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+
+def check(
+    svc: Services, case_nos: Iterable[str] | None = None, today: date | None = None
+) -> list[CaseFindings]:
+    """Recompute and list findings for the given cases (all cases if None)."""
+    with Session(svc.engine) as s:
+        query = select(Case.id).order_by(Case.case_no)
+        if case_nos is not None:
+            query = query.where(Case.case_no.in_(list(case_nos)))
+        ids = list(s.scalars(query))
+    refresh_cases(svc, ids, today)
+    out = []
+    with Session(svc.engine) as s:
+        for case_id in ids:
+            case = s.get(Case, case_id)
+            assert case is not None
+            rows = list(
+                s.scalars(
+                    select(Finding).where(Finding.case_id == case_id).order_by(Finding.severity, Finding.id)
+                )
+            )
+            s.expunge_all()
+            out.append(CaseFindings(case.case_no, case.name, case.status.value, rows))
+    return out
+
+
+def add_event(
+    svc: Services,
+    case_no: str,
+    kind: EventKind,
+    occurred_at: datetime,
+    *,
+    note: str | None = None,
+    av_exempt: bool = False,
+) -> int:
+    """Record a dated step of a case; 执行终结 also ends the case. Returns the event id."""
+    with session_scope(svc.engine) as s:
+        case = get_by_case_no(session=s, case_no=case_no)
+        if case.status is CaseStatus.ARCHIVED:
+            raise PermissionError(f"案件 {case_no} 已归档，不能再添加执法环节")
+        when = to_utc(occurred_at)
+        event = CaseEvent(case_id=case.id, kind=kind, occurred_at=when, note=note, av_exempt=av_exempt)
+        s.add(event)
+        if kind is EventKind.ENFORCEMENT_ENDED:
+            case.status = CaseStatus.ENDED
+            case.enforcement_ended_at = when
+        s.flush()
+        event_id, case_id = event.id, case.id
+    refresh_cases(svc, [case_id])
+    return event_id
+
+
+def set_archivist(svc: Services, case_no: str, name: str) -> None:
+    """Name the person responsible for filing and keeping the case's records (第二十七条)."""
+    with session_scope(svc.engine) as s:
+        case = get_by_case_no(session=s, case_no=case_no)
+        case.archivist = name.strip() or None
+        case_id = case.id
+    refresh_cases(svc, [case_id])
+
+
+def today_local() -> date:
+    """Today in Beijing time (deadlines are counted in local days)."""
+    return to_local(utcnow()).date()

@@ -1,0 +1,155 @@
+"""Compliance API: findings under the record-keeping rules, and the dated steps of a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.cases import CaseNotFoundError
+from archive.models import Case, CaseEvent, EventKind, Finding, Role, Severity
+from archive.timeutil import from_db
+from pipelines.compliance import add_event, check, today_local
+from search_api.deps import (
+    EDITORS,
+    AccessDep,
+    ServicesDep,
+    check_csrf_header,
+    get_principal,
+    require_roles,
+)
+
+STAFF = tuple(r for r in Role if r is not Role.PARTY)
+StaffDep = Annotated[object, Depends(require_roles(*STAFF))]
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["compliance"])
+
+
+class FindingOut(BaseModel):
+    """A rule a case breaks now."""
+
+    case_no: str
+    rule_id: str
+    article: str
+    severity: str
+    message: str
+    evidence: dict[str, Any]
+    record_id: int | None
+    event_id: int | None
+
+
+class EventIn(BaseModel):
+    """A dated step of a case."""
+
+    case_no: str = Field(max_length=64)
+    kind: EventKind
+    occurred_at: datetime
+    note: str | None = Field(default=None, max_length=2000)
+    av_exempt: bool = False
+
+
+class EventOut(BaseModel):
+    """A recorded step."""
+
+    id: int
+    case_no: str
+    kind: str
+    occurred_at: datetime
+    note: str | None
+    av_exempt: bool
+
+
+def _visible_case_nos(svc: ServicesDep, access: AccessDep, case: str | None) -> list[str]:
+    with Session(svc.engine) as s:
+        query = select(Case.case_no)
+        if case is not None:
+            query = query.where(Case.case_no == case)
+        if access.case_nos is not None:
+            query = query.where(Case.case_no.in_(access.case_nos))
+        found = list(s.scalars(query))
+    if case is not None and not found:
+        raise HTTPException(404, "案件不存在或无权查看")
+    return found
+
+
+@router.get("/findings", response_model=list[FindingOut])
+def findings(
+    svc: ServicesDep,
+    access: AccessDep,
+    _who: StaffDep,
+    case: Annotated[str | None, Query(max_length=64, description="案号；不填为全部案件")] = None,
+    severity: Annotated[Severity | None, Query(description="违规 / 提醒")] = None,
+) -> list[FindingOut]:
+    """Findings of the visible cases, recomputed (deadlines count from today)."""
+    out = []
+    for result in check(svc, _visible_case_nos(svc, access, case), today=today_local()):
+        for f in result.findings:
+            if severity is None or f.severity is severity:
+                out.append(FindingOut(case_no=result.case_no, **_finding_fields(f)))
+    return out
+
+
+def _finding_fields(f: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "article": f.article,
+        "severity": f.severity.value,
+        "message": f.message,
+        "evidence": f.evidence,
+        "record_id": f.record_id,
+        "event_id": f.event_id,
+    }
+
+
+@router.get("/events", response_model=list[EventOut])
+def events(
+    svc: ServicesDep,
+    access: AccessDep,
+    _who: StaffDep,
+    case: Annotated[str, Query(max_length=64, description="案号")],
+) -> list[EventOut]:
+    """The recorded steps of a case, in order."""
+    (case_no,) = _visible_case_nos(svc, access, case)
+    with Session(svc.engine) as s:
+        rows = s.execute(
+            select(CaseEvent)
+            .join(Case)
+            .where(Case.case_no == case_no)
+            .order_by(CaseEvent.occurred_at, CaseEvent.id)
+        ).scalars()
+        return [
+            EventOut(
+                id=e.id,
+                case_no=case_no,
+                kind=e.kind.value,
+                occurred_at=from_db(e.occurred_at) or e.occurred_at,
+                note=e.note,
+                av_exempt=e.av_exempt,
+            )
+            for e in rows
+        ]
+
+
+@router.post(
+    "/events",
+    response_model=EventOut,
+    status_code=201,
+    dependencies=[Depends(check_csrf_header), Depends(require_roles(*EDITORS))],
+)
+def create_event(body: EventIn, svc: ServicesDep, access: AccessDep) -> EventOut:
+    """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
+    _visible_case_nos(svc, access, body.case_no)
+    if body.av_exempt and not (body.note or "").strip():
+        raise HTTPException(422, "不得或不宜录音录像时须写明理由（note）")
+    try:
+        event_id = add_event(
+            svc, body.case_no, body.kind, body.occurred_at, note=body.note, av_exempt=body.av_exempt
+        )
+    except CaseNotFoundError:
+        raise HTTPException(404, "案件不存在或无权查看") from None
+    except PermissionError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return next(e for e in events(svc, access, None, body.case_no) if e.id == event_id)

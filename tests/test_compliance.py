@@ -1,0 +1,164 @@
+"""Compliance end to end: `archive check`, `archive event add`, `archive case archivist`, the
+findings API, and findings that follow changes to records and events at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from archive.db import session_scope
+from archive.models import Role
+from archive.settings import Settings
+from archive.users import create_user
+from pipelines.context import open_services
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER
+from pipelines.samples import write_pdf
+from tests.conftest import run_cli
+from tests.test_api import login
+from ui.web import create_app
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("compliance") / "var"
+    assert run_cli(["demo"], d).returncode == 0
+    return d
+
+
+def _check(data: Path, *extra: str) -> tuple[int, dict[str, list[dict[str, object]]]]:
+    res = run_cli(["check", "--json", *extra], data)
+    assert res.returncode in (0, 1), res.stderr
+    return res.returncode, {c["case_no"]: c["findings"] for c in json.loads(res.stdout)}
+
+
+def _rules(findings: list[dict[str, object]]) -> set[object]:
+    return {f["rule_id"] for f in findings}
+
+
+def test_the_demo_case_is_checked(data: Path) -> None:
+    rc, cases = _check(data)
+    findings = cases[DEMO_CASE_NO]
+    # the demo recording was made on 9 October and stored today: late under 第二十五条
+    late = [f for f in findings if f["rule_id"] == "art25.av_upload_deadline"]
+    assert rc == 1 and len(late) == 1
+    assert late[0]["evidence"]["due"] == "2026-10-12"  # type: ignore[index]  # 10 Oct is a make-up workday
+    assert "第二十五条" in str(late[0]["message"])
+    assert "art6_8.start_records" not in _rules(findings)  # 立案审批表 is there
+    res = run_cli(["check"], data)
+    assert "违规" in res.stderr and "art25.av_upload_deadline" in res.stderr
+
+
+def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
+    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "作出决定", "--at", "2026-10-28T16:00"], data)
+    assert res.returncode == 0, res.stderr
+    _, cases = _check(data)
+    assert {"art12.decision_approval", "art13.rights_notice"} <= _rules(cases[DEMO_CASE_NO])
+
+    # 留置送达 needs its written record and a recording of the whole process (第十九条)
+    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "留置送达", "--at", "2026-10-29T10:00"], data)
+    left = res.stdout.strip()
+    _, cases = _check(data)
+    av = [f for f in cases[DEMO_CASE_NO] if f["rule_id"] == "art10_23.full_av_record"]
+    assert len(av) == 1 and av[0]["event_id"] == int(left)
+    # an unlinked photo does not count; one linked to the event does
+    photo = tmp_path / "留置送达现场.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "white").save(photo)
+    meta = ["--case", DEMO_CASE_NO, "--kind", "现场照片", "--made-by", "吴国庆", "--method", "数码拍摄",
+            "--made-at", "2026-10-29T10:05", "--proves", "留置送达过程"]  # fmt: skip
+    assert run_cli(["ingest", str(photo), *meta, "--event", left], data).returncode == 0
+    _, cases = _check(data)
+    assert not [f for f in cases[DEMO_CASE_NO] if f["rule_id"] == "art10_23.full_av_record"]
+    # a record cannot be linked to an event of another case
+    other = tmp_path / "其他.pdf"
+    write_pdf(other, ["送达回证"], title="送达回证")
+    res = run_cli(["ingest", str(other), "--event", "99999", "--json"], data)
+    assert res.returncode == 1 and "不属于该案件" in res.stdout
+
+
+def test_the_end_of_enforcement_starts_the_30_days(data: Path) -> None:
+    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "执行终结", "--at", "2026-11-02T09:00"], data)
+    assert res.returncode == 0, res.stderr
+    _, cases = _check(data, "--today", "2026-11-28")
+    found = {f["rule_id"]: f for f in cases[DEMO_CASE_NO]}
+    assert found["art27.archive_deadline"]["severity"] == "提醒"  # due 2 December, 4 days left
+    assert "art27.archivist_named" in found
+    assert run_cli(["case", "archivist", DEMO_CASE_NO, "李档案"], data).returncode == 0
+    _, cases = _check(data, "--today", "2026-12-03")
+    found = {f["rule_id"]: f for f in cases[DEMO_CASE_NO]}
+    assert found["art27.archive_deadline"]["severity"] == "违规" and "art27.archivist_named" not in found
+    assert found["art27.archive_deadline"]["evidence"] == {
+        "ended": "2026-11-02",
+        "due": "2026-12-02",
+        "days_left": -1,
+    }
+
+
+def test_bad_commands_say_why(data: Path) -> None:
+    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "喝茶", "--at", "2026-10-28"], data)
+    assert res.returncode == 2 and "未知环节" in res.stderr
+    res = run_cli(["event", "add", "不存在的案号", "--kind", "立案", "--at", "2026-10-28"], data)
+    assert res.returncode == 2 and "案件不存在" in res.stderr
+    res = run_cli(
+        ["event", "add", DEMO_CASE_NO, "--kind", "查封扣押", "--at", "2026-10-28", "--av-exempt"], data
+    )
+    assert res.returncode == 2 and "--note" in res.stderr
+    assert run_cli(["check", "--case", "不存在的案号"], data).returncode == 2
+
+
+@pytest.fixture
+def officer(data: Path) -> Iterator[TestClient]:
+    settings = Settings(data_dir=data)
+    svc = open_services(settings)
+    with session_scope(svc.engine) as s:
+        from sqlalchemy import select
+
+        from archive.models import User
+
+        if s.scalar(select(User).where(User.username == "party9")) is None:
+            create_user(
+                session=s, username="party9", display_name="王某", role=Role.PARTY, password="party-pass-9"
+            )
+    with TestClient(create_app(settings)) as c:
+        login(c, DEMO_USER, DEMO_PASSWORD)
+        c.headers["X-CSRF-Token"] = c.get("/api/v1/me").json()["csrf"]
+        yield c
+
+
+def test_the_findings_api_and_metadata_fixes(officer: TestClient) -> None:
+    rows = officer.get("/api/v1/findings", params={"case": DEMO_CASE_NO}).json()
+    assert rows and all(r["case_no"] == DEMO_CASE_NO for r in rows)
+    errors = officer.get("/api/v1/findings", params={"severity": "违规"}).json()
+    assert all(r["severity"] == "违规" for r in errors)
+    assert officer.get("/api/v1/findings", params={"case": "不存在"}).status_code == 404
+    # a record missing its 证明对象 is found, and fixed through the API
+    rid = officer.get("/api/v1/search", params={"q": "伍万元"}).json()["hits"][0]["record_id"]
+    assert officer.patch(f"/api/v1/records/{rid}", json={"proves": ""}).status_code == 200
+    meta = [r for r in officer.get("/api/v1/findings").json() if r["rule_id"] == "art26.metadata"]
+    assert [r["record_id"] for r in meta] == [rid] and "证明对象" in meta[0]["message"]
+    assert officer.patch(f"/api/v1/records/{rid}", json={"proves": "处罚决定"}).status_code == 200
+    assert not [r for r in officer.get("/api/v1/findings").json() if r["rule_id"] == "art26.metadata"]
+
+
+def test_events_api(officer: TestClient, data: Path) -> None:
+    body = {"case_no": DEMO_CASE_NO, "kind": "告知陈述申辩", "occurred_at": "2026-10-20T09:00:00+08:00"}
+    r = officer.post("/api/v1/events", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "告知陈述申辩"
+    kinds = [e["kind"] for e in officer.get("/api/v1/events", params={"case": DEMO_CASE_NO}).json()]
+    assert "告知陈述申辩" in kinds and "执行终结" in kinds
+    assert "art13.rights_notice" not in {r["rule_id"] for r in officer.get("/api/v1/findings").json()}
+    r = officer.post("/api/v1/events", json={**body, "kind": "查封扣押", "av_exempt": True})
+    assert r.status_code == 422
+    assert officer.post("/api/v1/events", json={**body, "kind": "吃饭"}).status_code == 422
+    r = officer.post("/api/v1/events", json=body, headers={"X-CSRF-Token": "forged"})
+    assert r.status_code == 400
+    with TestClient(create_app(Settings(data_dir=data))) as party:
+        login(party, "party9", "party-pass-9")
+        assert party.get("/api/v1/findings").status_code == 403
+        assert party.get("/api/v1/events", params={"case": DEMO_CASE_NO}).status_code == 403

@@ -1,0 +1,25 @@
+"""What every CLI module shares: the stderr console and the configured services."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from archive.settings import Settings, get_settings
+from pipelines.context import Services, open_services
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def settings() -> Settings:
+    """The settings, or exit 2 with the configuration error."""
+    try:
+        return get_settings()
+    except ValueError as exc:
+        err.print(f"[red]配置错误：{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def services() -> Services:
+    """Open the configured database, store and index."""
+    return open_services(settings())
