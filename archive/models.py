@@ -113,6 +113,14 @@ class EventKind(enum.StrEnum):
     FILED = "归档"
 
 
+class Retention(enum.StrEnum):
+    """保管期限 (DA/T 22-2015)."""
+
+    PERMANENT = "永久"
+    YEARS_30 = "30年"
+    YEARS_10 = "10年"
+
+
 class Severity(enum.StrEnum):
     """How bad a finding is."""
 
@@ -238,6 +246,21 @@ class CaseEvent(Base):
     records: Mapped[list[Record]] = relationship(back_populates="event")
 
 
+class Dossier(Base):
+    """卷宗: a filed case — its catalog (卷内目录) and cover as a stored PDF, its retention."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    retention: Mapped[Retention] = mapped_column(_enum(Retention, "retention"))
+    archivist: Mapped[str] = mapped_column(String(64))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    pieces: Mapped[int] = mapped_column(Integer)
+    catalog_sha256: Mapped[str] = mapped_column(String(64))  # the catalog + cover PDF in the store
+
+
 class Finding(Base):
     """A rule a case breaks now (recomputed whenever the case or its records change)."""
 
@@ -281,6 +304,7 @@ class Record(Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_events.id", ondelete="SET NULL", name="fk_records_event_id_case_events"), index=True
     )
+    piece_no: Mapped[int | None] = mapped_column(Integer)  # 件号 once the case is filed
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "stage"))
     form: Mapped[RecordForm] = mapped_column(_enum(RecordForm, "record_form"), default=RecordForm.TEXT)

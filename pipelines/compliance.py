@@ -13,7 +13,20 @@ from sqlalchemy.orm import Session
 from archive.cases import get_by_case_no
 from archive.compliance.engine import refresh_findings
 from archive.db import session_scope
-from archive.models import Case, CaseEvent, CaseStatus, EventKind, Finding, Record, Severity, utcnow
+from archive.models import (
+    Case,
+    CaseEvent,
+    CaseOrigin,
+    CaseStatus,
+    EnforcementKind,
+    EventKind,
+    Finding,
+    Party,
+    PartyType,
+    Record,
+    Severity,
+    utcnow,
+)
 from archive.settings import Settings
 from archive.timeutil import to_local, to_utc
 from archive.workdays import WorkCalendar
@@ -111,6 +124,39 @@ def add_event(
         event_id, case_id = event.id, case.id
     refresh_cases(svc, [case_id])
     return event_id
+
+
+def create_case(
+    svc: Services,
+    case_no: str,
+    name: str,
+    kind: EnforcementKind,
+    origin: CaseOrigin,
+    opened_at: datetime,
+    officer: str = "",
+    parties: Iterable[tuple[str, PartyType]] = (),
+) -> int:
+    """Register a case and its 立案 step; ValueError if the 案号 is taken."""
+    with session_scope(svc.engine) as s:
+        if s.scalar(select(Case.id).where(Case.case_no == case_no)) is not None:
+            raise ValueError(f"案号已存在：{case_no}")
+        when = to_utc(opened_at)
+        case = Case(
+            case_no=case_no.strip(),
+            name=name.strip(),
+            enforcement_kind=kind,
+            origin=origin,
+            case_officer=officer,
+            opened_at=when,
+        )
+        for party_name, party_type in parties:
+            case.parties.append(Party(name=party_name, party_type=party_type))
+        case.events.append(CaseEvent(kind=EventKind.STARTED, occurred_at=when))
+        s.add(case)
+        s.flush()
+        case_id = case.id
+    refresh_cases(svc, [case_id])
+    return case_id
 
 
 def set_archivist(svc: Services, case_no: str, name: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from archive.cases import get_by_case_no
 from archive.db import session_scope
-from archive.models import CaseEvent, FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
+from archive.models import CaseEvent, CaseStatus, FileRole, Job, Record, RecordForm, Stage, StoredFile, utcnow
 from archive.storage import HashMismatchError, hash_file
 from archive.timeutil import to_utc
 from pipelines.compliance import refresh_cases
@@ -82,7 +82,10 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
 
     try:
         with session_scope(svc.engine) as s:
-            case_id = get_by_case_no(session=s, case_no=meta.case_no).id if meta.case_no else None
+            case = get_by_case_no(session=s, case_no=meta.case_no) if meta.case_no else None
+            if case is not None and case.status is CaseStatus.ARCHIVED:
+                raise ValueError(f"案件 {case.case_no} 已归档，不能再添加记录")
+            case_id = case.id if case else None
             form = RecordForm.AUDIOVISUAL if mime.startswith(AUDIOVISUAL_PREFIXES) else RecordForm.TEXT
             record = Record(
                 case_id=case_id,

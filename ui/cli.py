@@ -420,6 +420,8 @@ def serve(
 app.command("check")(cli_cases.check_cmd)
 app.add_typer(cli_cases.event_app, name="event")
 app.add_typer(cli_cases.case_app, name="case")
+app.add_typer(cli_cases.dossier_app, name="dossier")
+app.command("fixity")(cli_cases.fixity_cmd)
 
 
 def main() -> None:

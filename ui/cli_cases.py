@@ -1,17 +1,19 @@
-"""`archive check`, `archive event add`, `archive case archivist`: the rules of RULES.md."""
+"""`archive check`, `event`, `case`, `dossier` and `fixity`: the rules of RULES.md and filing."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from archive.cases import CaseNotFoundError
-from archive.models import EventKind, Severity
-from pipelines.compliance import add_event, check, set_archivist
+from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
+from pipelines.compliance import add_event, check, create_case, set_archivist
+from pipelines.dossier import DossierError, export_bag, file_case, fixity, preview, verify_bag
 from ui.cli_common import err, services
 
 event_app = typer.Typer(help="执法环节（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
@@ -104,6 +106,43 @@ def event_add(
     )
 
 
+@case_app.command("add")
+def case_add(
+    case: Annotated[str, typer.Argument(help="案号，如 农应急罚〔2026〕15号")],
+    name: Annotated[str, typer.Option("--name", help="案件名称")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="执法类别：" + "/".join(k.value for k in EnforcementKind))
+    ],
+    origin: Annotated[
+        str, typer.Option("--origin", help="案件来源：" + "/".join(o.value for o in CaseOrigin))
+    ],
+    opened: Annotated[str, typer.Option("--opened", help="立案时间（ISO 8601）")],
+    officer: Annotated[str, typer.Option("--officer", help="承办人")] = "",
+    org: Annotated[
+        list[str] | None, typer.Option("--party-org", help="当事人：法人或其他组织（可重复）")
+    ] = None,
+    person: Annotated[
+        list[str] | None, typer.Option("--party-person", help="当事人：自然人（可重复）")
+    ] = None,
+) -> None:
+    """登记案件；同时记录“立案”环节。"""
+    try:
+        kind_value, origin_value = EnforcementKind(kind), CaseOrigin(origin)
+        opened_at = datetime.fromisoformat(opened)
+    except ValueError as exc:
+        err.print(f"[red]参数不正确：{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        parties = [(p, PartyType.ORGANISATION) for p in org or []] + [
+            (p, PartyType.PERSON) for p in person or []
+        ]
+        create_case(services(), case, name, kind_value, origin_value, opened_at, officer, parties)
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"已登记案件：{escape(case)}")
+
+
 @case_app.command("archivist")
 def archivist(
     case: Annotated[str, typer.Argument(help="案号")],
@@ -116,3 +155,95 @@ def archivist(
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     err.print(f"{escape(case)} 的归档责任人：{escape(name)}")
+
+
+dossier_app = typer.Typer(help="卷宗：归档、导出 BagIt 包、校验", no_args_is_help=True)
+
+
+def _retention(value: str) -> Retention:
+    try:
+        return Retention(value)
+    except ValueError:
+        err.print(
+            f"[red]未知保管期限：{escape(value)}（可选：{'、'.join(r.value for r in Retention)}）[/red]"
+        )
+        raise typer.Exit(2) from None
+
+
+@dossier_app.command("preview")
+def dossier_preview(
+    case: Annotated[str, typer.Argument(help="案号")],
+    out: Annotated[Path, typer.Option("--out", help="卷内目录 PDF 的保存路径")],
+    retention: Annotated[str, typer.Option("--retention", help="保管期限：永久/30年/10年")] = "永久",
+    archivist: Annotated[str, typer.Option("--archivist", help="立卷人")] = "",
+) -> None:
+    """预览卷宗封面与卷内目录（不归档、不改变任何数据）。"""
+    try:
+        out.write_bytes(preview(services(), case, _retention(retention), archivist))
+    except CaseNotFoundError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"卷内目录预览：{out}")
+
+
+@dossier_app.command("file")
+def dossier_file(
+    case: Annotated[str, typer.Argument(help="案号")],
+    retention: Annotated[str, typer.Option("--retention", help="保管期限：永久/30年/10年")],
+    archivist: Annotated[str, typer.Option("--archivist", help="归档、保管责任人")],
+    filed_by: Annotated[str, typer.Option("--by", help="办理归档的人")] = "档案管理员",
+) -> None:
+    """归档：编件号、生成卷内目录、设定保管期限，并冻结案件（记录与元数据不可再改）。"""
+    try:
+        d = file_case(
+            services(), case, retention=_retention(retention), archivist=archivist, filed_by=filed_by
+        )
+    except (CaseNotFoundError, DossierError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    err.print(
+        f"已归档：{escape(case)}，{d.pieces} 件，保管期限 {d.retention.value}，责任人 {escape(d.archivist)}"
+    )
+
+
+@dossier_app.command("export")
+def dossier_export(
+    case: Annotated[str, typer.Argument(help="案号")],
+    dest: Annotated[Path, typer.Argument(help="新建的 BagIt 包目录")],
+) -> None:
+    """导出已归档案件为 BagIt 包（原件、衍生文本与转写、逐件元数据、卷内目录、环节记录、SHA-256 清单）。"""
+    try:
+        export_bag(services(), case, dest)
+    except (CaseNotFoundError, DossierError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"已导出：{dest}")
+
+
+@dossier_app.command("verify")
+def dossier_verify(path: Annotated[Path, typer.Argument(help="BagIt 包目录")]) -> None:
+    """重新校验 BagIt 包：缺失、多出或被改动的文件都会列出；有问题时退出码为 1。"""
+    problems = verify_bag(path)
+    for p in problems:
+        err.print(f"[red]{escape(p)}[/red]")
+    if problems:
+        err.print(f"[red]校验失败：{len(problems)} 处问题[/red]")
+        raise typer.Exit(1)
+    err.print("校验通过：文件完整、未被改动")
+
+
+def fixity_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """重新计算每个原件的 SHA-256 并与登记值比对；有不符时退出码为 1。"""
+    results = fixity(services())
+    bad = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(
+            json.dumps({"checked": len(results), "mismatches": [vars(r) for r in bad]}, ensure_ascii=False)
+        )
+    for r in bad:
+        err.print(f"[red]不符：记录 {r.record_id}《{escape(r.title)}》 {r.sha256}[/red]")
+    err.print(f"校验 {len(results)} 个原件，不符 {len(bad)} 个")
+    if bad:
+        raise typer.Exit(1)

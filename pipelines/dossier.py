@@ -1,0 +1,323 @@
+"""Filing a closed case into a dossier (卷宗, 第二十七条), exporting it as a BagIt package
+(RFC 8493), and checking the fixity of every stored original.
+
+Filing orders the records by stage and date and numbers them (件号), renders the cover and the
+卷内目录 as a PDF kept in the store, sets the retention (永久/30年/10年), names the archivist, and
+freezes the case: its records, metadata and transcripts can no longer change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import bagit
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive.cases import get_by_case_no
+from archive.db import session_scope
+from archive.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Dossier,
+    EventKind,
+    FileRole,
+    ProcessingStatus,
+    Record,
+    RecordForm,
+    Retention,
+    Stage,
+    utcnow,
+)
+from archive.timeutil import to_local
+from pipelines.catalog import CatalogItem, Cover, render
+from pipelines.compliance import refresh_cases
+from pipelines.context import Services
+
+STAGE_ORDER = {s: i for i, s in enumerate(Stage)}
+EXTENSIONS = {
+    "application/json": ".json",
+    "text/plain; charset=utf-8": ".txt",
+    "application/x-subrip; charset=utf-8": ".srt",
+    "text/vtt; charset=utf-8": ".vtt",
+    "image/jpeg": ".jpg",
+}
+
+
+class DossierError(ValueError):
+    """The case cannot be filed or exported now (message in Chinese, says why)."""
+
+
+def _day(moment: datetime | None) -> date | None:
+    return to_local(moment).date() if moment else None
+
+
+def ordered(records: list[Record]) -> list[Record]:
+    """Records in filing order: by stage (程序启动 → 归档管理), then date made, then id."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(
+        records,
+        key=lambda r: (
+            STAGE_ORDER.get(r.stage, len(STAGE_ORDER)) if r.stage else len(STAGE_ORDER),
+            to_local(r.made_at or r.stored_at) if (r.made_at or r.stored_at) else far,
+            r.id,
+        ),
+    )
+
+
+def _note(r: Record) -> str:
+    if r.form is RecordForm.AUDIOVISUAL:
+        seconds = ((r.source_meta or {}).get("media") or {}).get("duration_s")
+        kind = "录音" if r.mime.startswith("audio/") else "录像" if r.mime.startswith("video/") else "照片"
+        return f"{kind} {int(seconds) // 60}分{int(seconds) % 60:02d}秒" if seconds else kind
+    return "处理失败" if r.status is ProcessingStatus.FAILED else ""
+
+
+def catalog(records: list[Record]) -> list[CatalogItem]:
+    """The 卷内目录 rows, numbered in filing order."""
+    return [
+        CatalogItem(
+            piece_no=n,
+            responsible=r.made_by or "",
+            doc_no=r.doc_no or "",
+            title=r.title,
+            day=_day(r.made_at),
+            pages=r.page_count or 1,
+            note=_note(r),
+        )
+        for n, r in enumerate(ordered(records), start=1)
+    ]
+
+
+def _load(s: Session, case_no: str) -> Case:
+    case = get_by_case_no(session=s, case_no=case_no)
+    s.refresh(case)
+    return (
+        s.scalar(
+            select(Case)
+            .where(Case.id == case.id)
+            .options(selectinload(Case.records).selectinload(Record.files), selectinload(Case.parties))
+        )
+        or case
+    )
+
+
+def _cover(case: Case, retention: str, archivist: str, filed: date) -> Cover:
+    return Cover(
+        case_no=case.case_no,
+        case_name=case.name,
+        parties="、".join(p.name for p in case.parties),
+        kind=case.enforcement_kind.value,
+        opened=_day(case.opened_at),
+        ended=_day(case.enforcement_ended_at),
+        filed=filed,
+        retention=retention,
+        archivist=archivist,
+    )
+
+
+def preview(svc: Services, case_no: str, retention: Retention, archivist: str) -> bytes:
+    """The catalog PDF the case would be filed with (nothing changes)."""
+    with Session(svc.engine) as s:
+        case = _load(s, case_no)
+        today = to_local(utcnow()).date()
+        return render(_cover(case, retention.value, archivist, today), catalog(list(case.records)))
+
+
+def file_case(svc: Services, case_no: str, *, retention: Retention, archivist: str, filed_by: str) -> Dossier:
+    """File an ended case (执行终结) into its dossier and freeze it."""
+    if not archivist.strip():
+        raise DossierError("须指定归档、保管责任人（第二十七条）")
+    with session_scope(svc.engine) as s:
+        case = _load(s, case_no)
+        if case.status is CaseStatus.ARCHIVED:
+            raise DossierError(f"案件 {case_no} 已归档")
+        if case.status is not CaseStatus.ENDED:
+            raise DossierError(f"案件 {case_no} 尚未执行终结，不能归档（先记录“执行终结”环节）")
+        busy = [
+            r.title
+            for r in case.records
+            if r.status in (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING)
+        ]
+        if busy:
+            raise DossierError(f"仍有记录在处理中：{'、'.join(busy[:5])}；处理完成后再归档")
+        if not case.records:
+            raise DossierError(f"案件 {case_no} 没有任何记录")
+        now = utcnow()
+        records = ordered(list(case.records))
+        pdf = render(_cover(case, retention.value, archivist, to_local(now).date()), catalog(records))
+        info = svc.store.put_bytes(pdf, mime="application/pdf")
+        for n, r in enumerate(records, start=1):
+            r.piece_no = n
+        dossier = Dossier(
+            case_id=case.id,
+            retention=retention,
+            archivist=archivist.strip(),
+            filed_by=filed_by,
+            filed_at=now,
+            pieces=len(records),
+            catalog_sha256=info.sha256,
+        )
+        s.add(dossier)
+        case.status, case.archived_at, case.archivist = CaseStatus.ARCHIVED, now, archivist.strip()
+        s.add(CaseEvent(case_id=case.id, kind=EventKind.FILED, occurred_at=now, note=f"{filed_by} 归档"))
+        s.flush()
+        s.expunge(dossier)
+        case_id = case.id
+    refresh_cases(svc, [case_id])
+    return dossier
+
+
+def _copy(svc: Services, sha256: str, target: Path) -> None:
+    """Stream an object to ``target``, checking its SHA-256 on the way."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        for block in svc.store.iter_bytes(sha256):
+            digest.update(block)
+            out.write(block)
+    if digest.hexdigest() != sha256:
+        raise DossierError(f"存储中的对象 {sha256[:12]}… 校验值不符：原件可能已被篡改，导出中止")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c not in '/\\:*?"<>|\0' else "_" for c in name)[:120] or "file"
+
+
+def _record_meta(r: Record) -> dict[str, Any]:
+    return {
+        "件号": r.piece_no,
+        "record_id": r.id,
+        "title": r.title,
+        "stage": r.stage.value if r.stage else None,
+        "form": r.form.value,
+        "document_type": r.document_type,
+        "doc_no": r.doc_no,
+        "made_how": r.made_how,
+        "made_at": r.made_at.isoformat() if r.made_at else None,
+        "made_by": r.made_by,
+        "proves": r.proves,
+        "classification": r.classification.value,
+        "original_name": r.original_name,
+        "mime": r.mime,
+        "size": r.size,
+        "sha256": r.sha256,
+        "stored_at": r.stored_at.isoformat(),
+        "status": r.status.value,
+        "warnings": r.warnings or [],
+        "source_meta": r.source_meta or {},
+        "files": {f.kind: f.sha256 for f in r.files},
+    }
+
+
+def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
+    """Write the filed case as a BagIt bag at ``dest`` (a new directory)."""
+    if dest.exists() and any(dest.iterdir()):
+        raise DossierError(f"目标目录 {dest} 不为空")
+    with Session(svc.engine) as s:
+        case = _load(s, case_no)
+        dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
+        if case.status is not CaseStatus.ARCHIVED or dossier is None:
+            raise DossierError(f"案件 {case_no} 尚未归档，不能导出卷宗")
+        events = list(
+            s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.occurred_at))
+        )
+        records = sorted(case.records, key=lambda r: r.piece_no or 0)
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            _copy(svc, dossier.catalog_sha256, dest / "卷内目录.pdf")
+            for r in records:
+                prefix = f"{r.piece_no or 0:03d}"
+                _copy(svc, r.sha256, dest / "originals" / f"{prefix}-{_safe(r.original_name)}")
+                for f in r.files:
+                    if f.role is FileRole.DERIVATIVE:
+                        ext = EXTENSIONS.get(f.mime, "")
+                        _copy(svc, f.sha256, dest / "derived" / prefix / f"{_safe(f.kind)}{ext}")
+                (dest / "metadata").mkdir(exist_ok=True)
+                (dest / "metadata" / f"{prefix}.json").write_text(
+                    json.dumps(_record_meta(r), ensure_ascii=False, indent=1), encoding="utf-8"
+                )
+            case_json = {
+                "case_no": case.case_no,
+                "name": case.name,
+                "enforcement_kind": case.enforcement_kind.value,
+                "origin": case.origin.value,
+                "parties": [p.name for p in case.parties],
+                "retention": dossier.retention.value,
+                "archivist": dossier.archivist,
+                "filed_by": dossier.filed_by,
+                "filed_at": dossier.filed_at.isoformat(),
+                # the case's own trail until the audit log exists: every recorded step, with who filed it
+                "events": [
+                    {
+                        "kind": e.kind.value,
+                        "at": e.occurred_at.isoformat(),
+                        "note": e.note,
+                        "av_exempt": e.av_exempt,
+                    }
+                    for e in events
+                ],
+            }
+            (dest / "case.json").write_text(
+                json.dumps(case_json, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            bagit.make_bag(
+                str(dest),
+                bag_info={
+                    "Source-Organization": "农安县应急管理局",
+                    "External-Identifier": case.case_no,
+                    "External-Description": case.name,
+                    "Bagging-Date": to_local(utcnow()).date().isoformat(),
+                    "Retention-Period": dossier.retention.value,
+                    "Payload-Pieces": str(len(records)),
+                },
+                checksums=["sha256"],
+            )
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+    return dest
+
+
+def verify_bag(path: Path) -> list[str]:
+    """Problems found re-validating a bag (empty when it is complete and unaltered)."""
+    try:
+        bag = bagit.Bag(str(path))
+        bag.validate(processes=1)
+    except bagit.BagValidationError as exc:
+        details = [str(d) for d in getattr(exc, "details", [])] or [str(exc)]
+        return details
+    except bagit.BagError as exc:
+        return [str(exc)]
+    return []
+
+
+@dataclass(frozen=True)
+class FixityResult:
+    """One stored original re-hashed."""
+
+    record_id: int
+    title: str
+    sha256: str
+    ok: bool
+
+
+def fixity(svc: Services) -> list[FixityResult]:
+    """Re-hash every stored original against its recorded SHA-256."""
+    with Session(svc.engine) as s:
+        rows = list(s.execute(select(Record.id, Record.title, Record.sha256).order_by(Record.id)))
+    out = []
+    for rid, title, sha in rows:
+        try:
+            ok = svc.store.verify(sha)
+        except (KeyError, OSError):
+            ok = False
+        out.append(FixityResult(rid, title, sha, ok))
+    return out
