@@ -287,16 +287,37 @@ def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
 
 
 def verify_bag(path: Path) -> list[str]:
-    """Problems found re-validating a bag (empty when it is complete and unaltered)."""
+    """Problems found re-validating a bag (empty when it is complete and unaltered).
+
+    bagit stops at the Payload-Oxum (file count and bytes) when files were added or removed;
+    then every missing, added and altered file is named here instead.
+    """
     try:
         bag = bagit.Bag(str(path))
+    except bagit.BagError as exc:
+        return [f"不是有效的 BagIt 包：{exc}"]
+    try:
         bag.validate(processes=1)
     except bagit.BagValidationError as exc:
-        details = [str(d) for d in getattr(exc, "details", [])] or [str(exc)]
-        return details
-    except bagit.BagError as exc:
-        return [str(exc)]
+        details = [str(d) for d in getattr(exc, "details", [])]
+        return details or [str(exc), *_named_problems(bag, path)]
     return []
+
+
+def _named_problems(bag: bagit.Bag, root: Path) -> list[str]:
+    missing, extra = bag.compare_manifests_with_fs()
+    out = [f"缺少文件：{p}" for p in sorted(missing)] + [f"多出文件：{p}" for p in sorted(extra)]
+    for rel, sums in sorted(bag.entries.items()):
+        expected = sums.get("sha256")
+        target = root / rel
+        if expected and rel.startswith("data/") and target.is_file():
+            digest = hashlib.sha256()
+            with target.open("rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+            if digest.hexdigest() != expected:
+                out.append(f"文件被改动：{rel}")
+    return out
 
 
 @dataclass(frozen=True)
