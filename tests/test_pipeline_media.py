@@ -152,8 +152,9 @@ def test_damage_and_truncation_keep_what_can_be_heard(ingested: tuple[Path, dict
     def thanks(t: Transcript) -> float:
         return next(w.start for s in t.segments for w in s.words if "谢" in w.text)
 
-    # the damaged stretch is filled with silence: the thanks stays at its second
-    assert thanks(_transcript(data, damaged)) == pytest.approx(thanks(full), abs=0.5)
+    # decoding goes on past the damaged stretch (~0.2 s of sound lost): the thanks is still heard
+    # within a second of where it is in the intact file (word times themselves jitter ±0.5 s)
+    assert thanks(_transcript(data, damaged)) == pytest.approx(thanks(full), abs=1.0)
     cut = _records(data)["末尾截断.mp3"]
     assert cut.status is ProcessingStatus.PROCESSED, cut.error
     assert cut.warnings and "末尾可能被截断" in cut.warnings[0], cut.warnings
