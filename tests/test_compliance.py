@@ -162,3 +162,14 @@ def test_events_api(officer: TestClient, data: Path) -> None:
         login(party, "party9", "party-pass-9")
         assert party.get("/api/v1/findings").status_code == 403
         assert party.get("/api/v1/events", params={"case": DEMO_CASE_NO}).status_code == 403
+
+
+def test_the_compliance_page(officer: TestClient, data: Path) -> None:
+    page = officer.get("/compliance")
+    assert page.status_code == 200
+    assert DEMO_CASE_NO in page.text and "第二十五条" in page.text and "art25.av_upload_deadline" in page.text
+    assert 'href="/compliance"' in page.text  # in the navigation for staff
+    with TestClient(create_app(Settings(data_dir=data))) as party:
+        login(party, "party9", "party-pass-9")
+        assert party.get("/compliance").status_code == 403
+        assert 'href="/compliance"' not in party.get("/search").text

@@ -13,10 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from archive.models import CaseStatus, Classification, ProcessingStatus, Record, RecordForm, Stage
+from archive.models import CaseStatus, Classification, ProcessingStatus, Record, RecordForm, Role, Stage
 from archive.settings import Settings
 from archive.timeutil import to_local
 from archive.users import authenticate
+from pipelines.compliance import check, today_local
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
 from search_api.app import create_app as create_api_app
@@ -258,6 +259,20 @@ def correct_transcript_form(
         )
         return _render(request, "record.html", ctx, status_code=422)
     return RedirectResponse(f"/records/{record.id}?corrected=1#transcript", status_code=303)
+
+
+@pages.get("/compliance", response_class=HTMLResponse)
+def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
+    """合规检查: every visible case's findings; cases due or overdue for filing first."""
+    if who.role is Role.PARTY:
+        raise HTTPException(403, "您的角色无权查看合规检查")
+    with Session(svc.engine) as s:
+        case_nos = [c.case_no for c in list_cases(session=s, access=access)]
+    today = today_local()
+    results = check(svc, case_nos, today=today)
+    due = [(r, f) for r in results for f in r.findings if f.rule_id == "art27.archive_deadline"]
+    results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
+    return _render(request, "compliance.html", {"results": results, "due": due, "today": today})
 
 
 def install(app: FastAPI) -> None:
