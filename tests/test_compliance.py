@@ -173,3 +173,25 @@ def test_the_compliance_page(officer: TestClient, data: Path) -> None:
         login(party, "party9", "party-pass-9")
         assert party.get("/compliance").status_code == 403
         assert 'href="/compliance"' not in party.get("/search").text
+
+
+def test_fixity_through_the_api(officer: TestClient, data: Path) -> None:
+    assert officer.get("/api/v1/fixity").status_code == 403  # an officer (执法人员) may not
+    svc = open_services(Settings(data_dir=data))
+    with session_scope(svc.engine) as s:
+        from sqlalchemy import select
+
+        from archive.models import User
+
+        if s.scalar(select(User).where(User.username == "arch9")) is None:
+            create_user(
+                session=s,
+                username="arch9",
+                display_name="李档案",
+                role=Role.ARCHIVIST,
+                password="arch-pass-9",
+            )
+    with TestClient(create_app(Settings(data_dir=data))) as archivist:
+        login(archivist, "arch9", "arch-pass-9")
+        report = archivist.get("/api/v1/fixity").json()
+        assert report["checked"] >= 6 and report["mismatches"] == []

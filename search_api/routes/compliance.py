@@ -14,6 +14,7 @@ from archive.cases import CaseNotFoundError
 from archive.models import Case, CaseEvent, EventKind, Finding, Role, Severity
 from archive.timeutil import from_db
 from pipelines.compliance import add_event, check, today_local
+from pipelines.dossier import fixity
 from search_api.deps import (
     EDITORS,
     AccessDep,
@@ -102,6 +103,25 @@ def _finding_fields(f: Finding) -> dict[str, Any]:
         "record_id": f.record_id,
         "event_id": f.event_id,
     }
+
+
+class FixityOut(BaseModel):
+    """Every stored original re-hashed."""
+
+    checked: int
+    mismatches: list[dict[str, Any]]
+
+
+@router.get(
+    "/fixity",
+    response_model=FixityOut,
+    dependencies=[Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))],
+)
+def fixity_check(svc: ServicesDep) -> FixityOut:
+    """Re-hash every stored original against its recorded SHA-256 (reads every original: slow on
+    a large archive; `archive fixity` does the same from the command line)."""
+    results = fixity(svc)
+    return FixityOut(checked=len(results), mismatches=[vars(r) for r in results if not r.ok])
 
 
 @router.get("/events", response_model=list[EventOut])
