@@ -49,10 +49,10 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
         rid = before["hits"][0]["record_id"]
         s.execute(delete(Record).where(Record.id == rid))
     assert json.loads(run_cli(["reindex", "--json"], data).stdout) == {
-        "indexed": 4,
+        "indexed": 5,
         "caught_up": 0,
         "pruned": 1,
-        "total": 4,
+        "total": 5,
     }
     assert rid not in {h["record_id"] for h in _search(data, "报警装置")["hits"]}
 
