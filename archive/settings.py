@@ -122,8 +122,13 @@ class TranscriptionSettings(BaseModel):
 
 
 class ComplianceSettings(BaseModel):
-    """The record-keeping rules (RULES.md): working-day calendar beyond the built-in years."""
+    """The record-keeping rules (RULES.md): archiving period, working days beyond the built-in years."""
 
+    archive_days: int = Field(
+        default=30,
+        ge=1,
+        description="第二十七条: days from 执行终结 to filing (a law may set another period)",
+    )
     calendar_years: list[int] = Field(
         default_factory=list,
         description="Years whose holiday notice is entered below (beyond the built-in calendar)",

@@ -47,7 +47,7 @@ def refresh_cases(svc: Services, case_ids: Iterable[int | None], today: date | N
     calendar = calendar_for(svc.settings)
     with session_scope(svc.engine) as s:
         for case_id in ids:
-            refresh_findings(s, case_id, calendar, today)
+            refresh_findings(s, case_id, calendar, today, svc.settings.compliance.archive_days)
 
 
 def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:

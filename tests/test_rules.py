@@ -243,6 +243,11 @@ def test_art27_filed_within_30_days_by_a_named_archivist() -> None:
     assert [(f.rule_id, f.severity) for f in soon] == [("art27.archive_deadline", Severity.WARNING)]
     assert not [f for f in findings(case(archivist="李档案"), [ended], START, today=date(2026, 1, 25))
                 if f.rule_id.startswith("art27")]  # fmt: skip
+    # where a law sets another period (ARCHIVE_COMPLIANCE__ARCHIVE_DAYS), it counts instead
+    longer = CaseFacts(
+        case(archivist="李档案"), [ended], START, date(2026, 2, 20), WorkCalendar(), archive_days=60
+    )
+    assert "art27.archive_deadline" not in rule_ids(evaluate(longer, RULES))
     filed = case(archivist="李档案", status=CaseStatus.ARCHIVED)
     assert "art27.archive_deadline" not in rule_ids(findings(filed, [ended], START, today=date(2026, 3, 20)))
 

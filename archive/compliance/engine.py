@@ -41,6 +41,7 @@ class CaseFacts:
     records: list[Record]
     today: date
     calendar: WorkCalendar
+    archive_days: int = 30  # 第二十七条: 30 days unless a law sets another period
 
     def local_day(self, moment: datetime) -> date:
         """The Beijing-time calendar day of an instant."""
@@ -90,7 +91,9 @@ def evaluate(facts: CaseFacts, rules: Iterable[Rule]) -> list[FindingData]:
     return out
 
 
-def load_facts(s: Session, case_id: int, calendar: WorkCalendar, today: date) -> CaseFacts:
+def load_facts(
+    s: Session, case_id: int, calendar: WorkCalendar, today: date, archive_days: int = 30
+) -> CaseFacts:
     """A case with its events and records (and their files) loaded."""
     case = s.scalar(
         select(Case)
@@ -103,17 +106,17 @@ def load_facts(s: Session, case_id: int, calendar: WorkCalendar, today: date) ->
     )
     if case is None:
         raise LookupError(f"案件不存在：{case_id}")
-    return CaseFacts(case, list(case.events), list(case.records), today, calendar)
+    return CaseFacts(case, list(case.events), list(case.records), today, calendar, archive_days)
 
 
 def refresh_findings(
-    s: Session, case_id: int, calendar: WorkCalendar, today: date | None = None
+    s: Session, case_id: int, calendar: WorkCalendar, today: date | None = None, archive_days: int = 30
 ) -> list[Finding]:
     """Recompute and store one case's findings (replacing the previous ones)."""
     from archive.compliance.rulebook import RULES
 
     today = today or to_local(utcnow()).date()
-    facts = load_facts(s, case_id, calendar, today)
+    facts = load_facts(s, case_id, calendar, today, archive_days)
     s.execute(delete(Finding).where(Finding.case_id == case_id))
     rows = [Finding(case_id=case_id, **vars(f)) for f in evaluate(facts, RULES)]
     s.add_all(rows)

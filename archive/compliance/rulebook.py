@@ -93,7 +93,6 @@ START_RECORDS: dict[CaseOrigin, tuple[str, list[tuple[str, tuple[str, ...]]]]] =
     ),
 }
 APPROVAL = ("审批", "审理", "审核", "批准", "集体讨论")  # 第十二条
-ARCHIVE_DAYS = 30  # 第二十七条
 ARCHIVE_WARN_DAYS = 7
 AV_UPLOAD_WORKDAYS = 2  # 第二十五条
 METADATA = {"made_how": "制作方法", "made_at": "制作时间", "made_by": "制作人", "proves": "证明对象"}
@@ -250,14 +249,14 @@ def _ended(facts: CaseFacts) -> tuple[date, int | None] | None:
 
 
 def archive_deadline(facts: CaseFacts) -> Iterable[Hit]:
-    """第二十七条: within 30 days of 执行终结 the records are filed as a dossier."""
+    """第二十七条: within 30 days of 执行终结 (or the period a law sets) the records are filed."""
     if facts.case.status is CaseStatus.ARCHIVED:
         return
     ended = _ended(facts)
     if ended is None:
         return
     day, event_id = ended
-    due = day + timedelta(days=ARCHIVE_DAYS)
+    due = day + timedelta(days=facts.archive_days)
     left = (due - facts.today).days
     evidence = {"ended": str(day), "due": str(due), "days_left": left}
     if left < 0:
