@@ -168,11 +168,28 @@ def file_case(svc: Services, case_no: str, *, retention: Retention, archivist: s
         s.add(dossier)
         case.status, case.archived_at, case.archivist = CaseStatus.ARCHIVED, now, archivist.strip()
         s.add(CaseEvent(case_id=case.id, kind=EventKind.FILED, occurred_at=now, note=f"{filed_by} 归档"))
+        # The originals and the catalog stay undeletable for the retention period (object lock
+        # on S3; read-only files locally) — before the commit, so a failure leaves the case open.
+        until = retain_until(retention, to_local(now).date())
+        for sha in [*(r.sha256 for r in records), info.sha256]:
+            svc.store.retain(sha, until)
         s.flush()
         s.expunge(dossier)
         case_id = case.id
     refresh_cases(svc, [case_id])
     return dossier
+
+
+RETENTION_YEARS = {Retention.PERMANENT: 100, Retention.YEARS_30: 30, Retention.YEARS_10: 10}
+
+
+def retain_until(retention: Retention, filed: date) -> date:
+    """The object-lock date of a dossier's files: 永久 is locked for 100 years (S3 needs a date)."""
+    years = RETENTION_YEARS[retention]
+    try:
+        return filed.replace(year=filed.year + years)
+    except ValueError:  # 29 February
+        return filed.replace(year=filed.year + years, day=28)
 
 
 def _copy(svc: Services, sha256: str, target: Path) -> None:

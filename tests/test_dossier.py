@@ -154,6 +154,9 @@ def test_a_filed_case_is_frozen(filed: tuple[Path, Path], tmp_path: Path) -> Non
     with Session(svc.engine) as s:
         case = s.scalar(select(Case).where(Case.case_no == CASE))
         assert case is not None and case.status is CaseStatus.ARCHIVED and case.archivist == "李档案"
+        shas = [r.sha256 for r in case.records]
+    # filing retained every original (locally: read-only files; on S3: object lock, test_storage)
+    assert all((data / "objects" / object_key(sha)).stat().st_mode & 0o222 == 0 for sha in shas)
 
 
 def test_fixity_finds_a_changed_original(filed: tuple[Path, Path], tmp_path: Path) -> None:

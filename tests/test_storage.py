@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,26 @@ def test_s3_bucket_is_versioned_with_object_lock_retention(seaweed: SeaweedS3, t
     assert store.verify(sha)
     meta = store.client.stat_object(store.bucket, object_key(sha)).metadata
     assert meta.get("x-amz-meta-sha256") == sha
+
+
+@pytest.mark.s3
+def test_filing_retains_originals_on_s3(seaweed: SeaweedS3, tmp_path: Path) -> None:
+    """A dossier's files get COMPLIANCE retention when the case is filed, extended, never shortened."""
+    store = make_store(s3_settings(seaweed, tmp_path, f"filed-{uuid.uuid4().hex[:8]}", retention_days=0))
+    path, sha = _file(tmp_path, "卷宗原件".encode())
+    assert store.put_file(path, sha, mime="application/pdf", lock=True).locked_until is None
+    assert store.retain(sha, date(2056, 3, 20)) == "2056-03-20"
+    assert store.stat(sha).locked_until == "2056-03-20"
+    assert store.retain(sha, date(2036, 3, 20)) == "2056-03-20"  # a shorter period changes nothing
+    assert isinstance(store, S3Store)
+    version = store.client.stat_object(store.bucket, object_key(sha)).version_id
+    with pytest.raises(S3Error):
+        store.client.remove_object(store.bucket, object_key(sha), version_id=version)
+
+
+def test_filing_makes_local_originals_read_only(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "objects")
+    path, sha = _file(tmp_path, "卷宗原件".encode())
+    store.put_file(path, sha, mime="application/pdf")
+    assert store.retain(sha, date(2056, 3, 20)) is None  # a directory cannot enforce retention
+    assert (tmp_path / "objects" / object_key(sha)).stat().st_mode & 0o222 == 0

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -96,6 +97,12 @@ class ObjectStore(Protocol):
 
     def verify(self, sha256: str) -> bool:
         """Re-hash the stored bytes: True when they still match their SHA-256 (fixity)."""
+        ...
+
+    def retain(self, sha256: str, until: date) -> str | None:
+        """Keep an object undeletable until ``until`` (filing a dossier): COMPLIANCE object-lock
+        retention where the backend has it, never shortening one already set. Returns the
+        retain-until date in force (ISO), or None where the backend cannot enforce retention."""
         ...
 
 

@@ -8,6 +8,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from archive.storage.base import (
@@ -124,3 +125,11 @@ class LocalStore:
     def verify(self, sha256: str) -> bool:
         """Re-hash the stored file."""
         return verify_by_streaming(self, sha256)
+
+    def retain(self, sha256: str, until: date) -> str | None:
+        """A directory cannot enforce retention: the file is made read-only, nothing more."""
+        path = self._path(sha256)
+        if not path.is_file():
+            raise ObjectNotFoundError(sha256)
+        path.chmod(0o444)
+        return None

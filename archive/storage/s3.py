@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from minio import Minio
@@ -158,3 +158,14 @@ class S3Store:
     def verify(self, sha256: str) -> bool:
         """Download and re-hash."""
         return verify_by_streaming(self, sha256)
+
+    def retain(self, sha256: str, until: date) -> str | None:
+        """COMPLIANCE retention on the current version until ``until`` (extended, never shortened)."""
+        if not self.object_lock:
+            return None
+        current = self.stat(sha256).locked_until
+        if current is not None and current >= until.isoformat():
+            return current
+        moment = datetime(until.year, until.month, until.day, tzinfo=UTC)
+        self.client.set_object_retention(self.bucket, object_key(sha256), Retention(COMPLIANCE, moment))
+        return until.isoformat()
