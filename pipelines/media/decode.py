@@ -117,8 +117,9 @@ def audio_chunks(
     """(start second, samples) of the first audio stream: float32 mono at 16 kHz, about
     ``chunk_s`` seconds at a time, each ending at a pause (see pause_cut).
 
-    A packet that cannot be decoded (damage inside the file) is skipped and its time filled with
-    silence, so every later second stays where it is in the recording; ``report`` says where.
+    A packet that cannot be decoded (damage inside the file) is skipped; where the frames'
+    timestamps show a gap it is filled with silence, so later seconds stay where they are in the
+    recording (an MP3's timestamps count frames and show no gap); ``report`` says where.
     MediaError if the file has no audio or nothing in it decodes at all.
     """
     size = int(chunk_s * SAMPLE_RATE)
