@@ -10,6 +10,7 @@ and on timestamps, never on exact text.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,6 +96,11 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     return data, report
 
 
+def _counted(text: str) -> bool:
+    """The counting was heard: in characters or, as base sometimes writes it, in digits."""
+    return re.search(r"三四五|四五六|3\D?4\D?5|4\D?5\D?6", text) is not None
+
+
 def _records(data: Path) -> dict[str, Record]:
     with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:
         rows = s.scalars(select(Record)).all()
@@ -132,7 +138,7 @@ def test_speech_is_transcribed_with_times_and_files(ingested: tuple[Path, dict[s
         assert "faster-whisper" in record.source_meta["transcript_engine"]
         t = _transcript(data, record)
         text = t.text()
-        assert "三四五" in text or "四五六" in text, text  # counting is recognised
+        assert _counted(text), text  # counting is recognised
         assert 4.0 <= t.segments[0].start <= 6.0  # speech begins after 5 s of silence
         thanks = [w.start for s in t.segments for w in s.words if "谢" in w.text]
         if thanks:
@@ -169,7 +175,7 @@ def test_damage_and_truncation_keep_what_can_be_heard(ingested: tuple[Path, dict
     assert cut.warnings and "末尾可能被截断" in cut.warnings[0], cut.warnings
     transcript = _transcript(data, cut)
     assert transcript.duration == pytest.approx(0.8 * full.duration, abs=1.0)
-    assert "谢谢" in transcript.text() or "三四五" in transcript.text()
+    assert "谢谢" in transcript.text() or _counted(transcript.text()), transcript.text()
 
 
 def test_a_transcript_hit_opens_the_segment_second(ingested: tuple[Path, dict[str, object]]) -> None:
