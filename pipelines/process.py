@@ -24,7 +24,6 @@ from sqlalchemy.pool import NullPool
 
 from archive.db import session_scope
 from archive.models import (
-    FileRole,
     Job,
     JobStatus,
     ProcessingStatus,
@@ -37,6 +36,7 @@ from indexer.analysis import analyse
 from indexer.documents import IndexDoc
 from pipelines.compliance import refresh_records
 from pipelines.context import Services
+from pipelines.derived import link_derived
 from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
 from pipelines.media.transcript import Transcript
@@ -175,11 +175,7 @@ def _save(svc: Services, record_id: int, result: ParseResult) -> tuple[datetime 
         for kind, info, mime in stored:
             if corrected and kind in TRANSCRIPT_KINDS:
                 continue
-            row = rows.get(kind)
-            if row is None:
-                row = StoredFile(record_id=record_id, role=FileRole.DERIVATIVE, kind=kind)
-                s.add(row)
-            row.sha256, row.size, row.mime, row.storage_key = info.sha256, info.size, mime, info.sha256
+            link_derived(s, record_id, rows, kind, info, mime)
         row_record = s.get(Record, record_id)
         assert row_record is not None
         kept = dict(row_record.source_meta or {}) if corrected else {}

@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 
 from archive.db import session_scope
 from archive.models import (
-    FileRole,
     ProcessingStatus,
     Record,
-    StoredFile,
     TranscriptVersion,
 )
 from archive.storage import ObjectStore
 from pipelines.context import Services
+from pipelines.derived import link_derived
 from pipelines.documents import documents_for
 from pipelines.media.transcript import Segment, Transcript
 from pipelines.records import load_for_change
@@ -220,11 +219,7 @@ def save_correction(
         record = _correctable(s, record_id)
         rows = {f.kind: f for f in record.files}
         for kind, info, mime in stored:
-            row = rows.get(kind)
-            if row is None:
-                row = StoredFile(record_id=record_id, role=FileRole.DERIVATIVE, kind=kind)
-                s.add(row)
-            row.sha256, row.size, row.mime, row.storage_key = info.sha256, info.size, mime, info.sha256
+            link_derived(s, record_id, rows, kind, info, mime)
         meta = dict(record.source_meta or {})
         meta["transcript_status"] = "已校对"
         meta["transcript_corrected_by"] = author_name
