@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,6 +59,19 @@ def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:
     with Session(svc.engine) as s:
         case_ids = list(s.scalars(select(Record.case_id).where(Record.id.in_(ids)).distinct()))
     refresh_cases(svc, case_ids)
+
+
+def finding_fields(f: Finding) -> dict[str, Any]:
+    """A finding as plain data (CLI JSON and API)."""
+    return {
+        "rule_id": f.rule_id,
+        "article": f.article,
+        "severity": f.severity.value,
+        "message": f.message,
+        "evidence": f.evidence,
+        "record_id": f.record_id,
+        "event_id": f.event_id,
+    }
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from archive.cases import CaseNotFoundError
 from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
-from pipelines.compliance import add_event, check, create_case, set_archivist
+from pipelines.compliance import add_event, check, create_case, finding_fields, set_archivist
 from pipelines.dossier import DossierError, export_bag, file_case, fixity, preview, verify_bag
 from ui.cli_common import err, services
 
@@ -38,18 +38,7 @@ def check_cmd(
                 "case_no": r.case_no,
                 "name": r.name,
                 "status": r.status,
-                "findings": [
-                    {
-                        "rule_id": f.rule_id,
-                        "article": f.article,
-                        "severity": f.severity.value,
-                        "message": f.message,
-                        "evidence": f.evidence,
-                        "record_id": f.record_id,
-                        "event_id": f.event_id,
-                    }
-                    for f in r.findings
-                ],
+                "findings": [finding_fields(f) for f in r.findings],
             }
             for r in results
         ]

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.cases import CaseNotFoundError
-from archive.models import Case, CaseEvent, EventKind, Finding, Role, Severity
+from archive.models import Case, CaseEvent, EventKind, Role, Severity
 from archive.timeutil import from_db
-from pipelines.compliance import add_event, check, today_local
+from pipelines.compliance import add_event, check, finding_fields, today_local
 from pipelines.dossier import fixity
 from search_api.deps import (
     EDITORS,
@@ -89,20 +89,8 @@ def findings(
     for result in check(svc, _visible_case_nos(svc, access, case), today=today_local()):
         for f in result.findings:
             if severity is None or f.severity is severity:
-                out.append(FindingOut(case_no=result.case_no, **_finding_fields(f)))
+                out.append(FindingOut(case_no=result.case_no, **finding_fields(f)))
     return out
-
-
-def _finding_fields(f: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "article": f.article,
-        "severity": f.severity.value,
-        "message": f.message,
-        "evidence": f.evidence,
-        "record_id": f.record_id,
-        "event_id": f.event_id,
-    }
 
 
 class FixityOut(BaseModel):
