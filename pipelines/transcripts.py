@@ -129,12 +129,18 @@ def read_transcript(store: ObjectStore, sha256: str) -> Transcript:
     return Transcript.from_json(b"".join(store.iter_bytes(sha256)))
 
 
+def transcript_of(store: ObjectStore, record: Record) -> Transcript | None:
+    """The record's current transcript, if it has one (its files must be loaded)."""
+    found = next((f for f in record.files if f.kind == "transcript"), None)
+    return read_transcript(store, found.sha256) if found else None
+
+
 def current_transcript(store: ObjectStore, record: Record) -> Transcript:
     """The record's current transcript (what a correction corrects)."""
-    files = {f.kind: f for f in record.files}
-    if "transcript" not in files:
+    current = transcript_of(store, record)
+    if current is None:
         raise CorrectionError("该记录没有转写稿（不是录音录像，或尚未处理完成）")
-    return read_transcript(store, files["transcript"].sha256)
+    return current
 
 
 def machine_transcript(s: Session, store: ObjectStore, record: Record) -> Transcript:

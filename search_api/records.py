@@ -11,7 +11,6 @@ from archive.models import Case, Record
 from archive.storage import ObjectStore
 from archive.timeutil import from_db
 from indexer.documents import AccessFilter
-from pipelines.media.transcript import Transcript
 from search_api.schemas import CaseOut, RecordOut, StoredFileOut
 
 NOT_FOUND = "记录不存在或无权查看"
@@ -111,11 +110,3 @@ def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
         )
         for c in session.scalars(query)
     ]
-
-
-def transcript_of(store: ObjectStore, record: Record) -> Transcript | None:
-    """The transcript of a sound record, if it has one."""
-    found = next((f for f in record.files if f.kind == "transcript"), None)
-    if found is None:
-        return None
-    return Transcript.from_json(b"".join(store.iter_bytes(found.sha256)))

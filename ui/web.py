@@ -19,11 +19,17 @@ from archive.timeutil import to_local
 from archive.users import authenticate
 from pipelines.compliance import check, today_local
 from pipelines.records import RecordFrozenError
-from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
+from pipelines.transcripts import (
+    MAX_CORRECTION_BYTES,
+    CorrectionError,
+    save_correction,
+    transcript_of,
+    versions_of,
+)
 from search_api.app import create_app as create_api_app
 from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
-from search_api.records import list_cases, page_texts, transcript_of
+from search_api.records import list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 
 HERE = Path(__file__).parent
