@@ -199,7 +199,56 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive wrong passwords
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserSession(Base):
+    """A signed-in browser session or an API bearer token; only the token's SHA-256 is stored.
+
+    Server-side, so that signing out, a password change or a lockout ends it at once, and a
+    session id planted before sign-in is never the one used after it (session fixation).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # cookie | token
+    name: Mapped[str] = mapped_column(String(64), default="")  # an API token's label
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseAssignment(Base):
+    """An officer assigned to a case: officers see the cases they are assigned to."""
+
+    __tablename__ = "case_assignments"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", name="uq_case_assignments_case_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64), default="")
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PartyLink(Base):
+    """A party account linked to the 当事人 of a case, by an officer who checked their ID."""
+
+    __tablename__ = "party_links"
+    __table_args__ = (UniqueConstraint("user_id", "party_id", name="uq_party_links_user_party"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    id_checked: Mapped[str] = mapped_column(String(255))  # how the ID was checked (证件类型、核验方式)
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Case(Base):
@@ -292,6 +341,147 @@ class Party(Base):
     id_number: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Witness(Base):
+    """A person other than the party named in a case (证人、被询问人、见证人): redacted for parties."""
+
+    __tablename__ = "witnesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    relation: Mapped[str] = mapped_column(String(32), default="证人")
+    id_number: Mapped[str | None] = mapped_column(String(32))
+
+
+class SpanKind(enum.StrEnum):
+    """Kinds of sensitive span inside a record (脱敏 for parties, 第二十八条)."""
+
+    ID_CARD = "身份证号"
+    MOBILE = "手机号"
+    LANDLINE = "固定电话"
+    BANK_CARD = "银行卡号"
+    CREDIT_CODE = "统一社会信用代码"
+    PLATE = "车牌号"
+    EMAIL = "电子邮箱"
+    ADDRESS = "住址"
+    PERSON = "姓名"
+    OTHER = "其他"
+
+
+class SensitiveSpan(Base):
+    """A sensitive stretch of a record's extracted text (offsets into its ``text`` file).
+
+    Detected automatically (source ``auto``) or marked by an archivist (``manual``); an
+    archivist may dismiss an automatic one (``active`` False), and re-detection keeps that.
+    """
+
+    __tablename__ = "sensitive_spans"
+    __table_args__ = (
+        UniqueConstraint("record_id", "start", "end", "kind", name="uq_sensitive_spans_record_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SpanKind] = mapped_column(_enum(SpanKind, "span_kind"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="auto")  # auto | manual
+    active: Mapped[bool] = mapped_column(default=True)
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RequestStatus(enum.StrEnum):
+    """查阅申请 status (第二十八条), in the order a request moves."""
+
+    SUBMITTED = "待审查"  # the party asked; an archivist prepares the scope and redactions
+    REVIEWED = "待审批"  # scope and redactions checked; awaiting the 负责人
+    APPROVED = "已批准"
+    DENIED = "已驳回"
+    WITHDRAWN = "已撤回"
+
+
+class AccessRequest(Base):
+    """查阅申请: a party asks to view a case or chosen records, with a reason."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    requested_records: Mapped[list[int] | None] = mapped_column(JSON)  # None: the whole case
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[RequestStatus] = mapped_column(
+        _enum(RequestStatus, "request_status"), default=RequestStatus.SUBMITTED
+    )
+    scope: Mapped[list[int] | None] = mapped_column(JSON)  # records the archivist proposes
+    days: Mapped[int] = mapped_column(Integer, default=30)  # how long a grant would last
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    grant: Mapped[AccessGrant | None] = relationship(back_populates="request")
+
+
+class AccessGrant(Base):
+    """查阅授权: what an approved request lets the party see, until it expires or is revoked."""
+
+    __tablename__ = "access_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    record_ids: Mapped[list[int]] = mapped_column(JSON)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[AccessRequest] = relationship(back_populates="grant")
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit log (审计日志).
+
+    ``hash`` = SHA-256 over the event's canonical JSON and the previous event's hash, so a
+    changed, deleted or inserted event breaks the chain at that point (``archive audit verify``).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event_type: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    actor_role: Mapped[str] = mapped_column(String(32), default="")
+    object: Mapped[str] = mapped_column(String(255), default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | denied | failed
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's last sequence number and hash, written with each event: a deleted tail shows."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Record(Base):
