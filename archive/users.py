@@ -1,15 +1,25 @@
-"""User accounts: argon2 password hashes, creation and sign-in checks."""
+"""User accounts: argon2 password hashes, sign-in checks with lockout, sessions and API tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from archive.models import Role, User
+from archive.models import Role, User, UserSession
+from archive.timeutil import from_db, to_local
 
 MIN_PASSWORD = 8
+MAX_FAILURES = 5  # consecutive wrong passwords before the account locks …
+LOCK_MINUTES = 15  # … for this long
+COOKIE_HOURS = 8
+TOKEN_DAYS = 90
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -17,6 +27,14 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 class UserError(ValueError):
     """A user could not be created; the message is shown to the operator."""
+
+
+class AccountLockedError(Exception):
+    """Too many wrong passwords: the account is locked until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"连续 {MAX_FAILURES} 次密码错误，账号已锁定至 {to_local(until):%H:%M}，请稍后再试")
 
 
 def create_user(*, session: Session, username: str, display_name: str, role: Role, password: str) -> User:
@@ -31,14 +49,102 @@ def create_user(*, session: Session, username: str, display_name: str, role: Rol
     return user
 
 
+def set_password(*, session: Session, user: User, password: str) -> None:
+    """Replace the password; every session and token of the user ends."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    revoke_all(session=session, user_id=user.id)
+
+
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None; AccountLockedError while locked.
+
+    Counts consecutive failures on the account and locks it for LOCK_MINUTES after
+    MAX_FAILURES; the caller commits the session so the count is kept.
+    """
     user = session.scalar(select(User).where(User.username == username))
+    now = datetime.now(UTC)
+    locked = from_db(user.locked_until) if user is not None else None
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
-        _hasher.verify(stored, password)
+        _hasher.verify(stored, password)  # always, so a lock is not told apart by timing
+        matched = True
     except (VerificationError, InvalidHashError):
+        matched = False
+    if user is not None and locked is not None and locked > now:
+        raise AccountLockedError(locked)
+    if not matched:
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+                session.flush()
+                raise AccountLockedError(user.locked_until) from None
         return None
     if user is None or not user.is_active or not user.password_hash:
         return None
+    user.failed_logins, user.locked_until = 0, None
     return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(*, session: Session, user_id: int, kind: str, hours: float, name: str = "") -> str:
+    """A new random session id or API token for the user; only its SHA-256 is stored."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(
+        UserSession(
+            token_sha256=_digest(token),
+            kind=kind,
+            name=name[:64],
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_session(*, session: Session, token: str, kind: str) -> User | None:
+    """The active user of a live (unexpired, unrevoked) session or token, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(UserSession).where(UserSession.token_sha256 == _digest(token), UserSession.kind == kind)
+    )
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None or (from_db(row.expires_at) or now) <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    seen = from_db(row.last_seen_at)
+    if seen is None or now - seen > SEEN_EVERY:
+        row.last_seen_at = now
+        session.commit()
+    return user
+
+
+def revoke_session(*, session: Session, token: str) -> None:
+    """End one session or token (signing out)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_sha256 == _digest(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def revoke_all(*, session: Session, user_id: int) -> None:
+    """End every session and token of a user (password change, deactivation)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )

@@ -32,12 +32,16 @@ class IndexDoc:
 class AccessFilter:
     """Server-built restriction every search carries (the access layer fills it in).
 
-    ``case_nos`` None means every case; ``classifications`` None means every level.
+    ``case_nos`` None means every case; ``classifications`` None means every level;
+    ``record_ids`` None means every record. ``redacted`` callers (parties) may only be served
+    redacted renditions: the index, which holds unredacted text, must refuse them.
     """
 
     principal: str
     case_nos: frozenset[str] | None = None
     classifications: frozenset[str] | None = None
+    record_ids: frozenset[int] | None = None
+    redacted: bool = False
 
     @classmethod
     def unrestricted(cls, principal: str) -> AccessFilter:

@@ -95,6 +95,9 @@ def parse_for(text: str, access: object) -> ParsedQuery | None:
 
     if not isinstance(access, AccessFilter):
         raise PermissionError("a search needs the access filter of an authenticated principal")
+    if access.redacted or access.record_ids is not None:
+        # the index holds unredacted text: its matches and snippets would leak redacted spans
+        raise PermissionError("callers limited to redacted renditions are never searched in the index")
     parsed = parse_query(text)
     if parsed.empty:
         return None

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from archive.access import assign, link_party
 from archive.db import session_scope
-from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Role, Stage, User
+from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Role, Stage, User, Witness
 from archive.timeutil import CST
 from archive.users import create_user
 from pipelines.context import Services
@@ -55,7 +56,9 @@ _RECORDS: list[tuple[str, Stage, str, str, str, str, str]] = [
         "2026-10-10T14:00",
         "当事人对违法事实的陈述",
         "询问笔录\n询问时间：2026年10月10日14时00分至14时40分\n询问地点：农安县应急管理局第二询问室\n"
-        "被询问人：张建国，宏达化工有限公司安全负责人\n"
+        "被询问人：张建国，宏达化工有限公司安全负责人，身份证号：220122198503154214，"
+        "联系电话：13904318866，住址：吉林省长春市农安县农安镇黄龙路188号\n"
+        "在场证人：李明（公司仓库保管员）\n"
         "问：你公司危险化学品仓库是否设置了可燃气体报警装置？\n"
         "答：没有设置，原来的报警器去年坏了一直没有更换。\n"
         "问：以上笔录你看一下，是否属实？\n答：属实。",
@@ -102,17 +105,47 @@ _RECORDINGS: list[tuple[str, Stage, str, str, str, str, str]] = [
 DEMO_MEDIA = Path(__file__).parent / "demo_media"
 
 
+# One account per role for trying the whole 查阅 flow (all with DEMO_PASSWORD).
+DEMO_ACCOUNTS: list[tuple[str, str, Role]] = [
+    (DEMO_USER, "孙立军", Role.OFFICER),
+    ("archivist", "刘淑芬", Role.ARCHIVIST),
+    ("leader", "王志刚", Role.LEADER),
+    ("legal", "陈静", Role.LEGAL_REVIEWER),
+    ("admin", "系统管理员", Role.ADMIN),
+    ("party", "宏达化工（代理人）", Role.PARTY),
+]
+
+
 def ensure_demo_user(svc: Services) -> bool:
-    """Create the demo officer account if missing (dev profile only); True if created."""
+    """Create the demo accounts that are missing (dev profile only); True if any was created."""
     if svc.settings.profile != "dev":
         raise PermissionError("示例账号只能在开发配置（ARCHIVE_PROFILE=dev）下创建")
+    created = False
     with session_scope(svc.engine) as s:
-        if s.scalar(select(User).where(User.username == DEMO_USER)) is not None:
-            return False
-        create_user(
-            session=s, username=DEMO_USER, display_name="孙立军", role=Role.OFFICER, password=DEMO_PASSWORD
-        )
-    return True
+        for username, name, role in DEMO_ACCOUNTS:
+            if s.scalar(select(User).where(User.username == username)) is None:
+                create_user(
+                    session=s, username=username, display_name=name, role=role, password=DEMO_PASSWORD
+                )
+                created = True
+    return created
+
+
+def _demo_access(svc: Services) -> None:
+    """The demo officer is assigned to the demo case; the party account stands for the company."""
+    with session_scope(svc.engine) as s:
+        users = set(s.scalars(select(User.username)))
+        if DEMO_USER in users:
+            assign(session=s, case_no=DEMO_CASE_NO, username=DEMO_USER, by="示例数据")
+        if "party" in users:
+            link_party(
+                session=s,
+                username="party",
+                case_no=DEMO_CASE_NO,
+                party_name=COMPANY,
+                id_checked="营业执照及授权委托书原件核验（示例）",
+                by="孙立军",
+            )
 
 
 def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:
@@ -129,6 +162,9 @@ def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:
             )
             case.parties.append(Party(name=COMPANY, party_type=PartyType.ORGANISATION, id_number=CREDIT_CODE))
             s.add(case)
+            s.flush()
+            s.add(Witness(case_id=case.id, name="李明", relation="证人"))
+    _demo_access(svc)
     workdir.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for name, stage, kind, made_by, made_at, proves, body in _RECORDS:

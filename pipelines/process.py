@@ -41,6 +41,7 @@ from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
 from pipelines.media.transcript import Transcript
 from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
+from pipelines.sensitive import detect_spans
 from pipelines.transcripts import (
     TRANSCRIPT_KINDS,
     has_officer_version,
@@ -284,4 +285,7 @@ def finish(svc: Services, outcomes: list[ProcessOutcome]) -> None:
                 record.status, record.error = ProcessingStatus.FAILED, o.error
                 job.status, job.error = JobStatus.FAILED, o.error
                 job.steps = {"parse": "failed"}
+    for o in outcomes:
+        if o.error is None:
+            detect_spans(svc, o.record_id)  # what a party's rendition must hide (第二十八条)
     refresh_records(svc, [o.record_id for o in outcomes])  # e.g. a transcript now exists (第二十六条)

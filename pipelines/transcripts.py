@@ -28,6 +28,7 @@ from pipelines.derived import link_derived
 from pipelines.documents import documents_for
 from pipelines.media.transcript import Segment, Transcript
 from pipelines.records import load_for_change
+from pipelines.sensitive import detect_spans
 
 MAX_CORRECTION_BYTES = 5_000_000
 MACHINE, OFFICER = "machine", "officer"
@@ -247,6 +248,7 @@ def save_correction(
         s.expunge(version)
     if docs:
         svc.index.upsert(docs)
+    detect_spans(svc, record_id)  # the text changed: so did the offsets of what must be hidden
     return version
 
 

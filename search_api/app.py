@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from archive.settings import Settings, get_settings
 from pipelines.context import open_services
 from search_api import auth
-from search_api.routes import compliance
+from search_api.routes import access, compliance, portal
+from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
 
 Extension = Callable[[FastAPI], None]
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     app.include_router(public)
     app.include_router(router)
     app.include_router(compliance.router)
+    app.include_router(access.router)
+    app.include_router(portal.router)
+    app.include_router(audit_routes.router)
     for extend in extensions:
         extend(app)
     return app

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from archive import audit
 from archive.models import Record, Role
 from indexer.documents import AccessFilter
 from pipelines.context import Services
@@ -32,30 +33,39 @@ def get_principal(request: Request, svc: ServicesDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_access(principal: PrincipalDep) -> AccessFilter:
+def get_access(principal: PrincipalDep, svc: ServicesDep) -> AccessFilter:
     """The server-built access filter of the caller; never taken from the request."""
-    return access_filter_for(principal)
+    return access_filter_for(principal, svc.engine)
 
 
 AccessDep = Annotated[AccessFilter, Depends(get_access)]
 
 
-def get_visible_record(record_id: int, svc: ServicesDep, access: AccessDep) -> Record:
-    """The record of the path, if the caller may see it; else 404 (never saying which)."""
+def get_visible_record(record_id: int, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> Record:
+    """The record of the path, unredacted, if the caller may see it; else 404 (never saying which).
+
+    Callers limited to redacted renditions (parties) never get here: their records are served
+    by the portal routes, only redacted.
+    """
     with Session(svc.engine) as s:
         try:
+            if access.redacted:
+                raise NotVisibleError(record_id)
             return get_record(session=s, record_id=record_id, access=access)
         except NotVisibleError:
+            audit.record(svc.engine, "view", who.actor, f"record:{record_id}", "denied")
             raise HTTPException(404, NOT_FOUND) from None
 
 
 VisibleRecordDep = Annotated[Record, Depends(get_visible_record)]
 
 
-def check_csrf_header(request: Request) -> None:
+def check_csrf_header(request: Request, principal: PrincipalDep) -> None:
     """A state-changing API call made with the session cookie carries the session's CSRF token
-    in the X-CSRF-Token header (a cross-site form cannot set it)."""
-    check_csrf(request, request.headers.get("x-csrf-token", ""))
+    in the X-CSRF-Token header (a cross-site form cannot set it). A bearer token is not sent
+    by browsers on their own, so token calls need none."""
+    if principal.via != "token":
+        check_csrf(request, request.headers.get("x-csrf-token", ""))
 
 
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
@@ -69,6 +79,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     return _check
 
 
+STAFF = tuple(r for r in Role if r is not Role.PARTY)
+StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
 EDITORS = (Role.OFFICER, Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
 EditorDep = Annotated[Principal, Depends(require_roles(*EDITORS))]
 RecordRemoverDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.ADMIN))]

@@ -8,10 +8,13 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query
 
+from archive import audit
 from archive.models import Classification, RecordForm, Stage
 from indexer.documents import SORTS, AccessFilter, IndexUnavailableError, SearchQuery, SearchResult
 from indexer.query import QuerySyntaxError
 from pipelines.context import Services
+from search_api.auth import Principal
+from search_api.portal import search_granted
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def _choice(
     return value
 
 
-def _day(value: str | None, label: str) -> date | None:
+def parse_day(value: str | None, label: str) -> date | None:
+    """A YYYY-MM-DD query value (None if empty); a 400 naming the field otherwise."""
     if not value:
         return None
     try:
@@ -85,8 +89,8 @@ def get_filters(
         kind=kind or None,
         made_by=made_by or None,
         classification=_choice(classification, Classification, "密级"),
-        date_from=_day(date_from, "起始日期"),
-        date_to=_day(date_to, "截止日期"),
+        date_from=parse_day(date_from, "起始日期"),
+        date_to=parse_day(date_to, "截止日期"),
         sort=_sort(sort),
     )
 
@@ -113,10 +117,19 @@ FILTER_PARAMS = {
 FiltersDep = Annotated[Filters, Depends(get_filters)]
 
 
-def run_search(svc: Services, query: SearchQuery, access: AccessFilter) -> SearchResult:
-    """Search for the caller; a query the language cannot parse is a 400 with the reason."""
+def run_search(svc: Services, query: SearchQuery, access: AccessFilter, who: Principal) -> SearchResult:
+    """Search for the caller, audited; a query the language cannot parse is a 400 with the reason.
+
+    A caller limited to redacted renditions (a party) is searched over those alone, never the
+    index (filters other than the text do not apply there).
+    """
     try:
-        return svc.index.search(query, access)
+        if access.redacted:
+            result = search_granted(svc, who.user_id, query.text, limit=query.limit, offset=query.offset)
+        else:
+            result = svc.index.search(query, access)
+        audit.record(svc.engine, "search", who.actor, "search", q=query.text, total=result.total)
+        return result
     except QuerySyntaxError as exc:
         raise HTTPException(400, str(exc)) from None
     except IndexUnavailableError as exc:

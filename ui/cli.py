@@ -27,7 +27,7 @@ from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
 from pipelines.queue import make_queue, reset_failed, resumable_record_ids
-from ui import cli_cases
+from ui import cli_access, cli_cases
 from ui.cli_common import err, services, settings
 
 app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
@@ -266,7 +266,7 @@ def search(
 @app.command()
 def demo() -> None:
     """载入示例案件和示例账号（仅开发配置；可重复运行，不会重复导入）。"""
-    from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
+    from pipelines.demo import DEMO_ACCOUNTS, DEMO_CASE_NO, DEMO_PASSWORD, ensure_demo_user, load_demo
 
     settings = _settings()
     svc = open_services(settings)
@@ -275,7 +275,8 @@ def demo() -> None:
     except PermissionError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    err.print(f"示例账号：用户名 {DEMO_USER}，密码 {DEMO_PASSWORD}（仅限开发环境）")
+    accounts = "、".join(f"{user}（{role.value}）" for user, _name, role in DEMO_ACCOUNTS)
+    err.print(f"示例账号：{accounts}，密码均为 {DEMO_PASSWORD}（仅限开发环境）")
     outcomes = load_demo(svc, settings.data_dir / "demo-files")
     new = sum(o.status == "ingested" for o in outcomes)
     err.print(f"示例案件 {DEMO_CASE_NO}：新导入 {new} 条记录，已存在 {len(outcomes) - new} 条")
@@ -422,6 +423,10 @@ app.add_typer(cli_cases.event_app, name="event")
 app.add_typer(cli_cases.case_app, name="case")
 app.add_typer(cli_cases.dossier_app, name="dossier")
 app.command("fixity")(cli_cases.fixity_cmd)
+app.add_typer(cli_access.audit_app, name="audit")
+app.add_typer(cli_access.access_app, name="access")
+app.add_typer(cli_access.spans_app, name="spans")
+user_app.command("token")(cli_access.user_token)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -10,13 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from archive import audit
 from archive.models import CaseStatus, Classification, ProcessingStatus, Record, RecordForm, Role, Stage
 from archive.settings import Settings
-from archive.timeutil import to_local
-from archive.users import authenticate
+from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
@@ -27,34 +25,32 @@ from pipelines.transcripts import (
     versions_of,
 )
 from search_api.app import create_app as create_api_app
-from search_api.auth import NotAuthenticatedError, Principal, check_csrf, csrf_token, load_principal, sign_in
+from search_api.auth import (
+    LoginThrottle,
+    NotAuthenticatedError,
+    Principal,
+    TooManyAttemptsError,
+    check_csrf,
+    check_password,
+    client_ip,
+    home_of,
+    load_principal,
+    sign_in,
+    sign_out,
+)
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
+from ui import web_access
+from ui.render import render as _render
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return to_local(value).strftime(fmt) if value else "—"
-
-
-templates.env.filters["local_time"] = _local_time
 # Authenticated by default: every page on `pages` needs a signed-in user.
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
 public_pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
-
-
-def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """Render a page with what the layout needs: the signed-in user and the CSRF token."""
-    try:
-        me: Principal | None = load_principal(request, request.app.state.services.engine)
-    except NotAuthenticatedError:
-        me = None
-    base = {"me": me, "csrf": csrf_token(request)}
-    return templates.TemplateResponse(request, name, base | context, status_code=status_code)
 
 
 def _safe_next(target: str) -> str:
@@ -77,29 +73,45 @@ def login(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> HTMLResponse | RedirectResponse:
-    """Check the password and start a session."""
+    """Check the password (with lockout and a per-address limit) and start a new session."""
     check_csrf(request, csrf)
-    with Session(svc.engine) as s:
-        user = authenticate(session=s, username=username.strip(), password=password)
+    ip = client_ip(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    error, status = "", 401
+    try:
+        throttle.check(ip)
+        user = check_password(svc.engine, username.strip(), password, ip)
+    except TooManyAttemptsError:
+        user, error, status = None, "登录失败次数过多，请 10 分钟后再试", 429
+    except AccountLockedError as exc:
+        user, error, status = None, str(exc), 423
     if user is None:
-        ctx = {"next": _safe_next(next), "error": "用户名或密码错误", "username": username}
-        return _render(request, "login.html", ctx, status_code=401)
-    sign_in(request, user.id)
-    return RedirectResponse(_safe_next(next), status_code=303)
+        throttle.failed(ip)
+        ctx = {"next": _safe_next(next), "error": error or "用户名或密码错误", "username": username}
+        return _render(request, "login.html", ctx, status_code=status)
+    sign_in(request, svc.engine, user.id)
+    return RedirectResponse(
+        _safe_next(next) if _safe_next(next) != "/" else home_of(user.role), status_code=303
+    )
 
 
 @public_pages.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
-    """End the session."""
+def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    """End the session (on the server too)."""
     check_csrf(request, csrf)
-    request.session.clear()
+    try:
+        who = load_principal(request, svc.engine)
+        audit.record(svc.engine, "logout", who.actor, f"user:{who.username}")
+    except NotAuthenticatedError:
+        pass
+    sign_out(request, svc.engine)
     return RedirectResponse("/login", status_code=303)
 
 
 @pages.get("/")
-def home() -> RedirectResponse:
-    """The search page is the start page."""
-    return RedirectResponse("/search", status_code=302)
+def home(who: PrincipalDep) -> RedirectResponse:
+    """The start page of the role: the portal for a party, the search page for staff."""
+    return RedirectResponse(home_of(who.role), status_code=302)
 
 
 FACET_PARAMS = {
@@ -125,6 +137,7 @@ def search_page(
     request: Request,
     svc: ServicesDep,
     access: AccessDep,
+    who: PrincipalDep,
     q: str = Query("", max_length=500),
     page: int = Query(1, ge=1, le=500),
 ) -> HTMLResponse:
@@ -140,7 +153,7 @@ def search_page(
     if q.strip() and error is None:
         try:
             query = filters.query(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True)
-            result = run_search(svc, query, access)
+            result = run_search(svc, query, access, who)
         except HTTPException as exc:
             error = str(exc.detail)
     params = {k: v for k, v in request.query_params.items() if v and k != "page"}
@@ -233,6 +246,7 @@ def record_page(
     request: Request, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
 ) -> HTMLResponse:
     """记录: metadata, fixity, stored files, the extracted text or the transcript and its versions."""
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}")
     return _render(request, "record.html", _record_context(request, record, svc, who))
 
 
@@ -264,6 +278,7 @@ def correct_transcript_form(
             request, record, svc, who, correction_error=str(exc), correction_text=text, correction_note=note
         )
         return _render(request, "record.html", ctx, status_code=422)
+    audit.record(svc.engine, "transcript_correct", who.actor, f"record:{record.id}")
     return RedirectResponse(f"/records/{record.id}?corrected=1#transcript", status_code=303)
 
 
@@ -285,6 +300,7 @@ def install(app: FastAPI) -> None:
     """Add the pages and static files to the API app."""
     app.include_router(public_pages)
     app.include_router(pages)
+    app.include_router(web_access.pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 

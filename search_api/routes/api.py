@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import audit
+from archive.audit import Actor
+from archive.users import TOKEN_DAYS, AccountLockedError, open_session, revoke_session
 from pipelines.records import RecordFrozenError, RecordMissingError, delete_record, update_record
 from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
-from search_api.auth import csrf_token
+from search_api.auth import LoginThrottle, check_password, client_ip, csrf_token
 from search_api.deps import (
     AccessDep,
     EditorDep,
@@ -59,10 +64,68 @@ def health(svc: ServicesDep) -> HealthOut:
     )
 
 
+class TokenIn(BaseModel):
+    """Credentials for an API token."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(default="api", max_length=64, description="令牌用途，如：批量导入脚本")
+    days: int = Field(default=30, ge=1, le=TOKEN_DAYS)
+
+
+class TokenOut(BaseModel):
+    """A bearer token: send it as ``Authorization: Bearer <token>``; shown once."""
+
+    token: str
+    expires_at: datetime
+
+
+@public.post("/auth/token", response_model=TokenOut, status_code=201, tags=["system"])
+def create_token(body: TokenIn, request: Request, svc: ServicesDep) -> TokenOut:
+    """Exchange a user name and password for a bearer token (same lockout and rate limit as the
+    sign-in page)."""
+    ip = client_ip(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    throttle.check(ip)
+    try:
+        user = check_password(svc.engine, body.username.strip(), body.password, ip)
+    except AccountLockedError as exc:
+        throttle.failed(ip)
+        raise HTTPException(423, str(exc)) from None
+    if user is None:
+        throttle.failed(ip)
+        raise HTTPException(401, "用户名或密码错误")
+    with Session(svc.engine) as s:
+        token = open_session(session=s, user_id=user.id, kind="token", hours=body.days * 24, name=body.name)
+        s.commit()
+    audit.record(
+        svc.engine,
+        "token_created",
+        Actor(user.username, user.role.value, ip),
+        f"user:{user.username}",
+        name=body.name,
+        days=body.days,
+    )
+    return TokenOut(token=token, expires_at=datetime.now(UTC) + timedelta(days=body.days))
+
+
+@router.delete("/auth/token", status_code=204, tags=["system"])
+def revoke_token(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
+    """Revoke the bearer token this call is made with."""
+    header = request.headers.get("authorization", "")
+    if who.via != "token" or not header.lower().startswith("bearer "):
+        raise HTTPException(400, "此请求未使用 API 令牌")
+    with Session(svc.engine) as s:
+        revoke_session(session=s, token=header[7:].strip())
+        s.commit()
+    return Response(status_code=204)
+
+
 @router.get("/search", response_model=SearchOut, tags=["search"])
 def search(
     svc: ServicesDep,
     access: AccessDep,
+    who: PrincipalDep,
     filters: FiltersDep,
     q: str = Query(
         ..., min_length=1, max_length=500, description='检索式：词（空格=同时包含）、"短语"、-排除、OR'
@@ -71,8 +134,9 @@ def search(
     offset: int = Query(0, ge=0, le=10000),
     facets: bool = Query(False, description="同时返回分面计数"),
 ) -> SearchOut:
-    """Full-text search over every record the caller may see."""
-    result = run_search(svc, filters.query(q, limit=limit, offset=offset, facets=facets), access)
+    """Full-text search over every record the caller may see (a party: their granted records,
+    redacted)."""
+    result = run_search(svc, filters.query(q, limit=limit, offset=offset, facets=facets), access, who)
     return SearchOut(
         total=result.total,
         hits=[HitOut(**vars(h)) for h in result.hits],
@@ -87,14 +151,19 @@ def suggestions(
     q: str = Query(..., min_length=1, max_length=100, description="案号或当事人名称的开头"),
     limit: int = Query(10, ge=1, le=50),
 ) -> list[SuggestionOut]:
-    """案号 and party names starting with (then containing) ``q``, among visible cases."""
+    """案号 and party names starting with (then containing) ``q``, among visible cases.
+
+    A party gets only the 案号 of their granted cases: other people's names are never suggested.
+    """
     with Session(svc.engine) as s:
-        return [SuggestionOut(**vars(x)) for x in suggest(session=s, prefix=q, access=access, limit=limit)]
+        found = suggest(session=s, prefix=q, access=access, limit=limit)
+    return [SuggestionOut(**vars(x)) for x in found if not access.redacted or x.kind == "case_no"]
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
-def read_record(record: VisibleRecordDep) -> RecordOut:
+def read_record(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> RecordOut:
     """A record with its metadata, processing status and stored files."""
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}")
     return record_out(record)
 
 
@@ -104,21 +173,23 @@ def read_record(record: VisibleRecordDep) -> RecordOut:
     tags=["records"],
     dependencies=[Depends(check_csrf_header)],
 )
-def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, _who: EditorDep) -> RecordOut:
+def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, who: EditorDep) -> RecordOut:
     """Correct a record's metadata; the search index follows at once."""
+    changes = patch.model_dump(exclude_unset=True)
     try:
-        updated = update_record(svc, record.id, patch.model_dump(exclude_unset=True))
+        updated = update_record(svc, record.id, changes)
     except RecordFrozenError as exc:
         raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    audit.record(svc.engine, "edit", who.actor, f"record:{record.id}", fields=sorted(changes))
     return record_out(updated)
 
 
 @router.delete(
     "/records/{record_id}", status_code=204, tags=["records"], dependencies=[Depends(check_csrf_header)]
 )
-def remove_record(record: VisibleRecordDep, svc: ServicesDep, _who: RecordRemoverDep) -> Response:
+def remove_record(record: VisibleRecordDep, svc: ServicesDep, who: RecordRemoverDep) -> Response:
     """Delete a record registered by mistake (not once its case is filed); gone from search too."""
     try:
         delete_record(svc, record.id)
@@ -126,21 +197,24 @@ def remove_record(record: VisibleRecordDep, svc: ServicesDep, _who: RecordRemove
         raise HTTPException(409, str(exc)) from None
     except RecordMissingError:
         raise HTTPException(404, NOT_FOUND) from None
+    audit.record(svc.engine, "delete", who.actor, f"record:{record.id}", sha256=record.sha256)
     return Response(status_code=204)
 
 
 @router.get("/records/{record_id}/text", response_class=PlainTextResponse, tags=["records"])
-def record_text(record: VisibleRecordDep, svc: ServicesDep) -> PlainTextResponse:
+def record_text(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> PlainTextResponse:
     """The extracted text of a record."""
     text = extracted_text(svc.store, record)
     if text is None:
         raise HTTPException(404, "该记录尚无提取文本")
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="text")
     return PlainTextResponse(text)
 
 
 @router.get("/records/{record_id}/original", tags=["records"])
-def record_original(record: VisibleRecordDep, svc: ServicesDep) -> StreamingResponse:
+def record_original(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> StreamingResponse:
     """Download the unaltered original (streamed)."""
+    audit.record(svc.engine, "download", who.actor, f"record:{record.id}", file="original")
     disposition = f"attachment; filename*=UTF-8''{quote(record.original_name)}"
     return StreamingResponse(
         svc.store.iter_bytes(record.sha256),
@@ -154,11 +228,15 @@ def record_original(record: VisibleRecordDep, svc: ServicesDep) -> StreamingResp
 
 
 @router.get("/records/{record_id}/files/{kind}", tags=["records"])
-def record_file(kind: str, record: VisibleRecordDep, svc: ServicesDep) -> StreamingResponse:
+def record_file(
+    kind: str, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
+) -> StreamingResponse:
     """A derived file of a record: text, pages, ocr (boxes), thumb-N (page thumbnails)."""
     found = next((f for f in record.files if f.kind == kind and f.role.value == "derivative"), None)
     if found is None:
         raise HTTPException(404, "该记录没有这个衍生文件")
+    if not kind.startswith("thumb-"):
+        audit.record(svc.engine, "download", who.actor, f"record:{record.id}", file=kind)
     return StreamingResponse(
         svc.store.iter_bytes(found.sha256),
         media_type=found.mime,
@@ -190,12 +268,15 @@ def transcript_versions(record: VisibleRecordDep, svc: ServicesDep) -> list[Tran
 
 
 @router.get("/records/{record_id}/transcript/versions/{version}", tags=["transcripts"])
-def transcript_version(version: int, record: VisibleRecordDep, svc: ServicesDep) -> Response:
+def transcript_version(
+    version: int, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
+) -> Response:
     """One version's transcript JSON (segments, words, times), e.g. the machine one after a correction."""
     with Session(svc.engine) as s:
         row = next((r for r in versions_of(s, record.id) if r.version == version), None)
     if row is None:
         raise HTTPException(404, "没有这个转写版本")
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", transcript_version=version)
     return StreamingResponse(svc.store.iter_bytes(row.sha256), media_type="application/json")
 
 
@@ -229,7 +310,9 @@ def correct_transcript(
         raise HTTPException(409, str(exc)) from None
     except CorrectionError as exc:
         raise HTTPException(422, str(exc)) from None
-    return _versions(svc, record.id)[-1]
+    latest = _versions(svc, record.id)[-1]
+    audit.record(svc.engine, "transcript_correct", who.actor, f"record:{record.id}", version=latest.version)
+    return latest
 
 
 @router.get("/cases", response_model=list[CaseOut], tags=["cases"])

@@ -1,0 +1,155 @@
+"""What a party (当事人) can reach: linked cases, own requests, granted records — redacted only.
+
+Nothing here reads the search index or a record's unredacted files: a party's search runs over
+the redacted text of the records an active grant covers, so neither a match nor a snippet nor
+a facet count can reveal a hidden span (第二十八条).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.access import NEVER_TO_PARTIES, active_grants, linked_cases, own_names
+from archive.models import AccessGrant, Case, Record
+from indexer.documents import Hit, SearchResult
+from indexer.highlight import first_match
+from indexer.hits import make_hit
+from indexer.query import parse_query
+from pipelines.context import Services
+from pipelines.renditions import Rendition, applied_spans, prepare, redact_title
+from pipelines.sensitive import spans_of
+
+
+class NotGrantedError(LookupError):
+    """No active grant covers the record (or it does not exist): never say which."""
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A record an active grant covers, and until when."""
+
+    record_id: int
+    case_id: int
+    case_no: str
+    title: str  # redacted
+    stage: str
+    form: str
+    document_type: str
+    made_at: datetime | None
+    expires_at: datetime
+
+
+def _best_grants(s: Session, user_id: int) -> dict[int, AccessGrant]:
+    best: dict[int, AccessGrant] = {}
+    for g in active_grants(session=s, user_id=user_id):
+        for rid in g.record_ids:
+            if rid not in best or g.expires_at > best[rid].expires_at:
+                best[rid] = g
+    return best
+
+
+def keep_for(s: Session, user_id: int, case_id: int | None) -> frozenset[str]:
+    """The party's own names in a case: not hidden from them."""
+    return own_names(session=s, user_id=user_id, case_id=case_id) if case_id is not None else frozenset()
+
+
+def party_title(s: Session, record: Record, user_id: int) -> str:
+    """A record's title as this party may see it."""
+    spans = applied_spans(spans_of(s, record.id, active_only=True), keep_for(s, user_id, record.case_id))
+    return redact_title(record.title, spans)
+
+
+def linked_case_records(s: Session, user_id: int) -> list[tuple[Case, list[tuple[int, str]]]]:
+    """The cases linked to the party account, each with (record id, title as the party may see
+    it) of its records that could ever be shown to a party (to choose what to request)."""
+    out = []
+    for case in linked_cases(session=s, user_id=user_id):
+        records = s.scalars(
+            select(Record)
+            .where(Record.case_id == case.id, Record.classification.notin_(list(NEVER_TO_PARTIES)))
+            .order_by(Record.id)
+        )
+        out.append((case, [(r.id, party_title(s, r, user_id)) for r in records]))
+    return out
+
+
+def granted_records(s: Session, user_id: int) -> list[Granted]:
+    """Every record an active grant gives the party, never a 国家秘密 one."""
+    best = _best_grants(s, user_id)
+    if not best:
+        return []
+    rows = s.scalars(select(Record).where(Record.id.in_(sorted(best))).order_by(Record.case_id, Record.id))
+    out = []
+    for r in rows:
+        if r.classification in NEVER_TO_PARTIES or r.case is None:
+            continue
+        out.append(
+            Granted(
+                record_id=r.id,
+                case_id=r.case.id,
+                case_no=r.case.case_no,
+                title=party_title(s, r, user_id),
+                stage=r.stage.value if r.stage else "",
+                form=r.form.value,
+                document_type=r.document_type or "",
+                made_at=r.made_at,
+                expires_at=best[r.id].expires_at,
+            )
+        )
+    return out
+
+
+def granted_record(s: Session, user_id: int, record_id: int) -> Granted:
+    """The granted record, or NotGrantedError."""
+    found = next((g for g in granted_records(s, user_id) if g.record_id == record_id), None)
+    if found is None:
+        raise NotGrantedError(record_id)
+    return found
+
+
+def rendition_for(svc: Services, user_id: int, record_id: int) -> tuple[Granted, Rendition]:
+    """The granted record and its redacted rendition for this party."""
+    with Session(svc.engine) as s:
+        granted = granted_record(s, user_id, record_id)
+        keep = keep_for(s, user_id, granted.case_id)
+    return granted, prepare(svc, record_id, keep)
+
+
+def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset: int) -> SearchResult:
+    """The query language over the redacted text of the party's granted records."""
+    parsed = parse_query(text)  # QuerySyntaxError for the caller to report
+    with Session(svc.engine) as s:
+        granted = granted_records(s, user_id)
+    hits: list[Hit] = []
+    for g in granted:
+        rendition = rendition_for(svc, user_id, g.record_id)[1]
+        haystack = rendition.title + "\n" + rendition.text
+
+        def has(clause: str, haystack: str = haystack) -> bool:
+            return first_match(haystack, [clause]) is not None
+
+        if not all(any(has(c.text) for c in group) for group in parsed.groups):
+            continue
+        if any(has(c.text) for c in parsed.excluded):
+            continue
+        hits.append(
+            make_hit(
+                record_id=g.record_id,
+                score=1.0,
+                title=rendition.title,
+                case_no=g.case_no,
+                stage=g.stage,
+                raw=rendition.text,
+                terms=parsed.positive,
+            )
+        )
+    facets = {
+        "case_no": Counter(h.case_no for h in hits).most_common(),
+        "stage": Counter(h.stage for h in hits if h.stage).most_common(),
+    }
+    return SearchResult(total=len(hits), hits=hits[offset : offset + limit], facets=facets)

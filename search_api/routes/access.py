@@ -1,0 +1,416 @@
+"""Access API for staff: the 查阅 queue (review, decide, revoke), sensitive spans, redaction
+preview, case assignment, party links and witnesses (第二十八条)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import audit
+from archive.access import (
+    AccessError,
+    Actor,
+    assign,
+    decide,
+    grant_state,
+    link_party,
+    requests_for,
+    review,
+    revoke,
+)
+from archive.db import session_scope
+from archive.models import AccessGrant, AccessRequest, Case, Record, Role, SpanKind, User, Witness
+from archive.timeutil import from_db
+from pipelines.renditions import RenditionError, prepare
+from pipelines.sensitive import SpanError, add_span, set_active, spans_of
+from search_api.auth import Principal
+from search_api.deps import (
+    AccessDep,
+    ServicesDep,
+    VisibleRecordDep,
+    check_csrf_header,
+    get_principal,
+    require_roles,
+)
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["access"])
+csrf = [Depends(check_csrf_header)]
+QueueDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
+ArchivistDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
+LeaderDep = Annotated[Principal, Depends(require_roles(Role.LEADER))]
+RevokerDep = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ARCHIVIST))]
+SpanEditorDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
+CaseAdminDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
+LinkerDep = Annotated[Principal, Depends(require_roles(Role.OFFICER, Role.ARCHIVIST))]
+
+
+def workflow_actor(p: Principal) -> Actor:
+    """The principal as the workflow sees it."""
+    return Actor(p.user_id, p.display_name, p.role)
+
+
+class GrantOut(BaseModel):
+    """查阅授权."""
+
+    id: int
+    record_ids: list[int]
+    granted_by: str
+    granted_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revoke_reason: str | None
+    state: str
+
+
+class RequestOut(BaseModel):
+    """查阅申请 with its status at every step."""
+
+    id: int
+    case_no: str
+    requester: str
+    requested_records: list[int] | None
+    reason: str
+    status: str
+    scope: list[int] | None
+    days: int
+    review_note: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    grant: GrantOut | None
+
+
+def grant_out(g: AccessGrant) -> GrantOut:
+    """API view of a grant."""
+    return GrantOut(
+        id=g.id,
+        record_ids=list(g.record_ids),
+        granted_by=g.granted_by,
+        granted_at=from_db(g.granted_at) or g.granted_at,
+        expires_at=from_db(g.expires_at) or g.expires_at,
+        revoked_at=from_db(g.revoked_at),
+        revoked_by=g.revoked_by,
+        revoke_reason=g.revoke_reason,
+        state=grant_state(g),
+    )
+
+
+def request_out(s: Session, r: AccessRequest) -> RequestOut:
+    """API view of a request."""
+    requester = s.get(User, r.requester_id)
+    return RequestOut(
+        id=r.id,
+        case_no=r.case.case_no,
+        requester=requester.display_name if requester else "",
+        requested_records=r.requested_records,
+        reason=r.reason,
+        status=r.status.value,
+        scope=r.scope,
+        days=r.days,
+        review_note=r.review_note,
+        reviewed_by=r.reviewed_by,
+        reviewed_at=from_db(r.reviewed_at),
+        decided_by=r.decided_by,
+        decision_reason=r.decision_reason,
+        decided_at=from_db(r.decided_at),
+        created_at=from_db(r.created_at) or r.created_at,
+        grant=grant_out(r.grant) if r.grant else None,
+    )
+
+
+@router.get("/access/requests", response_model=list[RequestOut])
+def list_requests(svc: ServicesDep, who: QueueDep) -> list[RequestOut]:
+    """Every 查阅 request, newest first (档案管理员, 负责人, 系统管理员)."""
+    with Session(svc.engine) as s:
+        return [request_out(s, r) for r in requests_for(session=s, actor=workflow_actor(who))]
+
+
+@router.get("/access/requests/{request_id}", response_model=RequestOut)
+def get_request(request_id: int, svc: ServicesDep, who: QueueDep) -> RequestOut:
+    """One request with its proposed scope and decision."""
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        if req is None:
+            raise HTTPException(404, "查阅申请不存在")
+        return request_out(s, req)
+
+
+class ReviewIn(BaseModel):
+    """The archivist's scope: records to release (redactions checked) and for how many days."""
+
+    scope: list[int] = Field(min_length=1, max_length=1000)
+    days: int = Field(default=30, ge=1, le=180)
+    note: str = Field(default="", max_length=2000)
+
+
+class DecisionIn(BaseModel):
+    """The 负责人's decision, with a written reason."""
+
+    approve: bool
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class RevokeIn(BaseModel):
+    """Why a grant ends early."""
+
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+def _workflow(
+    svc: ServicesDep, who: Principal, event: str, obj: str, step: Callable[[Session], dict[str, object]]
+) -> None:
+    """Run one workflow step in a transaction and audit it, refused or done."""
+    try:
+        with session_scope(svc.engine) as s:
+            detail = step(s)
+    except AccessError as exc:
+        audit.record(svc.engine, event, who.actor, obj, "denied", reason=str(exc))
+        raise HTTPException(409, str(exc)) from None
+    audit.record(svc.engine, event, who.actor, obj, "ok", **detail)
+
+
+@router.post("/access/requests/{request_id}/review", response_model=RequestOut, dependencies=csrf)
+def review_request(request_id: int, body: ReviewIn, svc: ServicesDep, who: ArchivistDep) -> RequestOut:
+    """档案管理员: set the records to release and the grant's length (→ 待审批)."""
+
+    def step(s: Session) -> dict[str, object]:
+        review(
+            session=s,
+            actor=workflow_actor(who),
+            request_id=request_id,
+            scope=body.scope,
+            days=body.days,
+            note=body.note,
+        )
+        return {"scope": sorted(set(body.scope)), "days": body.days}
+
+    _workflow(svc, who, "access_review", f"request:{request_id}", step)
+    return get_request(request_id, svc, who)
+
+
+@router.post("/access/requests/{request_id}/decision", response_model=RequestOut, dependencies=csrf)
+def decide_request(request_id: int, body: DecisionIn, svc: ServicesDep, who: LeaderDep) -> RequestOut:
+    """负责人: approve (a grant starts now) or deny, with a reason (第二十八条)."""
+
+    def step(s: Session) -> dict[str, object]:
+        grant = decide(
+            session=s,
+            actor=workflow_actor(who),
+            request_id=request_id,
+            approve=body.approve,
+            reason=body.reason,
+        )
+        return {"reason": body.reason, "grant": grant.id if grant else None}
+
+    _workflow(svc, who, "access_approve" if body.approve else "access_deny", f"request:{request_id}", step)
+    return get_request(request_id, svc, who)
+
+
+@router.post("/access/grants/{grant_id}/revoke", response_model=GrantOut, dependencies=csrf)
+def revoke_grant(grant_id: int, body: RevokeIn, svc: ServicesDep, who: RevokerDep) -> GrantOut:
+    """End a grant at once; the party loses access with their next request."""
+
+    def step(s: Session) -> dict[str, object]:
+        revoke(session=s, actor=workflow_actor(who), grant_id=grant_id, reason=body.reason)
+        return {"reason": body.reason}
+
+    _workflow(svc, who, "access_revoke", f"grant:{grant_id}", step)
+    with Session(svc.engine) as s:
+        grant = s.get(AccessGrant, grant_id)
+        assert grant is not None
+        return grant_out(grant)
+
+
+class SpanOut(BaseModel):
+    """A sensitive span of a record's text."""
+
+    id: int
+    kind: str
+    start: int
+    end: int
+    text: str
+    source: str
+    active: bool
+
+
+class SpanIn(BaseModel):
+    """Mark text as sensitive (every occurrence in the record)."""
+
+    text: str = Field(min_length=1, max_length=500)
+    kind: SpanKind = SpanKind.OTHER
+
+
+class SpanToggleIn(BaseModel):
+    """Dismiss (active false) or restore spans."""
+
+    ids: list[int] = Field(min_length=1, max_length=10000)
+    active: bool
+
+
+@router.get("/records/{record_id}/spans", response_model=list[SpanOut])
+def record_spans(record: VisibleRecordDep, svc: ServicesDep, _who: QueueDep) -> list[SpanOut]:
+    """The record's sensitive spans, detected and marked (档案管理员, 负责人, 系统管理员)."""
+    with Session(svc.engine) as s:
+        return [SpanOut(**vars(v)) for v in spans_of(s, record.id)]
+
+
+@router.post("/records/{record_id}/spans", response_model=list[SpanOut], status_code=201, dependencies=csrf)
+def mark_span(record: VisibleRecordDep, body: SpanIn, svc: ServicesDep, who: SpanEditorDep) -> list[SpanOut]:
+    """档案管理员: mark text the automatic detection missed."""
+    try:
+        found = add_span(svc, record.id, text=body.text, kind=body.kind.value, by=who.display_name)
+    except SpanError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.record(
+        svc.engine, "spans_edit", who.actor, f"record:{record.id}", kind=body.kind.value, added=found
+    )
+    return record_spans(record, svc, who)
+
+
+@router.post("/records/{record_id}/spans/active", response_model=list[SpanOut], dependencies=csrf)
+def toggle_spans(
+    record: VisibleRecordDep, body: SpanToggleIn, svc: ServicesDep, who: SpanEditorDep
+) -> list[SpanOut]:
+    """档案管理员: dismiss a wrong detection, or restore it."""
+    try:
+        n = set_active(svc, record.id, body.ids, active=body.active, by=who.display_name)
+    except SpanError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.record(
+        svc.engine,
+        "spans_edit",
+        who.actor,
+        f"record:{record.id}",
+        ids=sorted(set(body.ids)),
+        active=body.active,
+        changed=n,
+    )
+    return record_spans(record, svc, who)
+
+
+class PreviewOut(BaseModel):
+    """The redacted rendition as a party would get it."""
+
+    record_id: int
+    title: str
+    text: str
+    spans: int
+
+
+@router.get("/records/{record_id}/redacted", response_model=PreviewOut)
+def redacted_preview(record: VisibleRecordDep, svc: ServicesDep, who: QueueDep) -> PreviewOut:
+    """Preview of the redacted text (the review step checks it before release)."""
+    try:
+        r = prepare(svc, record.id)
+    except RenditionError as exc:
+        raise HTTPException(409, str(exc)) from None
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", rendition="redacted-preview")
+    return PreviewOut(record_id=r.record_id, title=r.title, text=r.text, spans=r.spans)
+
+
+@router.get("/records/{record_id}/redacted/file")
+def redacted_preview_file(record: VisibleRecordDep, svc: ServicesDep, who: QueueDep) -> Response:
+    """The redacted file itself (page images with boxes, or bleeped audio), for the review."""
+    try:
+        r = prepare(svc, record.id)
+    except RenditionError as exc:
+        raise HTTPException(409, str(exc)) from None
+    audit.record(svc.engine, "download", who.actor, f"record:{record.id}", rendition="redacted-preview")
+    data = b"".join(svc.store.iter_bytes(r.file_sha256))
+    return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
+
+
+class AssignIn(BaseModel):
+    """Assign an officer (by user name) to a case."""
+
+    username: str = Field(min_length=1, max_length=64)
+
+
+class PartyLinkIn(BaseModel):
+    """Link a party account to a 当事人 of the case after checking their ID."""
+
+    username: str = Field(min_length=1, max_length=64)
+    party_name: str = Field(min_length=1, max_length=255)
+    id_checked: str = Field(min_length=2, max_length=255, description="核验方式，如：身份证原件核验")
+
+
+class WitnessIn(BaseModel):
+    """A person other than the party named in the case (redacted for parties)."""
+
+    name: str = Field(min_length=2, max_length=64)
+    relation: str = Field(default="证人", max_length=32)
+
+
+def _case_in_reach(s: Session, case_no: str, access: AccessDep) -> Case:
+    case = s.scalar(select(Case).where(Case.case_no == case_no))
+    if case is None or (access.case_nos is not None and case_no not in access.case_nos):
+        raise HTTPException(404, "案件不存在或无权查看")
+    return case
+
+
+@router.post("/cases/{case_no}/assignments", status_code=204, dependencies=csrf)
+def assign_officer(case_no: str, body: AssignIn, svc: ServicesDep, who: CaseAdminDep) -> Response:
+    """Assign an officer to a case (they see it from then on)."""
+    try:
+        with session_scope(svc.engine) as s:
+            assign(session=s, case_no=case_no, username=body.username, by=who.display_name)
+    except AccessError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.record(svc.engine, "assign", who.actor, f"case:{case_no}", officer=body.username)
+    return Response(status_code=204)
+
+
+@router.post("/cases/{case_no}/party-links", status_code=204, dependencies=csrf)
+def link_party_account(
+    case_no: str, body: PartyLinkIn, svc: ServicesDep, who: LinkerDep, access: AccessDep
+) -> Response:
+    """Link a party account to the case's 当事人 (the officer checked their ID in person)."""
+    try:
+        with session_scope(svc.engine) as s:
+            _case_in_reach(s, case_no, access)
+            link_party(
+                session=s,
+                username=body.username,
+                case_no=case_no,
+                party_name=body.party_name,
+                id_checked=body.id_checked,
+                by=who.display_name,
+            )
+    except AccessError as exc:
+        raise HTTPException(422, str(exc)) from None
+    audit.record(
+        svc.engine,
+        "party_link",
+        who.actor,
+        f"case:{case_no}",
+        account=body.username,
+        id_checked=body.id_checked,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/cases/{case_no}/witnesses", status_code=204, dependencies=csrf)
+def add_witness(
+    case_no: str, body: WitnessIn, svc: ServicesDep, who: LinkerDep, access: AccessDep
+) -> Response:
+    """Name a witness of the case; their name is hidden from parties (re-detection follows)."""
+    from pipelines.sensitive import detect_spans
+
+    with session_scope(svc.engine) as s:
+        case = _case_in_reach(s, case_no, access)
+        s.add(Witness(case_id=case.id, name=body.name.strip(), relation=body.relation.strip() or "证人"))
+        record_ids = list(s.scalars(select(Record.id).where(Record.case_id == case.id)))
+    for rid in record_ids:
+        detect_spans(svc, rid)
+    audit.record(svc.engine, "edit", who.actor, f"case:{case_no}", witness_added=True)
+    return Response(status_code=204)

@@ -1,0 +1,401 @@
+"""The access layer end to end: roles and assignment, the 查阅 flow (第二十八条), redacted
+renditions, and the attacks a public-facing archive meets (IDOR, traversal, XSS, CSRF, session
+fixation, brute force). One demo archive is built for the module."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from archive import audit
+from archive.db import session_scope
+from archive.models import AccessGrant, AuditEvent, SensitiveSpan, User
+from archive.users import LOCK_MINUTES, MAX_FAILURES
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD
+from pipelines.ingest import RecordMeta, ingest_file
+from pipelines.queue import make_queue
+from tests.support.access import OTHER_CASE, PARTY_NEVER, Archive, build, login
+
+pytestmark = pytest.mark.slow
+Clients = dict[str, TestClient]
+
+
+@pytest.fixture(scope="module")
+def arc(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build(tmp_path_factory.mktemp("access"))
+
+
+@pytest.fixture(scope="module")
+def clients(arc: Archive) -> Iterator[dict[str, TestClient]]:
+    out = {}
+    for name in ["demo", "archivist", "leader", "legal", "admin", "party"]:
+        c = TestClient(arc.app)
+        c.__enter__()
+        login(c, name)
+        out[name] = c
+    yield out
+    for c in out.values():
+        c.__exit__(None, None, None)
+
+
+def _flow(clients: Clients, scope: list[int], days: int = 7) -> int:
+    """A request for the demo case, reviewed with ``scope`` and approved; returns its id."""
+    party, archivist, leader = clients["party"], clients["archivist"], clients["leader"]
+    r = party.post("/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "核对处罚依据的事实"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert r.json()["status"] == "待审查"
+    r = archivist.post(f"/api/v1/access/requests/{rid}/review", json={"scope": scope, "days": days})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "待审批"
+    r = leader.post(
+        f"/api/v1/access/requests/{rid}/decision", json={"approve": True, "reason": "符合规定，同意"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "已批准" and r.json()["grant"]["state"] == "有效"
+    return int(rid)
+
+
+def test_roles_see_what_their_role_or_assignment_grants(arc: Archive, clients: Clients) -> None:
+    officer, archivist, party = clients["demo"], clients["archivist"], clients["party"]
+    inquiry = arc.records["询问笔录"]
+    assert officer.get(f"/api/v1/records/{inquiry}").status_code == 200
+    # the officer is assigned to the demo case only
+    assert officer.get(f"/api/v1/records/{arc.other_record}").status_code == 404
+    cases = {c["case_no"] for c in officer.get("/api/v1/cases").json()}
+    assert cases == {DEMO_CASE_NO}
+    assert archivist.get(f"/api/v1/records/{arc.other_record}").status_code == 200
+    assert {c["case_no"] for c in archivist.get("/api/v1/cases").json()} == {DEMO_CASE_NO, OTHER_CASE}
+    # a party sees nothing before a grant
+    assert party.get("/api/v1/portal/records").json() == []
+    assert party.get("/api/v1/search", params={"q": "询问"}).json()["total"] == 0
+    assert party.get(f"/api/v1/records/{inquiry}").status_code == 404
+    assert party.get(f"/api/v1/portal/records/{inquiry}").status_code == 404
+    # the unassigned officer cannot link parties to a case they cannot see
+    r = officer.post(
+        f"/api/v1/cases/{OTHER_CASE}/party-links",
+        json={"username": "party", "party_name": "农安县另一化工有限公司", "id_checked": "身份证原件"},
+    )
+    assert r.status_code == 404
+
+
+def test_sensitive_spans_are_detected_in_the_demo_inquiry(arc: Archive) -> None:
+    with session_scope(arc.svc.engine) as s:
+        spans = s.scalars(
+            select(SensitiveSpan).where(SensitiveSpan.record_id == arc.records["询问笔录"])
+        ).all()
+        found = {(sp.kind.value, sp.text) for sp in spans}
+    assert ("身份证号", "220122198503154214") in found
+    assert ("手机号", "13904318866") in found
+    assert ("姓名", "李明") in found  # a witness of the case
+    assert any(kind == "住址" and "黄龙路188号" in text for kind, text in found)
+
+
+def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients: Clients) -> None:
+    party, archivist, leader = clients["party"], clients["archivist"], clients["leader"]
+    inquiry, decision, audio = (
+        arc.records["询问笔录"],
+        arc.records["行政处罚决定书"],
+        arc.records["现场检查录音"],
+    )
+    # the workflow refuses steps out of order or by the wrong role
+    r = party.post("/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "申请查阅本案材料"})
+    rid = r.json()["id"]
+    assert (
+        leader.post(
+            f"/api/v1/access/requests/{rid}/decision", json={"approve": True, "reason": "同意"}
+        ).status_code
+        == 409
+    )
+    assert party.post(f"/api/v1/access/requests/{rid}/review", json={"scope": [inquiry]}).status_code == 403
+    r = archivist.post(f"/api/v1/access/requests/{rid}/review", json={"scope": [inquiry, arc.secret_record]})
+    assert r.status_code == 409 and "国家秘密" in r.json()["detail"]
+    assert party.post(f"/api/v1/portal/requests/{rid}/withdraw").json()["status"] == "已撤回"
+
+    rid = _flow(clients, [inquiry, decision, audio])
+    mine = {x["id"]: x for x in party.get("/api/v1/portal/requests").json()}
+    assert mine[rid]["status"] == "已批准" and mine[rid]["grant_state"] == "有效"
+    assert mine[rid]["decision_reason"] == "符合规定，同意"
+    granted = {x["id"] for x in party.get("/api/v1/portal/records").json()}
+    assert granted == {inquiry, decision, audio}
+
+    # the redacted text: spans masked, the party's own company name kept
+    body = party.get(f"/api/v1/portal/records/{inquiry}").json()
+    assert "■" in body["text"]
+    for secret in PARTY_NEVER:
+        assert secret not in body["text"]
+    assert "询问笔录" in body["text"]
+
+    # the file: a watermarked image-only PDF (no text layer left to copy the hidden text from)
+    r = party.get(f"/api/v1/portal/records/{inquiry}/file")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    pdf = pdfium.PdfDocument(r.content)
+    assert all(page.get_textpage().get_text_range().strip() == "" for page in pdf)
+    assert len(pdf) >= 1
+    # the recording: a bleeped audio rendition, decodable
+    r = party.get(f"/api/v1/portal/records/{audio}/file")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("audio/")
+    with av.open(io.BytesIO(r.content)) as container:
+        assert container.streams.audio
+
+    # search: the party finds words of the redacted text, never the hidden ones
+    assert party.get("/api/v1/search", params={"q": "报警装置"}).json()["total"] >= 1
+    for secret in ["13904318866", "李明", "黄龙路"]:
+        found = party.get("/api/v1/search", params={"q": secret}).json()
+        assert found["total"] == 0, secret
+    # other people's names are not suggested
+    assert all(s["kind"] == "case_no" for s in party.get("/api/v1/suggest", params={"q": "农"}).json())
+
+    # revocation works at once
+    grant_id = (
+        mine[rid]["granted_records"] and leader.get(f"/api/v1/access/requests/{rid}").json()["grant"]["id"]
+    )
+    r = leader.post(f"/api/v1/access/grants/{grant_id}/revoke", json={"reason": "当事人身份存疑，暂停查阅"})
+    assert r.status_code == 200 and r.json()["state"] == "已撤销"
+    assert party.get("/api/v1/portal/records").json() == []
+    assert party.get(f"/api/v1/portal/records/{inquiry}").status_code == 404
+    assert party.get(f"/api/v1/portal/records/{inquiry}/file").status_code == 404
+
+    # expiry: a new grant whose end has passed gives nothing
+    rid2 = _flow(clients, [decision], days=1)
+    assert {x["id"] for x in party.get("/api/v1/portal/records").json()} == {decision}
+    with session_scope(arc.svc.engine) as s:
+        s.execute(
+            update(AccessGrant)
+            .where(AccessGrant.request_id == rid2)
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    assert party.get("/api/v1/portal/records").json() == []
+    mine = {x["id"]: x for x in party.get("/api/v1/portal/requests").json()}
+    assert mine[rid2]["grant_state"] == "已过期"
+
+    # every step is in the audit log
+    with session_scope(arc.svc.engine) as s:
+        kinds = set(s.scalars(select(AuditEvent.event_type)))
+    assert {
+        "login",
+        "access_request",
+        "access_review",
+        "access_approve",
+        "access_revoke",
+        "view",
+        "download",
+    } <= kinds
+    assert {"search", "access_withdraw"} <= kinds
+
+
+def test_a_denial_is_shown_to_the_party_with_its_reason(clients: Clients) -> None:
+    party, leader = clients["party"], clients["leader"]
+    rid = party.post(
+        "/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "想看看别人的笔录"}
+    ).json()["id"]
+    r = leader.post(
+        f"/api/v1/access/requests/{rid}/decision", json={"approve": False, "reason": "理由不充分"}
+    )
+    assert r.json()["status"] == "已驳回"
+    mine = {x["id"]: x for x in party.get("/api/v1/portal/requests").json()}
+    assert mine[rid]["status"] == "已驳回" and mine[rid]["decision_reason"] == "理由不充分"
+    page = party.get("/portal").text
+    assert "已驳回" in page and "理由不充分" in page
+
+
+def test_a_party_can_only_ask_about_linked_cases(clients: Clients) -> None:
+    party = clients["party"]
+    for case_no in [OTHER_CASE, "不存在的案号"]:
+        r = party.post("/api/v1/portal/requests", json={"case_no": case_no, "reason": "申请查阅本案材料"})
+        assert r.status_code == 422
+        assert "关联" in r.json()["detail"]  # the same answer whether the case exists or not
+
+
+def test_an_archivist_corrects_the_redactions_before_release(arc: Archive, clients: Clients) -> None:
+    archivist, legal = clients["archivist"], clients["legal"]
+    rid = arc.records["现场检查记录"]
+    before = archivist.get(f"/api/v1/records/{rid}/redacted").json()
+    assert "甲醇" in before["text"]
+    r = archivist.post(f"/api/v1/records/{rid}/spans", json={"text": "甲醇", "kind": "其他"})
+    assert r.status_code == 201
+    after = archivist.get(f"/api/v1/records/{rid}/redacted").json()
+    assert "甲醇" not in after["text"] and after["spans"] == before["spans"] + 1
+    added = [sp for sp in r.json() if sp["text"] == "甲醇"]
+    r = archivist.post(f"/api/v1/records/{rid}/spans/active", json={"ids": [added[0]["id"]], "active": False})
+    assert r.status_code == 200
+    assert "甲醇" in archivist.get(f"/api/v1/records/{rid}/redacted").json()["text"]
+    # only an archivist edits spans
+    assert legal.post(f"/api/v1/records/{rid}/spans", json={"text": "丙酮"}).status_code == 403
+
+
+def test_idor_and_path_traversal_are_refused(arc: Archive, clients: Clients) -> None:
+    officer, party = clients["demo"], clients["party"]
+    other = arc.other_record
+    for path in [
+        f"/api/v1/records/{other}",
+        f"/api/v1/records/{other}/original",
+        f"/api/v1/records/{other}/text",
+        f"/api/v1/records/{other}/files/text",
+        f"/api/v1/records/{other}/transcript/versions",
+        f"/records/{other}",
+    ]:
+        assert officer.get(path).status_code == 404, path
+        assert party.get(path).status_code in (403, 404), path
+    inquiry = arc.records["询问笔录"]
+    # (an unencoded ../ is resolved by the client before sending: it names another route, not a file)
+    kinds = ["..%2F..%2Foriginal", "..%2F..%2F..%2Fetc%2Fpasswd", "original", "%2e%2e", "..%5C..%5Coriginal"]
+    for kind in kinds:
+        r = officer.get(f"/api/v1/records/{inquiry}/files/{kind}")
+        assert r.status_code == 404, kind
+        assert "root:" not in r.text
+    for path in ["/static/..%2F..%2Farchive%2Fsettings.py", "/static/../archive/settings.py"]:
+        r = officer.get(path)
+        assert r.status_code == 404 and "secret_key" not in r.text
+    # numeric ids only; a string id is a validation error, not a lookup
+    assert officer.get("/api/v1/records/1%20OR%201=1").status_code == 422
+
+
+def test_file_names_and_metadata_are_escaped(arc: Archive, clients: Clients, tmp_path: Path) -> None:
+    evil = tmp_path / "<script>alert(1)<%2Fscript>.txt"
+    evil.write_text("危险化学品 仓库 检查记录 跨站脚本测试", encoding="utf-8")
+    meta = RecordMeta(case_no=DEMO_CASE_NO, title='<img src=x onerror="alert(2)">', made_by="<b>孙立军</b>")
+    out = ingest_file(arc.svc, evil, meta)
+    assert out.record_id
+    make_queue(arc.svc).run([out.record_id])
+    officer = clients["demo"]
+    for page in [f"/records/{out.record_id}", "/search?q=跨站脚本测试"]:
+        html = officer.get(page).text
+        assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>孙立军</b>" not in html
+        assert "&lt;img src=x" in html
+    r = officer.get(f"/api/v1/records/{out.record_id}/original")
+    assert "filename*=UTF-8''%3Cscript%3E" in r.headers["content-disposition"]
+
+
+def test_csrf_is_required_for_cookie_sessions_but_not_bearer_tokens(arc: Archive) -> None:
+    with TestClient(arc.app) as c:
+        login(c, "party")
+        del c.headers["X-CSRF-Token"]
+        body = {"case_no": DEMO_CASE_NO, "reason": "没有令牌的请求"}
+        assert c.post("/api/v1/portal/requests", json=body).status_code == 400
+        assert (
+            c.post("/portal/requests", data={"case_no": DEMO_CASE_NO, "reason": "表单无令牌"}).status_code
+            == 400
+        )
+        assert c.post("/logout").status_code == 400
+        c.headers["X-CSRF-Token"] = "forged"
+        assert c.post("/api/v1/portal/requests", json=body).status_code == 400
+    with TestClient(arc.app) as api:
+        r = api.post(
+            "/api/v1/auth/token", json={"username": "party", "password": DEMO_PASSWORD, "name": "测试"}
+        )
+        assert r.status_code == 201
+        api.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        assert api.get("/api/v1/me").json()["username"] == "party"
+        r = api.post(
+            "/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "令牌调用无需表单令牌"}
+        )
+        assert r.status_code == 201
+        assert api.delete("/api/v1/auth/token").status_code == 204
+        assert api.get("/api/v1/me").status_code == 401
+        api.headers["Authorization"] = "Bearer not-a-token"
+        assert api.get("/api/v1/me").status_code == 401
+
+
+def test_sign_in_starts_a_new_session_and_sign_out_ends_it(arc: Archive) -> None:
+    with TestClient(arc.app) as c:
+        c.get("/login")
+        planted = c.cookies.get("archive_session")
+        assert planted
+        login(c, "archivist")
+        session = c.cookies.get("archive_session")
+        assert session and session != planted
+        # the cookie planted before sign-in is not signed in
+        with TestClient(arc.app) as attacker:
+            attacker.cookies.set("archive_session", planted)
+            assert attacker.get("/api/v1/me").status_code == 401
+        # after sign-out, a copy of the signed-in cookie is dead too (the session ended on the server)
+        csrf = c.get("/api/v1/me").json()["csrf"]
+        assert c.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+        with TestClient(arc.app) as replay:
+            replay.cookies.set("archive_session", session)
+            assert replay.get("/api/v1/me").status_code == 401
+
+
+def test_repeated_wrong_passwords_lock_the_account(arc: Archive) -> None:
+    with TestClient(arc.app) as c:
+        for _ in range(MAX_FAILURES - 1):
+            r = c.post("/api/v1/auth/token", json={"username": "legal", "password": "wrong-password"})
+            assert r.status_code == 401
+        r = c.post("/api/v1/auth/token", json={"username": "legal", "password": "wrong-password"})
+        assert r.status_code == 423 and "锁定" in r.json()["detail"]
+        # even the right password is refused while locked
+        r = c.post("/api/v1/auth/token", json={"username": "legal", "password": DEMO_PASSWORD})
+        assert r.status_code == 423
+    with session_scope(arc.svc.engine) as s:
+        user = s.scalar(select(User).where(User.username == "legal"))
+        assert user is not None and user.locked_until is not None
+        remaining = user.locked_until.replace(tzinfo=UTC) - datetime.now(UTC)
+        assert timedelta(minutes=LOCK_MINUTES - 1) < remaining <= timedelta(minutes=LOCK_MINUTES)
+        user.locked_until = None  # the lock has run out
+    with TestClient(arc.app) as c:
+        assert (
+            c.post("/api/v1/auth/token", json={"username": "legal", "password": DEMO_PASSWORD}).status_code
+            == 201
+        )
+    # many failures from one address are throttled whatever the user name
+    with TestClient(arc.app) as c:
+        codes = [
+            c.post("/api/v1/auth/token", json={"username": f"nobody{i}", "password": "x"}).status_code
+            for i in range(25)
+        ]
+    assert codes[0] == 401 and 429 in codes
+    arc.app.state.login_throttle._failures.clear()
+
+
+def test_login_events_and_refusals_are_audited(arc: Archive) -> None:
+    rows = audit.query(arc.svc.engine, audit.AuditQuery(event_type="login_failed"), limit=500)[1]
+    assert any(e.detail.get("reason") == "locked" for e in rows)
+    denied = audit.query(arc.svc.engine, audit.AuditQuery(event_type="view", outcome="denied"), limit=500)[1]
+    assert {e.actor for e in denied} >= {"demo", "party"}  # the IDOR attempts above
+    assert audit.verify(arc.svc.engine).ok
+
+
+def test_the_audit_view_is_for_leaders_and_admins(clients: Clients) -> None:
+    for name in ["demo", "archivist", "legal", "party"]:
+        assert clients[name].get("/api/v1/audit").status_code == 403, name
+        assert clients[name].get("/audit").status_code == 403, name
+    leader = clients["leader"]
+    page = leader.get("/api/v1/audit", params={"type": "access_approve"}).json()
+    assert page["total"] >= 1 and all(e["event_type"] == "access_approve" for e in page["events"])
+    assert leader.get("/api/v1/audit/verify").json()["ok"] is True
+    csv = leader.get("/api/v1/audit/export.csv", params={"type": "login"}).text
+    assert csv.startswith("\ufeff序号") and "登录" in csv
+    html = clients["admin"].get("/audit").text
+    assert "哈希链完整" in html
+
+
+def test_party_pages_show_status_and_the_redacted_record(arc: Archive, clients: Clients) -> None:
+    party = clients["party"]
+    decision = arc.records["行政处罚决定书"]
+    _flow(clients, [decision])
+    page = party.get("/portal").text
+    assert "已批准" in page and "可查阅的记录" in page
+    html = party.get(f"/portal/records/{decision}").text
+    assert "脱敏件" in html and "行政处罚决定书" in html
+    # the download carries the viewer's name and time, burned into the page image
+    stamped = party.get(f"/api/v1/portal/records/{decision}/file")
+    plain = clients["archivist"].get(f"/api/v1/records/{decision}/redacted/file")
+    assert stamped.status_code == plain.status_code == 200
+
+    def pixels(data: bytes, size: tuple[int, int] | None = None) -> np.ndarray:
+        image = pdfium.PdfDocument(data)[0].render(scale=1).to_pil().convert("L")
+        return np.asarray(image.resize(size) if size else image, dtype=np.int16)
+
+    b = pixels(plain.content)
+    a = pixels(stamped.content, (b.shape[1], b.shape[0]))
+    assert int((np.abs(a - b) > 40).sum()) > 1000

@@ -1,0 +1,33 @@
+"""Rendering pages: the Jinja2 environment and what every page's layout needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from archive.timeutil import to_local
+from search_api.auth import NotAuthenticatedError, Principal, csrf_token, load_principal
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return to_local(value).strftime(fmt) if value else "—"
+
+
+templates.env.filters["local_time"] = _local_time
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page with what the layout needs: the signed-in user and the CSRF token."""
+    try:
+        me: Principal | None = load_principal(request, request.app.state.services.engine)
+    except NotAuthenticatedError:
+        me = None
+    base = {"me": me, "csrf": csrf_token(request)}
+    return templates.TemplateResponse(request, name, base | context, status_code=status_code)

@@ -1,0 +1,349 @@
+"""Pages of the access layer: the party portal, the 查阅 queue and review, the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from archive import audit
+from archive.access import (
+    NEVER_TO_PARTIES,
+    AccessError,
+    create_request,
+    decide,
+    grant_state,
+    requests_for,
+    review,
+    revoke,
+    withdraw,
+)
+from archive.db import session_scope
+from archive.models import AccessRequest, Record, Role, SpanKind, User
+from pipelines.renditions import RenditionError, prepare
+from pipelines.sensitive import SpanError, add_span, set_active, spans_of
+from search_api.auth import Principal, check_csrf
+from search_api.deps import PrincipalDep, ServicesDep, get_principal, require_roles
+from search_api.portal import NotGrantedError, granted_records, linked_case_records, rendition_for
+from search_api.routes.access import workflow_actor
+from search_api.routes.audit import AuditQueryDep
+from ui.render import render as _render
+
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
+PartyDep = Annotated[Principal, Depends(require_roles(Role.PARTY))]
+QueueDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
+AuditorDep = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ADMIN))]
+AUDIT_PAGE = 50
+
+
+# ---- 当事人 ----------------------------------------------------------------------------------
+
+
+def _portal_context(svc: ServicesDep, who: Principal) -> dict[str, Any]:
+    with Session(svc.engine) as s:
+        cases = linked_case_records(s, who.user_id)
+        reqs = [
+            (r, r.case.case_no, grant_state(r.grant) if r.grant else None, r.grant)
+            for r in requests_for(session=s, actor=workflow_actor(who))
+        ]
+        granted = granted_records(s, who.user_id)
+    return {"cases": cases, "requests": reqs, "granted": granted, "error": None, "reason": ""}
+
+
+@pages.get("/portal", response_class=HTMLResponse)
+def portal(request: Request, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
+    """当事人: request access, follow each request, open granted records."""
+    return _render(request, "portal.html", _portal_context(svc, who))
+
+
+@pages.post("/portal/requests", response_model=None)
+def portal_request(
+    request: Request,
+    svc: ServicesDep,
+    who: PartyDep,
+    case_no: Annotated[str, Form(max_length=64)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    records: Annotated[list[int] | None, Form()] = None,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Submit a 查阅 request."""
+    check_csrf(request, csrf)
+    try:
+        with session_scope(svc.engine) as s:
+            req = create_request(
+                session=s,
+                actor=workflow_actor(who),
+                case_no=case_no,
+                record_ids=records or None,
+                reason=reason,
+            )
+            rid = req.id
+    except AccessError as exc:
+        ctx = _portal_context(svc, who) | {"error": str(exc), "reason": reason}
+        return _render(request, "portal.html", ctx, status_code=422)
+    audit.record(svc.engine, "access_request", who.actor, f"request:{rid}", case=case_no, records=records)
+    return RedirectResponse("/portal?submitted=1", status_code=303)
+
+
+@pages.post("/portal/requests/{request_id}/withdraw")
+def portal_withdraw(
+    request: Request, request_id: int, svc: ServicesDep, who: PartyDep, csrf: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """Withdraw a request not yet decided."""
+    check_csrf(request, csrf)
+    try:
+        with session_scope(svc.engine) as s:
+            withdraw(session=s, actor=workflow_actor(who), request_id=request_id)
+    except AccessError as exc:
+        raise HTTPException(409, str(exc)) from None
+    audit.record(svc.engine, "access_withdraw", who.actor, f"request:{request_id}")
+    return RedirectResponse("/portal", status_code=303)
+
+
+@pages.get("/portal/records/{record_id}", response_class=HTMLResponse)
+def portal_record(request: Request, record_id: int, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
+    """A granted record, redacted; the file download is watermarked with the viewer's name."""
+    try:
+        granted, rendition = rendition_for(svc, who.user_id, record_id)
+    except NotGrantedError:
+        audit.record(svc.engine, "view", who.actor, f"record:{record_id}", "denied")
+        raise HTTPException(404, "记录不存在，或您没有有效的查阅授权") from None
+    except RenditionError as exc:
+        raise HTTPException(409, str(exc)) from None
+    audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
+    return _render(request, "portal_record.html", {"g": granted, "rd": rendition})
+
+
+# ---- 查阅审批 (档案管理员 / 负责人) --------------------------------------------------------------
+
+
+@pages.get("/requests", response_class=HTMLResponse)
+def request_queue(request: Request, svc: ServicesDep, who: QueueDep) -> HTMLResponse:
+    """The 查阅 queue: what waits for review (档案管理员) or a decision (负责人)."""
+    with Session(svc.engine) as s:
+        rows = []
+        for r in requests_for(session=s, actor=workflow_actor(who)):
+            requester = s.get(User, r.requester_id)
+            rows.append(
+                (r, requester.display_name if requester else "", grant_state(r.grant) if r.grant else None)
+            )
+    return _render(request, "requests.html", {"rows": rows})
+
+
+def _request_context(svc: ServicesDep, request_id: int, error: str | None = None) -> dict[str, Any]:
+    with Session(svc.engine) as s:
+        req = s.scalar(
+            select(AccessRequest)
+            .where(AccessRequest.id == request_id)
+            .options(selectinload(AccessRequest.case), selectinload(AccessRequest.grant))
+        )
+        if req is None:
+            raise HTTPException(404, "查阅申请不存在")
+        requester = s.get(User, req.requester_id)
+        records = list(s.scalars(select(Record).where(Record.case_id == req.case_id).order_by(Record.id)))
+        proposed = set(req.scope or req.requested_records or [r.id for r in records])
+        items = []
+        for r in records:
+            preview, problem = None, None
+            hidden = r.classification in NEVER_TO_PARTIES
+            if not hidden:
+                try:
+                    preview = prepare(svc, r.id)
+                except RenditionError as exc:
+                    problem = str(exc)
+            items.append(
+                {
+                    "r": r,
+                    "hidden": hidden,
+                    "checked": r.id in proposed and not hidden,
+                    "spans": spans_of(s, r.id),
+                    "preview": preview,
+                    "problem": problem,
+                }
+            )
+        s.expunge_all()
+    return {
+        "req": req,
+        "requester": requester.display_name if requester else "",
+        "items": items,
+        "grant": req.grant,
+        "grant_state": grant_state(req.grant) if req.grant else None,
+        "error": error,
+        "span_kinds": [k.value for k in SpanKind],
+    }
+
+
+@pages.get("/requests/{request_id}", response_class=HTMLResponse)
+def request_page(request: Request, request_id: int, svc: ServicesDep, who: QueueDep) -> HTMLResponse:
+    """One request: the records of the case with their redaction preview, the review and decision."""
+    ctx = _request_context(svc, request_id)
+    audit.record(svc.engine, "view", who.actor, f"request:{request_id}", rendition="redacted-preview")
+    return _render(request, "request.html", ctx)
+
+
+def _step(
+    request: Request, svc: ServicesDep, who: Principal, request_id: int, event: str, run: Any, **detail: Any
+) -> HTMLResponse | RedirectResponse:
+    try:
+        with session_scope(svc.engine) as s:
+            run(s)
+    except AccessError as exc:
+        audit.record(svc.engine, event, who.actor, f"request:{request_id}", "denied", reason=str(exc))
+        return _render(request, "request.html", _request_context(svc, request_id, str(exc)), status_code=409)
+    audit.record(svc.engine, event, who.actor, f"request:{request_id}", **detail)
+    return RedirectResponse(f"/requests/{request_id}", status_code=303)
+
+
+@pages.post("/requests/{request_id}/review", response_model=None)
+def review_form(
+    request: Request,
+    request_id: int,
+    svc: ServicesDep,
+    who: QueueDep,
+    scope: Annotated[list[int] | None, Form()] = None,
+    days: Annotated[int, Form(ge=1, le=180)] = 30,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """档案管理员: submit the scope (records whose redactions were checked) for approval."""
+    check_csrf(request, csrf)
+
+    def run(s: Session) -> None:
+        review(
+            session=s,
+            actor=workflow_actor(who),
+            request_id=request_id,
+            scope=scope or [],
+            days=days,
+            note=note,
+        )
+
+    return _step(
+        request, svc, who, request_id, "access_review", run, scope=sorted(set(scope or [])), days=days
+    )
+
+
+@pages.post("/requests/{request_id}/decision", response_model=None)
+def decision_form(
+    request: Request,
+    request_id: int,
+    svc: ServicesDep,
+    who: QueueDep,
+    decision: Annotated[str, Form(pattern="^(approve|deny)$")],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """负责人: approve or deny, with a written reason."""
+    check_csrf(request, csrf)
+    approve = decision == "approve"
+
+    def run(s: Session) -> None:
+        decide(session=s, actor=workflow_actor(who), request_id=request_id, approve=approve, reason=reason)
+
+    event = "access_approve" if approve else "access_deny"
+    return _step(request, svc, who, request_id, event, run, reason=reason)
+
+
+@pages.post("/requests/{request_id}/revoke", response_model=None)
+def revoke_form(
+    request: Request,
+    request_id: int,
+    svc: ServicesDep,
+    who: QueueDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """End the request's grant at once."""
+    check_csrf(request, csrf)
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        grant_id = req.grant.id if req is not None and req.grant is not None else None
+    if grant_id is None:
+        raise HTTPException(404, "该申请没有查阅授权")
+
+    def run(s: Session) -> None:
+        revoke(session=s, actor=workflow_actor(who), grant_id=grant_id, reason=reason)
+
+    return _step(request, svc, who, request_id, "access_revoke", run, grant=grant_id, reason=reason)
+
+
+@pages.post("/records/{record_id}/spans", response_model=None)
+def spans_form(
+    request: Request,
+    record_id: int,
+    svc: ServicesDep,
+    who: QueueDep,
+    back: Annotated[int, Form()],
+    text: Annotated[str, Form(max_length=500)] = "",
+    kind: Annotated[str, Form(max_length=32)] = SpanKind.OTHER.value,
+    dismiss: Annotated[list[int] | None, Form()] = None,
+    restore: Annotated[list[int] | None, Form()] = None,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """档案管理员: mark missed text, dismiss wrong detections, restore dismissed ones."""
+    check_csrf(request, csrf)
+    if who.role is not Role.ARCHIVIST:
+        raise HTTPException(403, "只有档案管理员可以修改脱敏范围")
+    with Session(svc.engine) as s:
+        if s.get(Record, record_id) is None:
+            raise HTTPException(404, "记录不存在")
+    try:
+        if text.strip():
+            add_span(svc, record_id, text=text, kind=kind, by=who.display_name)
+        if dismiss:
+            set_active(svc, record_id, dismiss, active=False, by=who.display_name)
+        if restore:
+            set_active(svc, record_id, restore, active=True, by=who.display_name)
+    except SpanError as exc:
+        return _render(request, "request.html", _request_context(svc, back, str(exc)), status_code=422)
+    audit.record(
+        svc.engine,
+        "spans_edit",
+        who.actor,
+        f"record:{record_id}",
+        added=bool(text.strip()),
+        dismissed=dismiss or [],
+        restored=restore or [],
+    )
+    return RedirectResponse(f"/requests/{back}#record-{record_id}", status_code=303)
+
+
+# ---- 审计 --------------------------------------------------------------------------------------
+
+
+@pages.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    svc: ServicesDep,
+    who: AuditorDep,
+    q: AuditQueryDep,
+    page: int = Query(1, ge=1, le=100_000),
+) -> HTMLResponse:
+    """审计日志: filters, the events newest first, the chain check and a CSV export."""
+    total, rows = audit.query(svc.engine, q, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
+    check = audit.verify(svc.engine)
+    audit.record(svc.engine, "audit_view", who.actor, "audit", page=page)
+    params = {k: v for k, v in request.query_params.items() if v and k != "page"}
+    return _render(
+        request,
+        "audit.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // AUDIT_PAGE)),
+            "check": check,
+            "params": params,
+            "types": audit.EVENT_TYPES,
+            "checked_at": datetime.now(UTC),
+        },
+    )
+
+
+def home_for(who: PrincipalDep) -> str:
+    """The start page of a role."""
+    return "/portal" if who.role is Role.PARTY else "/search"
