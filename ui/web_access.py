@@ -128,9 +128,8 @@ def request_queue(request: Request, svc: ServicesDep, who: QueueDep) -> HTMLResp
         rows = []
         for r in requests_for(session=s, actor=workflow_actor(who)):
             requester = s.get(User, r.requester_id)
-            rows.append(
-                (r, requester.display_name if requester else "", grant_state(r.grant) if r.grant else None)
-            )
+            state = grant_state(r.grant) if r.grant else None
+            rows.append((r, r.case.case_no, requester.display_name if requester else "", state))
     return _render(request, "requests.html", {"rows": rows})
 
 
