@@ -200,14 +200,14 @@ def verify(engine: Engine, batch: int = 5000) -> Verification:
     expected_seq, prev, count = 1, GENESIS, 0
     with Session(engine) as s:
         head = s.get(AuditHead, HEAD_ID)
-        last_id = 0
+        last_seq = 0
         while True:
-            page = select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            page = select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
             rows = list(s.scalars(page))
             if not rows:
                 break
             for e in rows:
-                last_id = e.id
+                last_seq = e.seq
                 count += 1
                 if e.seq != expected_seq:
                     what = "缺失（被删除）" if e.seq > expected_seq else "重复或被插入"
