@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from archive import audit
@@ -14,6 +14,10 @@ from indexer.documents import AccessFilter
 from pipelines.context import Services
 from search_api.auth import Principal, access_filter_for, check_csrf, load_principal
 from search_api.records import NOT_FOUND, NotVisibleError, get_record
+
+MAX_ID = 2**31 - 1
+# A database id in a path: positive and within the column's range (larger is a 422, not a crash).
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_services(request: Request) -> Services:
@@ -41,7 +45,7 @@ def get_access(principal: PrincipalDep, svc: ServicesDep) -> AccessFilter:
 AccessDep = Annotated[AccessFilter, Depends(get_access)]
 
 
-def get_visible_record(record_id: int, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> Record:
+def get_visible_record(record_id: Id, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> Record:
     """The record of the path, unredacted, if the caller may see it; else 404 (never saying which).
 
     Callers limited to redacted renditions (parties) never get here: their records are served

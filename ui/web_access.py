@@ -27,7 +27,7 @@ from archive.models import AccessRequest, Record, Role, SpanKind, User
 from pipelines.renditions import RenditionError, prepare
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
-from search_api.deps import PrincipalDep, ServicesDep, get_principal, require_roles
+from search_api.deps import Id, PrincipalDep, ServicesDep, get_principal, require_roles
 from search_api.portal import NotGrantedError, granted_records, linked_case_records, rendition_for
 from search_api.routes.access import workflow_actor
 from search_api.routes.audit import AuditQueryDep
@@ -91,7 +91,7 @@ def portal_request(
 
 @pages.post("/portal/requests/{request_id}/withdraw")
 def portal_withdraw(
-    request: Request, request_id: int, svc: ServicesDep, who: PartyDep, csrf: Annotated[str, Form()] = ""
+    request: Request, request_id: Id, svc: ServicesDep, who: PartyDep, csrf: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     """Withdraw a request not yet decided."""
     check_csrf(request, csrf)
@@ -105,7 +105,7 @@ def portal_withdraw(
 
 
 @pages.get("/portal/records/{record_id}", response_class=HTMLResponse)
-def portal_record(request: Request, record_id: int, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
+def portal_record(request: Request, record_id: Id, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
     """A granted record, redacted; the file download is watermarked with the viewer's name."""
     try:
         granted, rendition = rendition_for(svc, who.user_id, record_id)
@@ -177,7 +177,7 @@ def _request_context(svc: ServicesDep, request_id: int, error: str | None = None
 
 
 @pages.get("/requests/{request_id}", response_class=HTMLResponse)
-def request_page(request: Request, request_id: int, svc: ServicesDep, who: QueueDep) -> HTMLResponse:
+def request_page(request: Request, request_id: Id, svc: ServicesDep, who: QueueDep) -> HTMLResponse:
     """One request: the records of the case with their redaction preview, the review and decision."""
     ctx = _request_context(svc, request_id)
     audit.record(svc.engine, "view", who.actor, f"request:{request_id}", rendition="redacted-preview")
@@ -200,7 +200,7 @@ def _step(
 @pages.post("/requests/{request_id}/review", response_model=None)
 def review_form(
     request: Request,
-    request_id: int,
+    request_id: Id,
     svc: ServicesDep,
     who: QueueDep,
     scope: Annotated[list[int] | None, Form()] = None,
@@ -229,7 +229,7 @@ def review_form(
 @pages.post("/requests/{request_id}/decision", response_model=None)
 def decision_form(
     request: Request,
-    request_id: int,
+    request_id: Id,
     svc: ServicesDep,
     who: QueueDep,
     decision: Annotated[str, Form(pattern="^(approve|deny)$")],
@@ -250,7 +250,7 @@ def decision_form(
 @pages.post("/requests/{request_id}/revoke", response_model=None)
 def revoke_form(
     request: Request,
-    request_id: int,
+    request_id: Id,
     svc: ServicesDep,
     who: QueueDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -273,7 +273,7 @@ def revoke_form(
 @pages.post("/records/{record_id}/spans", response_model=None)
 def spans_form(
     request: Request,
-    record_id: int,
+    record_id: Id,
     svc: ServicesDep,
     who: QueueDep,
     back: Annotated[int, Form()],

@@ -32,6 +32,7 @@ from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
+    Id,
     ServicesDep,
     VisibleRecordDep,
     check_csrf_header,
@@ -136,7 +137,7 @@ def list_requests(svc: ServicesDep, who: QueueDep) -> list[RequestOut]:
 
 
 @router.get("/access/requests/{request_id}", response_model=RequestOut)
-def get_request(request_id: int, svc: ServicesDep, who: QueueDep) -> RequestOut:
+def get_request(request_id: Id, svc: ServicesDep, who: QueueDep) -> RequestOut:
     """One request with its proposed scope and decision."""
     with Session(svc.engine) as s:
         req = s.get(AccessRequest, request_id)
@@ -180,7 +181,7 @@ def _workflow(
 
 
 @router.post("/access/requests/{request_id}/review", response_model=RequestOut, dependencies=csrf)
-def review_request(request_id: int, body: ReviewIn, svc: ServicesDep, who: ArchivistDep) -> RequestOut:
+def review_request(request_id: Id, body: ReviewIn, svc: ServicesDep, who: ArchivistDep) -> RequestOut:
     """档案管理员: set the records to release and the grant's length (→ 待审批)."""
 
     def step(s: Session) -> dict[str, object]:
@@ -199,7 +200,7 @@ def review_request(request_id: int, body: ReviewIn, svc: ServicesDep, who: Archi
 
 
 @router.post("/access/requests/{request_id}/decision", response_model=RequestOut, dependencies=csrf)
-def decide_request(request_id: int, body: DecisionIn, svc: ServicesDep, who: LeaderDep) -> RequestOut:
+def decide_request(request_id: Id, body: DecisionIn, svc: ServicesDep, who: LeaderDep) -> RequestOut:
     """负责人: approve (a grant starts now) or deny, with a reason (第二十八条)."""
 
     def step(s: Session) -> dict[str, object]:
@@ -217,7 +218,7 @@ def decide_request(request_id: int, body: DecisionIn, svc: ServicesDep, who: Lea
 
 
 @router.post("/access/grants/{grant_id}/revoke", response_model=GrantOut, dependencies=csrf)
-def revoke_grant(grant_id: int, body: RevokeIn, svc: ServicesDep, who: RevokerDep) -> GrantOut:
+def revoke_grant(grant_id: Id, body: RevokeIn, svc: ServicesDep, who: RevokerDep) -> GrantOut:
     """End a grant at once; the party loses access with their next request."""
 
     def step(s: Session) -> dict[str, object]:

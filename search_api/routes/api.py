@@ -22,6 +22,7 @@ from search_api.auth import LoginThrottle, check_password, client_ip, csrf_token
 from search_api.deps import (
     AccessDep,
     EditorDep,
+    Id,
     PrincipalDep,
     RecordRemoverDep,
     ServicesDep,
@@ -269,7 +270,7 @@ def transcript_versions(record: VisibleRecordDep, svc: ServicesDep) -> list[Tran
 
 @router.get("/records/{record_id}/transcript/versions/{version}", tags=["transcripts"])
 def transcript_version(
-    version: int, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
+    version: Id, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
 ) -> Response:
     """One version's transcript JSON (segments, words, times), e.g. the machine one after a correction."""
     with Session(svc.engine) as s:

@@ -24,7 +24,7 @@ from archive.timeutil import from_db
 from indexer.query import QuerySyntaxError
 from pipelines.renditions import RenditionError, watermarked
 from search_api.auth import Principal
-from search_api.deps import ServicesDep, check_csrf_header, get_principal, require_roles
+from search_api.deps import Id, ServicesDep, check_csrf_header, get_principal, require_roles
 from search_api.portal import (
     Granted,
     NotGrantedError,
@@ -168,7 +168,7 @@ def request_access(body: PortalRequestIn, svc: ServicesDep, who: PartyDep) -> Po
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=PortalRequestOut, dependencies=csrf)
-def withdraw_request(request_id: int, svc: ServicesDep, who: PartyDep) -> PortalRequestOut:
+def withdraw_request(request_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRequestOut:
     """Withdraw a request not yet decided."""
     try:
         with session_scope(svc.engine) as s:
@@ -202,7 +202,7 @@ def my_records(svc: ServicesDep, who: PartyDep) -> list[PortalRecordOut]:
 
 
 @router.get("/records/{record_id}", response_model=PortalRecordOut)
-def my_record(record_id: int, svc: ServicesDep, who: PartyDep) -> PortalRecordOut:
+def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut:
     """A granted record's redacted text."""
     try:
         granted, rendition = rendition_for(svc, who.user_id, record_id)
@@ -216,7 +216,7 @@ def my_record(record_id: int, svc: ServicesDep, who: PartyDep) -> PortalRecordOu
 
 
 @router.get("/records/{record_id}/file")
-def my_record_file(record_id: int, svc: ServicesDep, who: PartyDep) -> Response:
+def my_record_file(record_id: Id, svc: ServicesDep, who: PartyDep) -> Response:
     """The redacted file, watermarked with the viewer's name and the time (audio: bleeped)."""
     try:
         _granted, rendition = rendition_for(svc, who.user_id, record_id)
