@@ -281,6 +281,28 @@ def query(
     return total, rows
 
 
+def trail(engine: Engine, objects: Sequence[str]) -> list[dict[str, Any]]:
+    """Every event about these objects, oldest first, as plain data with its hashes."""
+    with Session(engine) as s:
+        rows = s.scalars(
+            select(AuditEvent).where(AuditEvent.object.in_(list(objects))).order_by(AuditEvent.seq)
+        )
+        return [
+            {
+                "seq": e.seq,
+                "at": _at(e.at),
+                "type": e.event_type,
+                "actor": e.actor,
+                "role": e.actor_role,
+                "object": e.object,
+                "outcome": e.outcome,
+                "detail": e.detail or {},
+                "hash": e.hash,
+            }
+            for e in rows
+        ]
+
+
 CSV_COLUMNS = ("序号", "时间", "类型", "操作人", "角色", "对象", "结果", "IP", "详情", "前序哈希", "哈希")
 
 

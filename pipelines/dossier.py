@@ -20,6 +20,7 @@ import bagit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive import audit
 from archive.cases import get_by_case_no
 from archive.db import session_scope
 from archive.models import (
@@ -271,7 +272,6 @@ def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
                 "archivist": dossier.archivist,
                 "filed_by": dossier.filed_by,
                 "filed_at": dossier.filed_at.isoformat(),
-                # the case's own trail until the audit log exists: every recorded step, with who filed it
                 "events": [
                     {
                         "kind": e.kind.value,
@@ -284,6 +284,11 @@ def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
             }
             (dest / "case.json").write_text(
                 json.dumps(case_json, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            # DA/T 46: the record of every management action on the case and its records
+            objects = [f"case:{case.case_no}"] + [f"record:{r.id}" for r in records]
+            (dest / "audit.json").write_text(
+                json.dumps(audit.trail(svc.engine, objects), ensure_ascii=False, indent=1), encoding="utf-8"
             )
             bagit.make_bag(
                 str(dest),

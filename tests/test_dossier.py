@@ -106,6 +106,11 @@ def test_the_bag_is_valid_and_complete(filed: tuple[Path, Path]) -> None:
     assert [e["kind"] for e in case["events"]][:2] == ["立案", "现场检查"] and case["events"][-1][
         "kind"
     ] == "归档"
+    # the management trail from the audit log: every upload and the filing itself (DA/T 46)
+    trail = json.loads((bag / "data" / "audit.json").read_text(encoding="utf-8"))
+    kinds = [e["type"] for e in trail]
+    assert kinds.count("upload") == 7 and kinds[-1] == "dossier_file"
+    assert trail[-1]["detail"]["retention"] == "30年" and len(trail[-1]["hash"]) == 64
     pdf = pypdfium2.PdfDocument(str(bag / "data" / "卷内目录.pdf"))
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert CASE in text and "卷内目录" in text and "行政处罚决定书" in text and "30年" in text

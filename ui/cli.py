@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select
 
+from archive import audit
 from archive.cases import CaseNotFoundError, get_by_case_no
 from archive.db import session_scope
 from archive.models import Record, Role, Stage
@@ -28,7 +29,7 @@ from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
 from pipelines.queue import make_queue, reset_failed, resumable_record_ids
 from ui import cli_access, cli_cases
-from ui.cli_common import err, services, settings
+from ui.cli_common import OPERATOR, err, services, settings
 
 app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
 CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory anyway
@@ -133,6 +134,9 @@ def ingest(
         todo = list(dict.fromkeys(new_ids + resumable_record_ids(svc)))
         task2 = progress.add_task("解析与索引", total=len(todo))
         processed = make_queue(svc).run(todo, on_done=lambda _o: progress.advance(task2))
+    for o in outcomes:
+        if o.status == "ingested" and o.record_id:
+            audit.record(svc.engine, "upload", OPERATOR, f"record:{o.record_id}", file=o.path, case=case)
     report = _report(svc, outcomes, processed)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))

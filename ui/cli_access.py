@@ -20,12 +20,11 @@ from archive.models import Case, Record, User
 from archive.timeutil import CST
 from archive.users import TOKEN_DAYS, open_session
 from pipelines.sensitive import detect_spans
-from ui.cli_common import err, services
+from ui.cli_common import OPERATOR, err, services
 
 audit_app = typer.Typer(help="审计日志（只增不改、哈希链）", no_args_is_help=True)
 access_app = typer.Typer(help="案件指派与当事人账号关联", no_args_is_help=True)
 spans_app = typer.Typer(help="敏感信息（脱敏范围）", no_args_is_help=True)
-OPERATOR = audit.Actor("cli", "系统")
 
 
 @audit_app.command("verify")

@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
 from pipelines.compliance import add_event, check, create_case, finding_fields, set_archivist
 from pipelines.dossier import DossierError, export_bag, file_case, fixity, preview, verify_bag
-from ui.cli_common import err, services
+from ui.cli_common import OPERATOR, err, services
 
 event_app = typer.Typer(help="执法环节（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
 case_app = typer.Typer(help="案件", no_args_is_help=True)
@@ -183,13 +184,22 @@ def dossier_file(
     filed_by: Annotated[str, typer.Option("--by", help="办理归档的人")] = "档案管理员",
 ) -> None:
     """归档：编件号、生成卷内目录、设定保管期限，并冻结案件（记录与元数据不可再改）。"""
+    svc = services()
     try:
-        d = file_case(
-            services(), case, retention=_retention(retention), archivist=archivist, filed_by=filed_by
-        )
+        d = file_case(svc, case, retention=_retention(retention), archivist=archivist, filed_by=filed_by)
     except (CaseNotFoundError, DossierError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
+    audit.record(
+        svc.engine,
+        "dossier_file",
+        OPERATOR,
+        f"case:{case}",
+        retention=d.retention.value,
+        pieces=d.pieces,
+        archivist=d.archivist,
+        filed_by=filed_by,
+    )
     err.print(
         f"已归档：{escape(case)}，{d.pieces} 件，保管期限 {d.retention.value}，责任人 {escape(d.archivist)}"
     )
@@ -201,11 +211,13 @@ def dossier_export(
     dest: Annotated[Path, typer.Argument(help="新建的 BagIt 包目录")],
 ) -> None:
     """导出已归档案件为 BagIt 包（原件、衍生文本与转写、逐件元数据、卷内目录、环节记录、SHA-256 清单）。"""
+    svc = services()
     try:
-        export_bag(services(), case, dest)
+        export_bag(svc, case, dest)
     except (CaseNotFoundError, DossierError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
+    audit.record(svc.engine, "export", OPERATOR, f"case:{case}", bag=str(dest))
     err.print(f"已导出：{dest}")
 
 

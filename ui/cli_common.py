@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from archive.audit import Actor
 from archive.settings import Settings, get_settings
 from pipelines.context import Services, open_services
 
 err = Console(stderr=True, soft_wrap=True)
+# The audit log names the local operator of the `archive` command (who can read the data directory).
+OPERATOR = Actor("cli", "系统")
 
 
 def settings() -> Settings:
