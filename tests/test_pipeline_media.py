@@ -232,11 +232,11 @@ def test_the_record_page_shows_the_transcript_by_second(ingested: tuple[Path, di
     settings = Settings(data_dir=data)
     with session_scope(get_engine(settings.db_url)) as s:
         create_user(
-            session=s, username="officer", display_name="孙立军", role=Role.OFFICER, password="officer-pass-1"
+            session=s, username="keeper", display_name="刘淑芬", role=Role.ARCHIVIST, password="keeper-pass-1"
         )
     records = _records(data)
     with TestClient(create_app(settings)) as c:
-        login(c, "officer", "officer-pass-1")
+        login(c, "keeper", "keeper-pass-1")  # an archivist sees every case, assigned or not
         page = c.get(f"/records/{records['执法记录仪.mp4'].id}").text
         first = _transcript(data, records["执法记录仪.mp4"]).segments[0]
         assert f'id="t{int(first.start)}"' in page and "已转写" in page and "h264 320×240" in page
