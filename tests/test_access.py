@@ -375,8 +375,10 @@ def test_the_audit_view_is_for_leaders_and_admins(clients: Clients) -> None:
     assert leader.get("/api/v1/audit/verify").json()["ok"] is True
     csv = leader.get("/api/v1/audit/export.csv", params={"type": "login"}).text
     assert csv.startswith("\ufeff序号") and "登录" in csv
+    leader.get("/api/v1/search", params={"q": "<script>alert(3)</script> 询问"})
     html = clients["admin"].get("/audit").text
     assert "哈希链完整" in html
+    assert "<script>alert(3)" not in html and "&lt;script&gt;alert(3)" in html  # logged queries are escaped
 
 
 def test_party_pages_show_status_and_the_redacted_record(arc: Archive, clients: Clients) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,13 @@ def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(value).strftime(fmt) if value else "—"
 
 
+def _json_text(value: object) -> str:
+    # Chinese stays readable (tojson escapes it to \\uXXXX); autoescaping still applies.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 templates.env.filters["local_time"] = _local_time
+templates.env.filters["json_text"] = _json_text
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
