@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from archive import audit
 from archive.db import session_scope
-from archive.models import AccessGrant, AuditEvent, SensitiveSpan, User
+from archive.models import AccessGrant, AuditEvent, Record, SensitiveSpan, User
 from archive.users import LOCK_MINUTES, MAX_FAILURES
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD
 from pipelines.ingest import RecordMeta, ingest_file
@@ -401,3 +401,19 @@ def test_party_pages_show_status_and_the_redacted_record(arc: Archive, clients: 
     b = pixels(plain.content)
     a = pixels(stamped.content, (b.shape[1], b.shape[0]))
     assert int((np.abs(a - b) > 40).sum()) > 1000
+
+
+def test_the_fixity_page_reports_an_altered_original(arc: Archive, clients: Clients) -> None:
+    # last in the module: it alters a stored original
+    archivist = clients["archivist"]
+    assert "全部与入库时一致" in archivist.get("/fixity").text
+    for name in ["demo", "legal", "party"]:
+        assert clients[name].get("/fixity").status_code == 403, name
+    with session_scope(arc.svc.engine) as s:
+        record = s.get(Record, arc.records["送达回证"])
+        assert record is not None
+        path = arc.svc.store._path(record.sha256)  # type: ignore[attr-defined]
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    html = archivist.get("/fixity").text
+    assert "1 份不一致或缺失" in html and f"/records/{arc.records['送达回证']}" in html

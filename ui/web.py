@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from archive.models import CaseStatus, Classification, ProcessingStatus, Record,
 from archive.settings import Settings
 from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
+from pipelines.dossier import fixity
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
@@ -294,6 +296,17 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
     due = [(r, f) for r in results for f in r.findings if f.rule_id == "art27.archive_deadline"]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
     return _render(request, "compliance.html", {"results": results, "due": due, "today": today})
+
+
+@pages.get("/fixity", response_class=HTMLResponse)
+def fixity_page(request: Request, svc: ServicesDep, who: PrincipalDep) -> HTMLResponse:
+    """固定性检查: re-hash every stored original now and list any that no longer match."""
+    if who.role not in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN):
+        raise HTTPException(403, "您的角色无权执行固定性检查")
+    results = fixity(svc)
+    bad = [r for r in results if not r.ok]
+    audit.record(svc.engine, "view", who.actor, "fixity", checked=len(results), mismatches=len(bad))
+    return _render(request, "fixity.html", {"checked": len(results), "bad": bad, "at": datetime.now(UTC)})
 
 
 def install(app: FastAPI) -> None:
