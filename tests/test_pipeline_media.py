@@ -180,14 +180,21 @@ def test_damage_and_truncation_keep_what_can_be_heard(ingested: tuple[Path, dict
 
 def test_a_transcript_hit_opens_the_segment_second(ingested: tuple[Path, dict[str, object]]) -> None:
     data, _ = ingested
-    res = run_cli(["search", "谢谢", "--json"], data)
+    record = _records(data)["询问录音.wav"]
+    segments = _transcript(data, record).segments
+    # A word Whisper actually wrote in a later segment (what base hears in synthetic speech varies
+    # from machine to machine; the test is about where a hit opens, not about recognition).
+    later = [w for seg in segments[1:] for w in re.findall(r"[\u4e00-\u9fff]{2}", seg.text)]
+    words = later or [w for seg in segments for w in re.findall(r"[\u4e00-\u9fff]{2}", seg.text)]
+    assert words, [seg.text for seg in segments]
+    term = words[0]
+    expected = next(seg for seg in segments if term in "".join(seg.text.split()))
+    res = run_cli(["search", term, "--json"], data)
     assert res.returncode == 0, res.stderr
     hits = {h["record_id"]: h for h in json.loads(res.stdout)["hits"]}
-    record = _records(data)["询问录音.wav"]
     hit = hits[record.id]
-    thanks = next(s for s in _transcript(data, record).segments if "谢谢" in s.text)
-    assert hit["start_s"] == thanks.start and "page" not in hit
-    assert "<mark>谢谢" in hit["snippet"]
+    assert hit["start_s"] == expected.start and "page" not in hit
+    assert f"<mark>{term}" in hit["snippet"]
 
 
 def test_silence_is_no_speech_never_invented_text(ingested: tuple[Path, dict[str, object]]) -> None:
