@@ -144,11 +144,19 @@ class ComplianceSettings(BaseModel):
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
-    backend: Literal["inprocess"] = Field(default="inprocess", description="in-process worker pool")
-    workers: int = Field(default=0, description="Parser processes; 0 = number of CPU cores")
+    backend: Literal["inprocess", "redis"] = Field(
+        default="inprocess",
+        description="inprocess: a worker pool inside the command (no servers); redis: Huey tasks on Redis, "
+        "run by `archive worker` processes",
+    )
+    workers: int = Field(default=0, description="Parser processes (or worker threads); 0 = number of CPU cores")
     stale_after_s: int = Field(
         default=600, description="A running job not updated for this long is taken up again."
     )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis of the task queue (redis)")
+    name: str = Field(default="archive", description="Queue name on Redis (one per archive)")
+    retries: int = Field(default=3, description="Retries of a task that failed for a passing reason (redis)")
+    retry_delay_s: int = Field(default=5, description="First retry delay; doubled each retry (redis)")
 
 
 class Settings(BaseSettings):

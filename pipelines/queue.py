@@ -182,5 +182,9 @@ class InProcessQueue:
 
 
 def make_queue(svc: Services) -> TaskQueue:
-    """The configured task queue."""
+    """The configured task queue: in this process (default) or on Redis for `archive worker`s."""
+    if svc.settings.queue.backend == "redis":
+        from pipelines.tasks import RedisQueue
+
+        return RedisQueue(svc)
     return InProcessQueue(svc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -407,6 +408,43 @@ def user_add(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     err.print(f"已创建用户 {username}（{role_value.value}）")
+
+
+@app.command()
+def worker(
+    workers: Annotated[int | None, typer.Option("--workers", help="并发任务数（默认：CPU 核数）")] = None,
+) -> None:
+    """启动任务处理进程（ARCHIVE_QUEUE__BACKEND=redis）：从 Redis 队列取任务，可在多台机器上各启动多个。"""
+    from pipelines.tasks import run_worker
+
+    settings = _settings()
+    if settings.queue.backend != "redis":
+        err.print("[red]内置模式（inprocess）无需单独的任务进程：请设置 ARCHIVE_QUEUE__BACKEND=redis[/red]")
+        raise typer.Exit(2)
+    count = workers or settings.queue.workers or (os.cpu_count() or 1)
+    err.print(f"任务进程已启动：队列 {settings.queue.name}（{settings.queue.redis_url}），并发 {count}")
+    run_worker(settings, count)
+
+
+@app.command()
+def jobs(
+    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
+) -> None:
+    """列出处理失败的任务及原因（可用 archive retry 重新处理）。"""
+    from pipelines.tasks import failed_jobs
+
+    rows = failed_jobs(_services())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [{"record_id": r, "title": t, "attempts": a, "error": e} for r, t, a, e in rows],
+                ensure_ascii=False,
+            )
+        )
+        return
+    for rid, title, attempts, error in rows:
+        err.print(f"[red]#{rid}[/red] {title}（第 {attempts} 次）：{error}")
+    err.print(f"失败任务 {len(rows)} 个")
 
 
 @app.command()

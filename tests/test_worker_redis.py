@@ -1,0 +1,142 @@
+"""Workers on a real Redis queue: two `archive worker` processes share the work, one is
+SIGKILLed mid-way, and every file still ends processed exactly once (PostgreSQL, Redis and the
+worker processes are all real)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from archive.db import session_scope
+from archive.models import Job, JobStatus, Record, StoredFile
+from archive.settings import Settings
+from indexer.documents import AccessFilter, SearchQuery
+from pipelines.context import Services, open_services
+from pipelines.ingest import RecordMeta, ingest_file
+from pipelines.queue import make_queue
+from pipelines.samples import write_pdf
+from tests.conftest import BIN, IN_CI, REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+FILES = 100
+
+
+def _redis_or_skip() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+
+
+@pytest.fixture
+def redis_settings(pg_url: str, tmp_path: Path) -> Iterator[Settings]:
+    _redis_or_skip()
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    settings = Settings.model_validate(
+        {
+            "data_dir": tmp_path / "var",
+            "db": {"url": pg_url},
+            "queue": {"backend": "redis", "redis_url": REDIS_URL, "name": name, "stale_after_s": 600},
+        }
+    )
+    yield settings
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
+
+
+def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    env |= {
+        "ARCHIVE_DATA_DIR": str(settings.data_dir),
+        "ARCHIVE_DB__URL": settings.db_url,
+        "ARCHIVE_QUEUE__BACKEND": "redis",
+        "ARCHIVE_QUEUE__REDIS_URL": settings.queue.redis_url,
+        "ARCHIVE_QUEUE__NAME": settings.queue.name,
+    }
+    out = log.open("wb")
+    return subprocess.Popen(
+        [str(BIN / "archive"), "worker", "--workers", "2"], env=env, stdout=out, stderr=out, cwd=REPO
+    )
+
+
+def _files(tmp: Path) -> list[Path]:
+    out = []
+    for i in range(FILES):
+        path = tmp / f"现场检查记录-{i:03d}.pdf"
+        write_pdf(
+            path, [f"现场检查记录 第{i}号\n检查发现消防通道堵塞，责令限期整改。编号 {i:05d}"], title=path.stem
+        )
+        out.append(path)
+    return out
+
+
+def _done(svc: Services) -> int:
+    with session_scope(svc.engine) as s:
+        return s.scalar(select(func.count()).select_from(Job).where(Job.status == JobStatus.DONE)) or 0
+
+
+def test_two_workers_one_killed_every_file_processed_exactly_once(
+    redis_settings: Settings, tmp_path: Path
+) -> None:
+    svc = open_services(redis_settings)
+    files = _files(tmp_path)
+    a = _worker(redis_settings, tmp_path / "worker-a.log")
+    b = _worker(redis_settings, tmp_path / "worker-b.log")
+    try:
+        ids = [ingest_file(svc, f, RecordMeta(made_by="孙立军")).record_id for f in files]
+        assert all(ids) and len(set(ids)) == FILES
+        outcomes: list[object] = []
+        runner = threading.Thread(target=lambda: outcomes.extend(make_queue(svc).run(ids)))  # type: ignore[arg-type]
+        runner.start()
+        deadline = time.monotonic() + 300
+        while _done(svc) < FILES // 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with session_scope(svc.engine) as s:
+            in_flight = s.scalars(
+                select(Job.record_id).where(Job.status == JobStatus.RUNNING, Job.worker.like(f"%:{a.pid}"))
+            ).all()
+        os.kill(a.pid, signal.SIGKILL)  # mid-way: some of its jobs are running right now
+        a.wait(10)
+        runner.join(600)
+        assert not runner.is_alive(), "the queue did not finish"
+        assert _done(svc) > 0 and len(outcomes) == FILES
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in (a, b):
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    logs = (tmp_path / "worker-b.log").read_text(encoding="utf-8", errors="replace")
+    with session_scope(svc.engine) as s:
+        jobs = s.scalars(select(Job)).all()
+        assert len(jobs) == FILES and {j.status for j in jobs} == {JobStatus.DONE}, logs[-2000:]
+        # the other worker finished what the killed one was doing
+        taken_over = [j for j in jobs if j.record_id in in_flight]
+        assert all(j.worker is None and j.status is JobStatus.DONE for j in taken_over)
+        # one text file per record, no record twice
+        texts = s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.kind == "text"))
+        assert texts == FILES
+        assert s.scalar(select(func.count()).select_from(Record)) == FILES
+        attempts = sum(j.attempts for j in jobs)
+    # a job runs again only if the killed worker had it
+    assert FILES <= attempts <= FILES + len(in_flight) + 2
+    found = svc.index.search(SearchQuery("消防通道", limit=200), AccessFilter.unrestricted("test"))
+    assert found.total == FILES and len({h.record_id for h in found.hits}) == FILES
+    print(f"killed worker had {len(in_flight)} job(s) running; total attempts {attempts} for {FILES} files")
