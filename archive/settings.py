@@ -149,7 +149,7 @@ class QueueSettings(BaseModel):
         description="inprocess: a worker pool inside the command (no servers); redis: Huey tasks on Redis, "
         "run by `archive worker` processes",
     )
-    workers: int = Field(default=0, description="Parser processes (or worker threads); 0 = number of CPU cores")
+    workers: int = Field(default=0, description="Parser processes (or worker threads); 0 = CPU cores")
     stale_after_s: int = Field(
         default=600, description="A running job not updated for this long is taken up again."
     )
