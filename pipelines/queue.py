@@ -181,6 +181,18 @@ class InProcessQueue:
                     batch.append(ProcessOutcome(rid, error="解析进程异常退出（文件可能已损坏），原件已保存"))
 
 
+def failed_jobs(svc: Services) -> list[tuple[int, str, int, str]]:
+    """(record id, title, attempts, reason) of every failed job."""
+    with session_scope(svc.engine) as s:
+        rows = s.execute(
+            select(Job.record_id, Record.title, Job.attempts, Job.error)
+            .join(Record, Record.id == Job.record_id)
+            .where(Job.status == JobStatus.FAILED, Job.kind == "process")
+            .order_by(Job.record_id)
+        ).all()
+    return [(rid, title, attempts, error or "") for rid, title, attempts, error in rows]
+
+
 def make_queue(svc: Services) -> TaskQueue:
     """The configured task queue: in this process (default) or on Redis for `archive worker`s."""
     if svc.settings.queue.backend == "redis":

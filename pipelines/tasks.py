@@ -28,6 +28,7 @@ from typing import Any
 
 from huey import RedisHuey
 from huey.api import TaskWrapper
+from huey.signals import SIGNAL_RETRYING
 from sqlalchemy import CursorResult, select, update
 
 from archive.db import session_scope
@@ -108,9 +109,13 @@ def _process(record_id: int) -> None:
 def process_task(huey: RedisHuey) -> TaskWrapper:
     """The ``process`` task registered on a queue (once per process and queue)."""
     q = _settings().queue
-    return huey.task(retries=q.retries, retry_delay=q.retry_delay_s, retry_backoff=2, name="process")(
-        _process
-    )
+    task = huey.task(retries=q.retries, retry_delay=q.retry_delay_s, retry_backoff=2, name="process")
+
+    @huey.signal(SIGNAL_RETRYING)
+    def _retrying(_signal: str, t: Any, *_args: Any) -> None:
+        log.warning("任务 %s（记录 %s）将重试，还剩 %s 次", t.id, t.args[0] if t.args else "?", t.retries)
+
+    return task(_process)
 
 
 def enqueue(settings: Settings, record_ids: Sequence[int]) -> None:
@@ -200,18 +205,6 @@ class RedisQueue:
             enqueue(self.svc.settings, again)
 
 
-def failed_jobs(svc: Services) -> list[tuple[int, str, int, str]]:
-    """(record id, title, attempts, reason) of every failed job."""
-    with session_scope(svc.engine) as s:
-        rows = s.execute(
-            select(Job.record_id, Record.title, Job.attempts, Job.error)
-            .join(Record, Record.id == Job.record_id)
-            .where(Job.status == JobStatus.FAILED, Job.kind == "process")
-            .order_by(Job.record_id)
-        ).all()
-    return [(rid, title, attempts, error or "") for rid, title, attempts, error in rows]
-
-
 def run_worker(settings: Settings, workers: int) -> None:
     """Consume the queue until stopped (`archive worker`): ``workers`` threads; parsing runs in
     child processes, so threads are enough to keep every core busy."""
@@ -219,5 +212,6 @@ def run_worker(settings: Settings, workers: int) -> None:
 
     huey = get_huey(settings)
     process_task(huey)
-    open_services(settings)  # migrate once, before taking work
+    # No migration here: `archive init` migrates once per deployment (many workers start at once,
+    # and a worker that cannot reach the database yet retries its tasks instead of exiting).
     Consumer(huey, workers=workers, worker_type="thread", periodic=False, check_worker_health=True).run()

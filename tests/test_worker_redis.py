@@ -58,7 +58,7 @@ def redis_settings(pg_url: str, tmp_path: Path) -> Iterator[Settings]:
         client.delete(key)
 
 
-def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def _worker(settings: Settings, log: Path, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env |= {
         "ARCHIVE_DATA_DIR": str(settings.data_dir),
@@ -66,7 +66,7 @@ def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "ARCHIVE_QUEUE__BACKEND": "redis",
         "ARCHIVE_QUEUE__REDIS_URL": settings.queue.redis_url,
         "ARCHIVE_QUEUE__NAME": settings.queue.name,
-    }
+    } | (extra or {})
     out = log.open("wb")
     return subprocess.Popen(
         [str(BIN / "archive"), "worker", "--workers", "2"], env=env, stdout=out, stderr=out, cwd=REPO
@@ -140,3 +140,64 @@ def test_two_workers_one_killed_every_file_processed_exactly_once(
     found = svc.index.search(SearchQuery("消防通道", limit=200), AccessFilter.unrestricted("test"))
     assert found.total == FILES and len({h.record_id for h in found.hits}) == FILES
     print(f"killed worker had {len(in_flight)} job(s) running; total attempts {attempts} for {FILES} files")
+
+
+def test_a_worker_retries_with_backoff_until_the_database_lets_it_in(
+    redis_settings: Settings, tmp_path: Path
+) -> None:
+    """Infrastructure trouble (here: the worker's database role may not connect yet) is retried
+    with growing delays, not turned into a failed job; once the role may connect, the job runs."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    svc = open_services(redis_settings)
+    url = make_url(redis_settings.db_url)
+    role = f"worker_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {role} LOGIN"))
+        c.execute(text(f'REVOKE CONNECT ON DATABASE "{url.database}" FROM PUBLIC'))
+    (path,) = _files(tmp_path)[:1]
+    rid = ingest_file(svc, path, RecordMeta(made_by="孙立军")).record_id
+    assert rid
+    worker_settings = redis_settings.model_copy(
+        update={
+            "db": redis_settings.db.model_copy(update={"url": url.set(username=role).render_as_string(False)})
+        }
+    )
+    log = tmp_path / "worker.log"
+    env_extra = {"ARCHIVE_QUEUE__RETRY_DELAY_S": "1", "ARCHIVE_QUEUE__RETRIES": "6"}
+    worker = _worker(worker_settings, log, env_extra)
+    try:
+        from pipelines.tasks import enqueue
+
+        enqueue(redis_settings, [rid])
+        deadline = time.monotonic() + 60
+        while log.read_text(errors="replace").count("将重试") < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert log.read_text(errors="replace").count("将重试") >= 2, log.read_text(errors="replace")[-3000:]
+        with session_scope(svc.engine) as s:
+            assert s.scalar(select(Job.status).where(Job.record_id == rid)) is JobStatus.PENDING
+        with admin.connect() as c:
+            c.execute(text(f'GRANT CONNECT ON DATABASE "{url.database}" TO {role}'))
+            c.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+            c.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with session_scope(svc.engine) as s:
+                status = s.scalar(select(Job.status).where(Job.record_id == rid))
+            if status is JobStatus.DONE:
+                break
+            time.sleep(0.5)
+        assert status is JobStatus.DONE, log.read_text(errors="replace")[-3000:]
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        with admin.connect() as c:
+            c.execute(text(f'GRANT CONNECT ON DATABASE "{url.database}" TO PUBLIC'))
+            c.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
+            c.execute(text(f"DROP OWNED BY {role}"))
+        admin.dispose()

@@ -28,7 +28,7 @@ from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
-from pipelines.queue import make_queue, reset_failed, resumable_record_ids
+from pipelines.queue import failed_jobs, make_queue, reset_failed, resumable_record_ids
 from ui import cli_access, cli_cases
 from ui.cli_common import OPERATOR, err, services, settings
 
@@ -431,8 +431,6 @@ def jobs(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """列出处理失败的任务及原因（可用 archive retry 重新处理）。"""
-    from pipelines.tasks import failed_jobs
-
     rows = failed_jobs(_services())
     if as_json:
         typer.echo(

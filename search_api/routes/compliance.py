@@ -15,6 +15,7 @@ from archive.models import Case, CaseEvent, EventKind, Role, Severity
 from archive.timeutil import from_db
 from pipelines.compliance import add_event, check, finding_fields, today_local
 from pipelines.dossier import fixity
+from pipelines.queue import failed_jobs
 from search_api.deps import (
     EDITORS,
     AccessDep,
@@ -110,6 +111,25 @@ def fixity_check(svc: ServicesDep) -> FixityOut:
     a large archive; `archive fixity` does the same from the command line)."""
     results = fixity(svc)
     return FixityOut(checked=len(results), mismatches=[vars(r) for r in results if not r.ok])
+
+
+class FailedJobOut(BaseModel):
+    """A processing job that failed, and why."""
+
+    record_id: int
+    title: str
+    attempts: int
+    error: str
+
+
+@router.get(
+    "/jobs/failed",
+    response_model=list[FailedJobOut],
+    dependencies=[Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))],
+)
+def failed(svc: ServicesDep) -> list[FailedJobOut]:
+    """Every failed processing job with its reason (re-run with `archive retry`)."""
+    return [FailedJobOut(record_id=r, title=t, attempts=a, error=e) for r, t, a, e in failed_jobs(svc)]
 
 
 @router.get("/events", response_model=list[EventOut])
