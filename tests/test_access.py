@@ -403,6 +403,19 @@ def test_party_pages_show_status_and_the_redacted_record(arc: Archive, clients: 
     assert int((np.abs(a - b) > 40).sum()) > 1000
 
 
+def test_failed_jobs_are_listed_with_their_reasons(arc: Archive, clients: Clients, tmp_path: Path) -> None:
+    empty = tmp_path / "空白扫描件.pdf"
+    empty.write_bytes(b"")
+    out = ingest_file(arc.svc, empty, RecordMeta(case_no=DEMO_CASE_NO))
+    assert out.record_id
+    make_queue(arc.svc).run([out.record_id])
+    listed = clients["archivist"].get("/api/v1/jobs/failed").json()
+    assert any(j["record_id"] == out.record_id and "0 字节" in j["error"] for j in listed)
+    assert clients["party"].get("/api/v1/jobs/failed").status_code == 403
+    page = clients["leader"].get("/compliance").text
+    assert "处理失败的记录" in page and "空白扫描件" in page
+
+
 def test_the_fixity_page_reports_an_altered_original(arc: Archive, clients: Clients) -> None:
     # last in the module: it alters a stored original
     archivist = clients["archivist"]

@@ -18,6 +18,7 @@ from archive.settings import Settings
 from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
+from pipelines.queue import failed_jobs
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
@@ -295,7 +296,9 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
     results = check(svc, case_nos, today=today)
     due = [(r, f) for r in results for f in r.findings if f.rule_id == "art27.archive_deadline"]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
-    return _render(request, "compliance.html", {"results": results, "due": due, "today": today})
+    failed = failed_jobs(svc) if who.role in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN) else []
+    ctx = {"results": results, "due": due, "today": today, "failed": failed}
+    return _render(request, "compliance.html", ctx)
 
 
 @pages.get("/fixity", response_class=HTMLResponse)
