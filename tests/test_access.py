@@ -403,6 +403,27 @@ def test_party_pages_show_status_and_the_redacted_record(arc: Archive, clients: 
     assert int((np.abs(a - b) > 40).sum()) > 1000
 
 
+def test_recordings_are_served_in_byte_ranges_for_the_player(arc: Archive, clients: Clients) -> None:
+    officer, party = clients["demo"], clients["party"]
+    audio = arc.records["现场检查录音"]
+    whole = officer.get(f"/api/v1/records/{audio}/media")
+    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes"
+    data = whole.content
+    part = officer.get(f"/api/v1/records/{audio}/media", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == data[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    tail = officer.get(f"/api/v1/records/{audio}/media", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.content == data[-50:]
+    rest = officer.get(f"/api/v1/records/{audio}/media", headers={"Range": f"bytes={len(data) - 10}-"})
+    assert rest.content == data[-10:]
+    bad = officer.get(f"/api/v1/records/{audio}/media", headers={"Range": f"bytes={len(data)}-"})
+    assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{len(data)}"
+    assert (
+        officer.get(f"/api/v1/records/{arc.records['询问笔录']}/media").status_code == 404
+    )  # not a recording
+    assert party.get(f"/api/v1/records/{audio}/media").status_code == 404  # parties get the bleeped rendition
+
+
 def test_failed_jobs_are_listed_with_their_reasons(arc: Archive, clients: Clients, tmp_path: Path) -> None:
     empty = tmp_path / "空白扫描件.pdf"
     empty.write_bytes(b"")

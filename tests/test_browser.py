@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -131,4 +132,50 @@ def test_the_search_box_suggests_case_numbers_and_parties(server: str, browser, 
     values = page.eval_on_selector_all("#suggestions option", "os => os.map(o => [o.value, o.label])")
     assert ["罚款 农安县宏达化工有限公司", "当事人 · 农应急罚〔2026〕12号"] in values
     page.screenshot(path=str(tmp_path / "suggest.png"))
+    page.close()
+
+
+def test_a_search_hit_opens_the_recording_at_its_second_and_the_transcript_follows(  # type: ignore[no-untyped-def]
+    server: str, browser, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/search")
+    page.fill("input[name=username]", DEMO_USER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("section.cases")
+    # a word Whisper actually wrote (what it hears in the synthetic demo recording varies)
+    segments = page.evaluate(
+        """async () => {
+            const found = await (await fetch('/api/v1/search?q=现场检查录音&form=音像')).json();
+            const id = found.hits[0].record_id;
+            const t = await (await fetch(`/api/v1/records/${id}/files/transcript`)).json();
+            return t.segments.map(s => [s.start, s.text]);
+        }"""
+    )
+    words = [(start, w) for start, text in segments for w in re.findall(r"[\u4e00-\u9fff]{2}", text)]
+    assert words, segments
+    second, word = words[-1]
+    second = next(start for start, text in segments if word in "".join(text.split()))
+    page.goto(f"{server}/search?q={word}&form=音像")
+    page.wait_for_selector("ol.hits a.hit-title")
+    href = page.get_attribute("ol.hits a.hit-title >> nth=0", "href") or ""
+    assert f"?t={int(second)}" in href  # a transcript hit carries its second
+    page.click("ol.hits a.hit-title >> nth=0")
+    page.wait_for_selector("#player")
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {int(second)}) < 0.6")
+    lines = page.locator("ol.segments li[data-start]")
+    assert lines.count() >= 1
+    last = lines.nth(lines.count() - 1)
+    target = float(last.get_attribute("data-start") or "0")
+    last.click()  # clicking a line seeks there; the line is then the current one
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.6")
+    page.wait_for_selector("ol.segments li.current[aria-current=true]")
+    # keyboard: the lines are focusable and Enter seeks too
+    lines.nth(0).focus()
+    page.keyboard.press("Enter")
+    first = float(lines.nth(0).get_attribute("data-start") or "0")
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {first}) < 0.6")
+    page.screenshot(path=str(tmp_path / "player.png"), full_page=True)
     page.close()

@@ -95,6 +95,10 @@ class ObjectStore(Protocol):
         """Stream an object's bytes in chunks (ObjectNotFoundError if absent)."""
         ...
 
+    def iter_range(self, sha256: str, start: int, length: int) -> Iterator[bytes]:
+        """Stream ``length`` bytes of the object from offset ``start``."""
+        ...
+
     def verify(self, sha256: str) -> bool:
         """Re-hash the stored bytes: True when they still match their SHA-256 (fixity)."""
         ...

@@ -122,6 +122,19 @@ class LocalStore:
             while block := f.read(CHUNK):
                 yield block
 
+    def iter_range(self, sha256: str, start: int, length: int) -> Iterator[bytes]:
+        """Stream ``length`` bytes of the object from ``start`` (a player's Range request)."""
+        try:
+            f = self._path(sha256).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectNotFoundError(sha256) from exc
+        with f:
+            f.seek(start)
+            left = length
+            while left > 0 and (block := f.read(min(CHUNK, left))):
+                left -= len(block)
+                yield block
+
     def verify(self, sha256: str) -> bool:
         """Re-hash the stored file."""
         return verify_by_streaming(self, sha256)

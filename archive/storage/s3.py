@@ -155,6 +155,20 @@ class S3Store:
             resp.close()
             resp.release_conn()
 
+    def iter_range(self, sha256: str, start: int, length: int) -> Iterator[bytes]:
+        """Stream ``length`` bytes of the object from ``start`` (a ranged GET)."""
+        try:
+            resp = self.client.get_object(self.bucket, object_key(sha256), offset=start, length=length)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise ObjectNotFoundError(sha256) from exc
+            raise
+        try:
+            yield from resp.stream(CHUNK)
+        finally:
+            resp.close()
+            resp.release_conn()
+
     def verify(self, sha256: str) -> bool:
         """Download and re-hash."""
         return verify_by_streaming(self, sha256)
