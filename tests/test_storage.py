@@ -105,6 +105,15 @@ def test_multi_part_file_streams(store: ObjectStore, tmp_path: Path) -> None:
     assert store.verify(sha)
 
 
+def test_byte_ranges_read_exactly_the_slice(store: ObjectStore) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)  # spans several read blocks
+    info = store.put_bytes(data, mime="video/mp4")
+    for start, length in [(0, 10), (1000, 1024 * 1024 + 5), (len(data) - 17, 17), (5, 1)]:
+        assert b"".join(store.iter_range(info.sha256, start, length)) == data[start : start + length]
+    with pytest.raises(ObjectNotFoundError):
+        b"".join(store.iter_range("0" * 64, 0, 10))
+
+
 def test_rejects_keys_that_are_not_sha256() -> None:
     with pytest.raises(ValueError):
         object_key("../../etc/passwd")

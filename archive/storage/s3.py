@@ -143,22 +143,15 @@ class S3Store:
 
     def iter_bytes(self, sha256: str) -> Iterator[bytes]:
         """Stream the object's bytes."""
-        try:
-            resp = self.client.get_object(self.bucket, object_key(sha256))
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                raise ObjectNotFoundError(sha256) from exc
-            raise
-        try:
-            yield from resp.stream(CHUNK)
-        finally:
-            resp.close()
-            resp.release_conn()
+        return self._stream(sha256, 0, 0)
 
     def iter_range(self, sha256: str, start: int, length: int) -> Iterator[bytes]:
         """Stream ``length`` bytes of the object from ``start`` (a ranged GET)."""
+        return self._stream(sha256, start, length)
+
+    def _stream(self, sha256: str, offset: int, length: int) -> Iterator[bytes]:
         try:
-            resp = self.client.get_object(self.bucket, object_key(sha256), offset=start, length=length)
+            resp = self.client.get_object(self.bucket, object_key(sha256), offset=offset, length=length)
         except S3Error as exc:
             if exc.code in _MISSING:
                 raise ObjectNotFoundError(sha256) from exc
