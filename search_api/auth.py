@@ -153,7 +153,7 @@ def check_password(engine: Engine, username: str, password: str, ip: str) -> Sig
 
 def home_of(role: Role) -> str:
     """Where a user lands after signing in."""
-    return "/portal" if role is Role.PARTY else "/search"
+    return "/portal" if role is Role.PARTY else "/"
 
 
 def sign_in(request: Request, engine: Engine, user_id: int) -> None:

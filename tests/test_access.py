@@ -424,6 +424,15 @@ def test_recordings_are_served_in_byte_ranges_for_the_player(arc: Archive, clien
     assert party.get(f"/api/v1/records/{audio}/media").status_code == 404  # parties get the bleeped rendition
 
 
+def test_each_role_lands_on_what_needs_its_attention(clients: Clients) -> None:
+    officer = clients["demo"].get("/").text
+    assert "工作台" in officer and "需要处理的记录" in officer and DEMO_CASE_NO in officer
+    assert "待您审查的查阅申请" in clients["archivist"].get("/").text
+    assert "待您审批的查阅申请" in clients["leader"].get("/").text
+    r = clients["party"].get("/", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/portal"
+
+
 def test_failed_jobs_are_listed_with_their_reasons(arc: Archive, clients: Clients, tmp_path: Path) -> None:
     empty = tmp_path / "空白扫描件.pdf"
     empty.write_bytes(b"")

@@ -89,6 +89,11 @@ def test_search_page_finds_a_demo_record_and_opens_it(server: str, browser, tmp_
     assert "用户名或密码错误" in page.inner_text("p.error")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("form.login button[type=submit]")
+    page.wait_for_selector("div.dashboard")  # the home page: what needs attention
+    assert page.title().startswith("工作台")
+    assert "农应急罚〔2026〕12号" in page.inner_text("div.dashboard")
+    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+    page.click("header nav >> text=检索")
     page.wait_for_selector("section.cases")
     assert page.title().startswith("检索")
     assert "孙立军" in page.inner_text("header")
@@ -143,7 +148,7 @@ def test_a_search_hit_opens_the_recording_at_its_second_and_the_transcript_follo
     page.fill("input[name=username]", DEMO_USER)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("form.login button[type=submit]")
-    page.wait_for_selector("section.cases")
+    page.wait_for_selector("section.cases")  # back to the page asked for
     # a word Whisper actually wrote (what it hears in the synthetic demo recording varies)
     segments = page.evaluate(
         """async () => {

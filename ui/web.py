@@ -10,10 +10,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import CaseStatus, Classification, ProcessingStatus, Record, RecordForm, Role, Stage
+from archive.models import (
+    AccessRequest,
+    CaseStatus,
+    Classification,
+    ProcessingStatus,
+    Record,
+    RecordForm,
+    RequestStatus,
+    Role,
+    Stage,
+)
 from archive.settings import Settings
 from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
@@ -111,10 +122,47 @@ def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = ""
     return RedirectResponse("/login", status_code=303)
 
 
-@pages.get("/")
-def home(who: PrincipalDep) -> RedirectResponse:
-    """The start page of the role: the portal for a party, the search page for staff."""
-    return RedirectResponse(home_of(who.role), status_code=302)
+ATTENTION_RULES = {
+    "art25.av_upload_deadline": "音像记录超期未上传（第二十五条）",
+    "art26.metadata": "记录缺少第二十六条信息",
+    "art26.transcript": "录音缺少文字记录（第二十六条）",
+}
+
+
+@pages.get("/", response_model=None)
+def home(
+    request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep
+) -> HTMLResponse | RedirectResponse:
+    """工作台: what needs this user's attention — overdue uploads and missing metadata in their
+    cases, cases due for filing, requests awaiting their review or approval, failed jobs."""
+    if who.role is Role.PARTY:
+        return RedirectResponse("/portal", status_code=302)
+    with Session(svc.engine) as s:
+        cases = list_cases(session=s, access=access)
+        waiting = {
+            st: n
+            for st, n in s.execute(
+                select(AccessRequest.status, func.count()).group_by(AccessRequest.status)
+            ).all()
+        }
+    results = check(svc, [c.case_no for c in cases], today=today_local())
+    found = [(r, f) for r in results for f in r.findings]
+    attention = [(r, f, ATTENTION_RULES[f.rule_id]) for r, f in found if f.rule_id in ATTENTION_RULES]
+    due = [(r, f) for r, f in found if f.rule_id == "art27.archive_deadline"]
+    mine = {
+        Role.ARCHIVIST: (RequestStatus.SUBMITTED, "待您审查的查阅申请"),
+        Role.LEADER: (RequestStatus.REVIEWED, "待您审批的查阅申请"),
+    }.get(who.role)
+    ctx = {
+        "cases": cases,
+        "attention": attention,
+        "due": due if who.role in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN) else [],
+        "requests": (mine[1], waiting.get(mine[0], 0)) if mine else None,
+        "failed": failed_jobs(svc) if who.role in (Role.ARCHIVIST, Role.ADMIN) else [],
+        "errors": sum(r.errors for r in results),
+        "today": today_local(),
+    }
+    return _render(request, "home.html", ctx)
 
 
 FACET_PARAMS = {
