@@ -16,13 +16,14 @@ import csv
 import hashlib
 import io
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive.models import AuditEvent, AuditHead
@@ -143,9 +144,13 @@ def record(
         raise ValueError(f"unknown audit outcome: {outcome}")
     # JSON round trip first, so the hash covers exactly what the database will return.
     clean = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
-    for _attempt in range(20):
+    for attempt in range(50):
         try:
             with Session(engine) as s, s.begin():
+                # Write first: on SQLite this takes the write lock before anything is read (a read
+                # transaction upgraded to a write fails at once when another writer got there first);
+                # on PostgreSQL it locks the head row like SELECT … FOR UPDATE.
+                s.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq))
                 head = s.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
                 seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
                 at = datetime.now(UTC)
@@ -168,7 +173,11 @@ def record(
                     head.seq, head.hash = seq, digest
             return seq
         except IntegrityError:
-            continue
+            continue  # two first events raced for the head: the loser retries on the new head
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
     raise RuntimeError("审计日志写入冲突过多，请稍后重试")
 
 
