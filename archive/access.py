@@ -337,11 +337,3 @@ def grant_state(grant: AccessGrant, now: datetime | None = None) -> str:
     if grant.revoked_at is not None:
         return "已撤销"
     return "有效" if (from_db(grant.expires_at) or now) > now else "已过期"
-
-
-def visible_to_party(*, session: Session, user_id: int, record_id: int) -> bool:
-    """Whether an active grant covers this record and it is not 国家秘密."""
-    record = session.get(Record, record_id)
-    if record is None or record.classification in NEVER_TO_PARTIES:
-        return False
-    return any(record_id in g.record_ids for g in active_grants(session=session, user_id=user_id))

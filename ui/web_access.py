@@ -27,7 +27,7 @@ from archive.models import AccessRequest, Record, Role, SpanKind, User
 from pipelines.renditions import RenditionError, prepare
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
-from search_api.deps import Id, PrincipalDep, ServicesDep, get_principal, require_roles
+from search_api.deps import Id, ServicesDep, get_principal, require_roles
 from search_api.portal import NotGrantedError, granted_records, linked_case_records, rendition_for
 from search_api.routes.access import workflow_actor
 from search_api.routes.audit import AuditQueryDep
@@ -341,8 +341,3 @@ def audit_page(
             "checked_at": datetime.now(UTC),
         },
     )
-
-
-def home_for(who: PrincipalDep) -> str:
-    """The start page of a role."""
-    return "/portal" if who.role is Role.PARTY else "/search"
