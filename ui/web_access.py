@@ -28,9 +28,10 @@ from pipelines.renditions import RenditionError, prepare
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
 from search_api.deps import Id, ServicesDep, get_principal, require_roles
-from search_api.portal import NotGrantedError, granted_records, linked_case_records, rendition_for
+from search_api.portal import granted_records, linked_case_records
 from search_api.routes.access import workflow_actor
 from search_api.routes.audit import AuditQueryDep
+from search_api.routes.portal import granted_rendition
 from ui.render import render as _render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
@@ -107,13 +108,7 @@ def portal_withdraw(
 @pages.get("/portal/records/{record_id}", response_class=HTMLResponse)
 def portal_record(request: Request, record_id: Id, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
     """A granted record, redacted; the file download is watermarked with the viewer's name."""
-    try:
-        granted, rendition = rendition_for(svc, who.user_id, record_id)
-    except NotGrantedError:
-        audit.record(svc.engine, "view", who.actor, f"record:{record_id}", "denied")
-        raise HTTPException(404, "记录不存在，或您没有有效的查阅授权") from None
-    except RenditionError as exc:
-        raise HTTPException(409, str(exc)) from None
+    granted, rendition = granted_rendition(svc, who, record_id, "view")
     audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
     return _render(request, "portal_record.html", {"g": granted, "rd": rendition})
 

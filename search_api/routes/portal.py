@@ -22,7 +22,7 @@ from archive.db import session_scope
 from archive.models import AccessRequest, Role
 from archive.timeutil import from_db
 from indexer.query import QuerySyntaxError
-from pipelines.renditions import RenditionError, watermarked
+from pipelines.renditions import Rendition, RenditionError, watermarked
 from search_api.auth import Principal
 from search_api.deps import Id, ServicesDep, check_csrf_header, get_principal, require_roles
 from search_api.portal import (
@@ -179,6 +179,20 @@ def withdraw_request(request_id: Id, svc: ServicesDep, who: PartyDep) -> PortalR
     return out
 
 
+def granted_rendition(
+    svc: ServicesDep, who: Principal, record_id: int, event: str
+) -> tuple[Granted, Rendition]:
+    """The party's granted record and its rendition; a 404 (the attempt audited as denied) when no
+    active grant covers it, a 409 with the reason when the rendition cannot be made."""
+    try:
+        return rendition_for(svc, who.user_id, record_id)
+    except NotGrantedError:
+        audit.record(svc.engine, event, who.actor, f"record:{record_id}", "denied")
+        raise HTTPException(404, NOT_GRANTED) from None
+    except RenditionError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
 def _record_out(g: Granted, text: str | None = None, file_mime: str | None = None) -> PortalRecordOut:
     return PortalRecordOut(
         id=g.record_id,
@@ -204,13 +218,7 @@ def my_records(svc: ServicesDep, who: PartyDep) -> list[PortalRecordOut]:
 @router.get("/records/{record_id}", response_model=PortalRecordOut)
 def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut:
     """A granted record's redacted text."""
-    try:
-        granted, rendition = rendition_for(svc, who.user_id, record_id)
-    except NotGrantedError:
-        audit.record(svc.engine, "view", who.actor, f"record:{record_id}", "denied")
-        raise HTTPException(404, NOT_GRANTED) from None
-    except RenditionError as exc:
-        raise HTTPException(409, str(exc)) from None
+    granted, rendition = granted_rendition(svc, who, record_id, "view")
     audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
     return _record_out(granted, text=rendition.text, file_mime=rendition.file_mime)
 
@@ -218,13 +226,7 @@ def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut
 @router.get("/records/{record_id}/file")
 def my_record_file(record_id: Id, svc: ServicesDep, who: PartyDep) -> Response:
     """The redacted file, watermarked with the viewer's name and the time (audio: bleeped)."""
-    try:
-        _granted, rendition = rendition_for(svc, who.user_id, record_id)
-    except NotGrantedError:
-        audit.record(svc.engine, "download", who.actor, f"record:{record_id}", "denied")
-        raise HTTPException(404, NOT_GRANTED) from None
-    except RenditionError as exc:
-        raise HTTPException(409, str(exc)) from None
+    _granted, rendition = granted_rendition(svc, who, record_id, "download")
     data = watermarked(svc, rendition, who.display_name, datetime.now(UTC))
     audit.record(svc.engine, "download", who.actor, f"record:{record_id}", rendition="redacted-watermarked")
     return Response(
