@@ -49,11 +49,22 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def job_is_due(job: Job, stale_after_s: int) -> bool:
+    """Whether a job should run (again): pending, or running in a worker that died (same host)
+    or went silent for ``stale_after_s``."""
+    if job.status is JobStatus.PENDING:
+        return True
+    if job.status is not JobStatus.RUNNING:
+        return False
+    stale = utcnow() - timedelta(seconds=stale_after_s)
+    owner_host, _, pid = (job.worker or "").rpartition(":")
+    updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=stale.tzinfo)
+    dead = owner_host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+    return dead or not job.worker or updated < stale
+
+
 def resumable_record_ids(svc: Services) -> list[int]:
     """Jobs left pending, or running in a worker that died (same host) or went silent."""
-    stale = utcnow() - timedelta(seconds=svc.settings.queue.stale_after_s)
-    host = socket.gethostname()
-    out: list[int] = []
     with session_scope(svc.engine) as s:
         jobs = s.scalars(
             select(Job).where(
@@ -61,16 +72,8 @@ def resumable_record_ids(svc: Services) -> list[int]:
                 or_(Job.status == JobStatus.PENDING, Job.status == JobStatus.RUNNING),
             )
         ).all()
-        for job in jobs:
-            if job.status == JobStatus.PENDING:
-                out.append(job.record_id)
-                continue
-            owner_host, _, pid = (job.worker or "").rpartition(":")
-            updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=stale.tzinfo)
-            dead = owner_host == host and pid.isdigit() and not _pid_alive(int(pid))
-            if dead or not job.worker or updated < stale:
-                out.append(job.record_id)
-    return sorted(out)
+        due = [job.record_id for job in jobs if job_is_due(job, svc.settings.queue.stale_after_s)]
+    return sorted(due)
 
 
 def reset_failed(svc: Services, record_ids: Sequence[int]) -> tuple[list[int], list[int]]:

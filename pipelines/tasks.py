@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -36,7 +35,7 @@ from archive.models import Job, JobStatus, Record, utcnow
 from archive.settings import Settings, get_settings
 from pipelines.context import Services, open_services
 from pipelines.process import ProcessOutcome, finish, process_record, worker_id
-from pipelines.queue import OnDone, resumable_record_ids
+from pipelines.queue import OnDone, job_is_due
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -67,11 +66,9 @@ def _worker_services() -> Services:
 def take(svc: Services, record_id: int) -> bool:
     """Take the record's job for this worker if it is due: pending, or running in a worker that
     is gone. False if another worker has it or it is finished (a repeated delivery)."""
-    stale = utcnow() - timedelta(seconds=svc.settings.queue.stale_after_s)
-    due = set(resumable_record_ids(svc))
     with session_scope(svc.engine) as s:
         job = s.scalar(select(Job).where(Job.record_id == record_id, Job.kind == "process"))
-        if job is None or record_id not in due:
+        if job is None or not job_is_due(job, svc.settings.queue.stale_after_s):
             return False
         previous = job.worker
         # the conditional update is the lock: two workers racing for the job, one wins
@@ -85,9 +82,7 @@ def take(svc: Services, record_id: int) -> bool:
             .values(status=JobStatus.RUNNING, worker=worker_id(), updated_at=utcnow())
         )
         if taken.rowcount and job.status is JobStatus.RUNNING:
-            log.warning(
-                "job of record %s taken over from %s (gone, or silent since %s)", record_id, previous, stale
-            )
+            log.warning("job of record %s taken over from %s (gone, or silent)", record_id, previous)
         return bool(taken.rowcount)
 
 
@@ -184,22 +179,18 @@ class RedisQueue:
     ) -> None:
         """Give jobs of dead workers back to the queue; re-send pending jobs whose message was lost."""
         waiting = [i for i in ids if i not in results]
-        due = set(resumable_record_ids(self.svc)) & set(waiting)
-        if not due:
-            return
+        lost = not huey.pending_count() and time.monotonic() - quiet_since > LOST_AFTER_S
+        stale_after_s = self.svc.settings.queue.stale_after_s
+        again = []
         with session_scope(self.svc.engine) as s:
-            jobs = {j.record_id: j for j in s.scalars(select(Job).where(Job.record_id.in_(sorted(due))))}
-            again = []
-            for rid, job in jobs.items():
-                if job.status is JobStatus.RUNNING and (rid, job.worker or "") not in given_back:
-                    given_back.add((rid, job.worker or ""))
-                    again.append(rid)
-                elif (
-                    job.status is JobStatus.PENDING
-                    and not huey.pending_count()
-                    and time.monotonic() - quiet_since > LOST_AFTER_S
-                ):
-                    again.append(rid)
+            for job in s.scalars(select(Job).where(Job.record_id.in_(waiting), Job.kind == "process")):
+                if not job_is_due(job, stale_after_s):
+                    continue
+                if job.status is JobStatus.RUNNING and (job.record_id, job.worker or "") not in given_back:
+                    given_back.add((job.record_id, job.worker or ""))
+                    again.append(job.record_id)
+                elif job.status is JobStatus.PENDING and lost:
+                    again.append(job.record_id)
         if again:
             log.warning("re-enqueueing %d job(s) of gone workers or lost messages: %s", len(again), again)
             enqueue(self.svc.settings, again)
