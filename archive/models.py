@@ -113,6 +113,21 @@ class EventKind(enum.StrEnum):
     FILED = "归档"
 
 
+def stage_of(kind: EventKind) -> Stage:
+    """The stage of the procedure (第三条) an event belongs to, by its place in EventKind."""
+    order = list(EventKind)
+    cuts = [
+        (EventKind.QUESTION_PARTY, Stage.START),
+        (EventKind.NOTIFY_RIGHTS, Stage.INVESTIGATION),
+        (EventKind.SERVE_DIRECT, Stage.DECISION),
+        (EventKind.FILED, Stage.SERVICE),
+    ]
+    for first_of_next, stage in cuts:
+        if order.index(kind) < order.index(first_of_next):
+            return stage
+    return Stage.ARCHIVING
+
+
 class Retention(enum.StrEnum):
     """保管期限 (DA/T 22-2015)."""
 

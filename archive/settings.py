@@ -171,6 +171,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, description="Signs sessions; required in prod")
     host: str = Field(default="127.0.0.1", description="Address `archive serve` binds")
     port: int = Field(default=8000, description="Port `archive serve` binds")
+    upload_max_mb: int = Field(default=4096, description="Largest file accepted by a web upload (MB)")
     db: DbSettings = Field(default_factory=DbSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

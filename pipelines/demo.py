@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from archive.access import assign, link_party
 from archive.db import session_scope
-from archive.models import Case, CaseOrigin, EnforcementKind, Party, PartyType, Role, Stage, User, Witness
+from archive.models import (
+    Case,
+    CaseOrigin,
+    EnforcementKind,
+    EventKind,
+    Party,
+    PartyType,
+    Role,
+    Stage,
+    User,
+    Witness,
+)
 from archive.timeutil import CST
 from archive.users import create_user
+from pipelines.compliance import add_event, create_case, set_archivist, today_local
 from pipelines.context import Services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.queue import make_queue
@@ -196,6 +208,79 @@ def load_demo(svc: Services, workdir: Path) -> list[IngestOutcome]:
             proves=proves,
         )
         outcomes.append(ingest_file(svc, DEMO_MEDIA / name, meta))
+    outcomes += _ended_case(svc, workdir)
     new = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
     make_queue(svc).run(new)
+    return outcomes
+
+
+ENDED_CASE_NO = "农应急检〔2026〕7号"
+_ENDED_RECORDS = [
+    (
+        "检查记录",
+        Stage.INVESTIGATION,
+        "现场检查笔录",
+        0,
+        "现场检查笔录\n检查对象：农安县鑫源加油站\n检查内容：油罐区防雷防静电设施、消防器材配置\n"
+        "检查情况：二号油罐静电接地线断开，灭火器三具过期。",
+    ),
+    (
+        "责令限期整改指令书",
+        Stage.DECISION,
+        "责令限期整改指令书",
+        1,
+        "责令限期整改指令书\n农安县鑫源加油站：\n经查，你单位二号油罐静电接地线断开、灭火器过期，"
+        "责令于十日内整改完毕。",
+    ),
+    (
+        "整改复查意见书",
+        Stage.SERVICE,
+        "整改复查意见书",
+        11,
+        "整改复查意见书\n经复查，农安县鑫源加油站已恢复二号油罐静电接地，更换过期灭火器，整改合格。",
+    ),
+]
+
+
+def _ended_case(svc: Services, workdir: Path) -> list[IngestOutcome]:
+    """A supervision case that ended 12 days ago: the archivist's filing work (第二十七条)."""
+    ended = datetime.combine(today_local() - timedelta(days=12), time(16, 0), tzinfo=CST)
+    opened = ended - timedelta(days=12)
+    with session_scope(svc.engine) as s:
+        exists = s.scalar(select(Case.id).where(Case.case_no == ENDED_CASE_NO)) is not None
+    if not exists:
+        create_case(
+            svc,
+            ENDED_CASE_NO,
+            "农安县鑫源加油站安全生产监督检查",
+            EnforcementKind.SUPERVISION,
+            CaseOrigin.EX_OFFICIO,
+            opened,
+            officer="孙立军",
+            parties=[("农安县鑫源加油站", PartyType.ORGANISATION)],
+        )
+    outcomes = []
+    for title, stage, kind, day, body in _ENDED_RECORDS:
+        path = workdir / f"{ENDED_CASE_NO}-{title}.pdf"
+        write_pdf(path, [body], title=title)
+        made = opened + timedelta(days=day, hours=1)
+        meta = RecordMeta(
+            case_no=ENDED_CASE_NO,
+            stage=stage,
+            document_type=kind,
+            title=title,
+            made_how="计算机制作",
+            made_at=made,
+            made_by="孙立军、王海涛",
+            proves=f"{kind}的内容",
+        )
+        outcomes.append(ingest_file(svc, path, meta))
+    if not exists:
+        add_event(svc, ENDED_CASE_NO, EventKind.INSPECTION, opened + timedelta(hours=1))
+        add_event(svc, ENDED_CASE_NO, EventKind.CORRECTION_CHECK, opened + timedelta(days=11))
+        add_event(svc, ENDED_CASE_NO, EventKind.ENFORCEMENT_ENDED, ended)
+        set_archivist(svc, ENDED_CASE_NO, "刘淑芬")
+    with session_scope(svc.engine) as s:
+        if s.scalar(select(User.id).where(User.username == DEMO_USER)) is not None:
+            assign(session=s, case_no=ENDED_CASE_NO, username=DEMO_USER, by="示例数据")
     return outcomes

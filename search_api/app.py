@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable
 from fastapi import FastAPI
 
 from archive.settings import Settings, get_settings
+from pipelines.background import Background
 from pipelines.context import open_services
 from search_api import auth
-from search_api.routes import access, compliance, portal
+from search_api.routes import access, compliance, dossiers, portal, uploads
 from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     )
     app.state.settings = settings
     app.state.services = open_services(settings)
+    app.state.background = Background(app.state.services)
     auth.install(app, settings)
     app.include_router(public)
     app.include_router(router)
@@ -33,6 +35,8 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     app.include_router(access.router)
     app.include_router(portal.router)
     app.include_router(audit_routes.router)
+    app.include_router(uploads.router)
+    app.include_router(dossiers.router)
     for extend in extensions:
         extend(app)
     return app

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import Record, Role
+from archive.models import Case, Record, Role
 from indexer.documents import AccessFilter
 from pipelines.context import Services
 from search_api.auth import Principal, access_filter_for, check_csrf, load_principal
@@ -62,6 +63,14 @@ def get_visible_record(record_id: Id, svc: ServicesDep, access: AccessDep, who: 
 
 
 VisibleRecordDep = Annotated[Record, Depends(get_visible_record)]
+
+
+def case_in_reach(s: Session, case_no: str, access: AccessFilter) -> Case:
+    """The case if the caller may see it; else 404 with the same words whether it exists or not."""
+    case = s.scalar(select(Case).where(Case.case_no == case_no))
+    if case is None or (access.case_nos is not None and case_no not in access.case_nos):
+        raise HTTPException(404, "案件不存在或无权查看")
+    return case
 
 
 def check_csrf_header(request: Request, principal: PrincipalDep) -> None:

@@ -25,6 +25,7 @@ from archive.models import Record, Role, Stage
 from archive.settings import get_settings
 from archive.users import UserError, create_user
 from indexer.documents import AccessFilter, IndexUnavailableError
+from pipelines.background import Background
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
@@ -454,7 +455,8 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    open_services(settings)  # migrate before the workers start
+    svc = open_services(settings)  # migrate before the workers start
+    Background(svc).resume()  # jobs a stopped server left unfinished carry on in the background
     uvicorn.run("ui.web:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
 

@@ -29,7 +29,7 @@ from archive.settings import Settings
 from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
-from pipelines.queue import failed_jobs
+from pipelines.queue import failed_jobs, reset_failed
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
@@ -55,7 +55,7 @@ from search_api.auth import (
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
-from ui import web_access
+from ui import web_access, web_cases
 from ui.render import render as _render
 
 HERE = Path(__file__).parent
@@ -289,6 +289,11 @@ def _record_context(
         "correction_error": None,
         "correction_text": "\n".join(seg.text for seg in transcript.segments) if transcript else "",
         "correction_note": "",
+        "is_pdf": record.mime == "application/pdf" and bool(pages),
+        "derived": [
+            f for f in record.files if f.role.value == "derivative" and not f.kind.startswith("thumb-")
+        ],
+        "can_retry": who.role in EDITORS and not frozen,
     } | extra
 
 
@@ -333,6 +338,25 @@ def correct_transcript_form(
     return RedirectResponse(f"/records/{record.id}?corrected=1#transcript", status_code=303)
 
 
+@pages.post("/records/{record_id}/retry")
+def retry_form(
+    request: Request,
+    record: VisibleRecordDep,
+    svc: ServicesDep,
+    who: PrincipalDep,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """重新处理 a failed record (the stored original is reused)."""
+    check_csrf(request, csrf)
+    if who.role not in EDITORS:
+        raise HTTPException(403, "您的角色无权执行此操作")
+    reset, _ = reset_failed(svc, [record.id])
+    if reset:
+        audit.record(svc.engine, "retry", who.actor, f"record:{record.id}")
+        request.app.state.background.submit(reset)
+    return RedirectResponse(f"/records/{record.id}?retried={len(reset)}", status_code=303)
+
+
 @pages.get("/compliance", response_class=HTMLResponse)
 def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
     """合规检查: every visible case's findings; cases due or overdue for filing first."""
@@ -365,6 +389,7 @@ def install(app: FastAPI) -> None:
     app.include_router(public_pages)
     app.include_router(pages)
     app.include_router(web_access.pages)
+    app.include_router(web_cases.pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 

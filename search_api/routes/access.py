@@ -25,7 +25,7 @@ from archive.access import (
     revoke,
 )
 from archive.db import session_scope
-from archive.models import AccessGrant, AccessRequest, Case, Record, Role, SpanKind, User, Witness
+from archive.models import AccessGrant, AccessRequest, Record, Role, SpanKind, User, Witness
 from archive.timeutil import from_db
 from pipelines.renditions import RenditionError, prepare
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
@@ -35,6 +35,7 @@ from search_api.deps import (
     Id,
     ServicesDep,
     VisibleRecordDep,
+    case_in_reach,
     check_csrf_header,
     get_principal,
     require_roles,
@@ -352,13 +353,6 @@ class WitnessIn(BaseModel):
     relation: str = Field(default="证人", max_length=32)
 
 
-def _case_in_reach(s: Session, case_no: str, access: AccessDep) -> Case:
-    case = s.scalar(select(Case).where(Case.case_no == case_no))
-    if case is None or (access.case_nos is not None and case_no not in access.case_nos):
-        raise HTTPException(404, "案件不存在或无权查看")
-    return case
-
-
 @router.post("/cases/{case_no}/assignments", status_code=204, dependencies=csrf)
 def assign_officer(case_no: str, body: AssignIn, svc: ServicesDep, who: CaseAdminDep) -> Response:
     """Assign an officer to a case (they see it from then on)."""
@@ -378,7 +372,7 @@ def link_party_account(
     """Link a party account to the case's 当事人 (the officer checked their ID in person)."""
     try:
         with session_scope(svc.engine) as s:
-            _case_in_reach(s, case_no, access)
+            case_in_reach(s, case_no, access)
             link_party(
                 session=s,
                 username=body.username,
@@ -408,7 +402,7 @@ def add_witness(
     from pipelines.sensitive import detect_spans
 
     with session_scope(svc.engine) as s:
-        case = _case_in_reach(s, case_no, access)
+        case = case_in_reach(s, case_no, access)
         s.add(Witness(case_id=case.id, name=body.name.strip(), relation=body.relation.strip() or "证人"))
         record_ids = list(s.scalars(select(Record.id).where(Record.case_id == case.id)))
     for rid in record_ids:

@@ -252,9 +252,10 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 @router.get("/records/{record_id}/media", tags=["records"])
 def record_media(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep, request: Request) -> Response:
-    """The original of a recording for the player, with byte ranges (seeking in long video)."""
-    if not record.mime.startswith(("audio/", "video/")):
-        raise HTTPException(404, "该记录不是录音录像")
+    """The original of a recording or picture for the viewer, inline, with byte ranges (seeking
+    in long video)."""
+    if not record.mime.startswith(("audio/", "video/", "image/")):
+        raise HTTPException(404, "该记录不是录音录像或图片")
     wanted = byte_range(request.headers.get("range"), record.size)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
     if wanted is None or wanted[0] == 0:

@@ -1,0 +1,156 @@
+"""Filing a closed case into its dossier (第二十七条): catalog preview, file and freeze, export."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+
+from archive import audit
+from archive.cases import CaseNotFoundError
+from archive.models import Dossier, Retention, Role
+from archive.timeutil import from_db
+from pipelines.context import Services
+from pipelines.dossier import DossierError, export_bag, file_case, preview
+from search_api.auth import Principal
+from search_api.deps import (
+    AccessDep,
+    ServicesDep,
+    case_in_reach,
+    check_csrf_header,
+    get_principal,
+    require_roles,
+)
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["dossiers"])
+FilerDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
+ReaderDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
+
+
+class FileIn(BaseModel):
+    """How the case is filed."""
+
+    retention: Retention
+    archivist: str = Field(min_length=1, max_length=64, description="归档、保管责任人（第二十七条）")
+
+
+class DossierOut(BaseModel):
+    """A filed dossier."""
+
+    case_no: str
+    retention: str
+    archivist: str
+    filed_by: str
+    filed_at: str
+    pieces: int
+
+
+def _visible(svc: ServicesDep, access: AccessDep, case_no: str) -> None:
+    with Session(svc.engine) as s:
+        case_in_reach(s, case_no, access)
+
+
+def file_audited(
+    svc: Services, case_no: str, retention: Retention, archivist: str, who: Principal
+) -> Dossier:
+    """File the case (DossierError if it cannot be) and log who did it."""
+    d = file_case(svc, case_no, retention=retention, archivist=archivist, filed_by=who.display_name)
+    audit.record(
+        svc.engine,
+        "dossier_file",
+        who.actor,
+        f"case:{case_no}",
+        retention=d.retention.value,
+        pieces=d.pieces,
+        archivist=d.archivist,
+        filed_by=who.display_name,
+    )
+    return d
+
+
+@router.get("/cases/{case_no}/dossier/preview.pdf", response_class=Response)
+def dossier_preview(
+    case_no: str,
+    svc: ServicesDep,
+    access: AccessDep,
+    _who: ReaderDep,
+    retention: Annotated[Retention, Query()] = Retention.PERMANENT,
+    archivist: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The cover and 卷内目录 the case would be filed with (nothing changes)."""
+    _visible(svc, access, case_no)
+    try:
+        pdf = preview(svc, case_no, retention, archivist)
+    except CaseNotFoundError:
+        raise HTTPException(404, "案件不存在或无权查看") from None
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline"})
+
+
+@router.post(
+    "/cases/{case_no}/dossier",
+    response_model=DossierOut,
+    status_code=201,
+    dependencies=[Depends(check_csrf_header)],
+)
+def file_dossier(
+    case_no: str, body: FileIn, svc: ServicesDep, access: AccessDep, who: FilerDep
+) -> DossierOut:
+    """File an ended case: number the pieces, store the catalog, lock the originals for the
+    retention period and freeze the case."""
+    _visible(svc, access, case_no)
+    try:
+        d = file_audited(svc, case_no, body.retention, body.archivist, who)
+    except DossierError as exc:
+        raise HTTPException(409, str(exc)) from None
+    filed = from_db(d.filed_at) or d.filed_at
+    return DossierOut(
+        case_no=case_no,
+        retention=d.retention.value,
+        archivist=d.archivist,
+        filed_by=d.filed_by,
+        filed_at=filed.isoformat(),
+        pieces=d.pieces,
+    )
+
+
+def zip_dir(root: Path, target: Path) -> None:
+    """Zip ``root`` (stored, not compressed: originals are mostly compressed media already)."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                z.write(path, Path(root.name) / path.relative_to(root))
+
+
+@router.get("/cases/{case_no}/dossier/bag.zip", response_class=FileResponse)
+def dossier_bag(case_no: str, svc: ServicesDep, access: AccessDep, who: ReaderDep) -> FileResponse:
+    """The filed case as a zipped BagIt bag (originals, derived text, metadata, catalog, audit
+    trail, SHA-256 manifests)."""
+    _visible(svc, access, case_no)
+    tmp = Path(tempfile.mkdtemp(prefix="bag-"))
+    try:
+        bag = export_bag(svc, case_no, tmp / "bag")
+        target = tmp / "bag.zip"
+        zip_dir(bag, target)
+    except DossierError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise HTTPException(409, str(exc)) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    audit.record(svc.engine, "export", who.actor, f"case:{case_no}", bag="bag.zip")
+    name = f"{case_no}-卷宗.zip"
+    return FileResponse(
+        target,
+        media_type="application/zip",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )

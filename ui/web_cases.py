@@ -1,0 +1,399 @@
+"""Pages for cases: the list, a case's timeline with upload, filing (归档), and 系统管理."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from archive import audit
+from archive.db import session_scope
+from archive.models import (
+    Case,
+    CaseAssignment,
+    CaseEvent,
+    CaseStatus,
+    Dossier,
+    EnforcementKind,
+    EventKind,
+    Finding,
+    Record,
+    Retention,
+    Role,
+    Severity,
+    Stage,
+    User,
+    UserSession,
+    stage_of,
+)
+from archive.timeutil import CST, to_local
+from archive.users import UserError, create_user, revoke_all, set_password
+from pipelines.compliance import add_event, check, today_local
+from pipelines.dossier import DossierError, catalog, ordered
+from search_api.auth import check_csrf
+from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, case_in_reach, get_principal
+from search_api.routes.dossiers import file_audited
+from ui.render import render
+
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
+FILERS = (Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
+
+
+def _staff(who: PrincipalDep) -> None:
+    if who.role is Role.PARTY:
+        raise HTTPException(403, "您的角色无权查看案件")
+
+
+@pages.get("/cases", response_class=HTMLResponse)
+def cases_page(
+    request: Request,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    status: Annotated[CaseStatus | None, Query()] = None,
+    kind: Annotated[EnforcementKind | None, Query()] = None,
+) -> HTMLResponse:
+    """案件: the visible cases with filters, record counts and open violations."""
+    _staff(who)
+    with Session(svc.engine) as s:
+        query = select(Case).order_by(Case.opened_at.desc().nulls_last(), Case.id.desc())
+        if access.case_nos is not None:
+            query = query.where(Case.case_no.in_(access.case_nos))
+        if status is not None:
+            query = query.where(Case.status == status)
+        if kind is not None:
+            query = query.where(Case.enforcement_kind == kind)
+        if q.strip():
+            like = f"%{q.strip()}%"
+            query = query.where(Case.case_no.like(like) | Case.name.like(like) | Case.case_officer.like(like))
+        cases = list(s.scalars(query.options(selectinload(Case.parties))))
+        records = dict(s.execute(select(Record.case_id, func.count()).group_by(Record.case_id)).all())
+        errors = dict(
+            s.execute(
+                select(Finding.case_id, func.count())
+                .where(Finding.severity == Severity.ERROR)
+                .group_by(Finding.case_id)
+            ).all()
+        )
+        rows = [
+            {
+                "c": c,
+                "parties": "、".join(p.name for p in c.parties),
+                "records": records.get(c.id, 0),
+                "errors": errors.get(c.id, 0),
+            }
+            for c in cases
+        ]
+    ctx = {
+        "rows": rows,
+        "q": q,
+        "status": status.value if status else "",
+        "kind": kind.value if kind else "",
+        "statuses": [x.value for x in CaseStatus],
+        "kinds": [x.value for x in EnforcementKind],
+    }
+    return render(request, "cases.html", ctx)
+
+
+@dataclass
+class StageRow:
+    """One stage of the timeline: its steps and records, in time order."""
+
+    stage: str
+    events: list[CaseEvent] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+
+def _moment(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.max.replace(tzinfo=CST)
+    return value if value.tzinfo else value.replace(tzinfo=CST)
+
+
+def _timeline(case: Case) -> list[StageRow]:
+    rows = {s: StageRow(s.value) for s in Stage}
+    loose = StageRow("未标注环节")
+    for e in case.events:
+        rows[stage_of(e.kind)].events.append(e)
+    for r in case.records:
+        (rows[r.stage] if r.stage else loose).records.append(r)
+    out = [*rows.values(), loose] if loose.records else list(rows.values())
+    for row in out:
+        row.events.sort(key=lambda e: _moment(e.occurred_at))
+        row.records.sort(key=lambda r: (_moment(r.made_at), r.id))
+    return out
+
+
+@pages.get("/cases/{case_no}", response_class=HTMLResponse)
+def case_page(
+    request: Request, case_no: str, svc: ServicesDep, access: AccessDep, who: PrincipalDep
+) -> HTMLResponse:
+    """A case: its parties, timeline by stage, records, findings, and the upload form."""
+    _staff(who)
+    with Session(svc.engine) as s:
+        found = s.scalar(
+            select(Case)
+            .where(Case.id == case_in_reach(s, case_no, access).id)
+            .options(
+                selectinload(Case.parties),
+                selectinload(Case.events),
+                selectinload(Case.records).selectinload(Record.jobs),
+            )
+        )
+        assert found is not None
+        case = found
+        timeline = _timeline(case)
+        dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
+        s.expunge_all()
+    (result,) = check(svc, [case_no], today=today_local())
+    audit.record(svc.engine, "view", who.actor, f"case:{case_no}")
+    frozen = case.status is CaseStatus.ARCHIVED
+    ctx = {
+        "case": case,
+        "timeline": timeline,
+        "findings": result.findings,
+        "dossier": dossier,
+        "can_upload": who.role in EDITORS and not frozen,
+        "can_file": who.role in FILERS,
+        "stages": [x.value for x in Stage],
+        "event_kinds": [x.value for x in EventKind if x is not EventKind.FILED],
+        "events": sorted(case.events, key=lambda e: _moment(e.occurred_at)),
+        "event_error": request.query_params.get("event_error"),
+    }
+    return render(request, "case.html", ctx)
+
+
+@pages.post("/cases/{case_no}/events")
+def add_event_form(
+    request: Request,
+    case_no: str,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    kind: Annotated[EventKind, Form()],
+    occurred_at: Annotated[datetime, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    av_exempt: Annotated[bool, Form()] = False,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """记录执法环节 (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
+    check_csrf(request, csrf)
+    if who.role not in EDITORS:
+        raise HTTPException(403, "您的角色无权执行此操作")
+    with Session(svc.engine) as s:
+        case_in_reach(s, case_no, access)
+    when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=CST)
+    target = f"/cases/{case_no}"
+    if av_exempt and not note.strip():
+        return RedirectResponse(
+            f"{target}?event_error=不得或不宜录音录像时须写明理由#events", status_code=303
+        )
+    try:
+        event_id = add_event(svc, case_no, kind, when, note=note.strip() or None, av_exempt=av_exempt)
+    except PermissionError as exc:
+        return RedirectResponse(f"{target}?event_error={exc}#events", status_code=303)
+    audit.record(svc.engine, "event_add", who.actor, f"case:{case_no}", kind=kind.value, event=event_id)
+    return RedirectResponse(f"{target}#events", status_code=303)
+
+
+def _ended_day(case: Case) -> date | None:
+    return to_local(case.enforcement_ended_at).date() if case.enforcement_ended_at else None
+
+
+@pages.get("/archiving", response_class=HTMLResponse)
+def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
+    """归档: ended cases with the days left to file them (第二十七条), and the filed dossiers."""
+    if who.role not in FILERS:
+        raise HTTPException(403, "您的角色无权办理归档")
+    today = today_local()
+    days = svc.settings.compliance.archive_days
+    with Session(svc.engine) as s:
+        visible = select(Case)
+        if access.case_nos is not None:
+            visible = visible.where(Case.case_no.in_(access.case_nos))
+        ended = list(
+            s.scalars(visible.where(Case.status == CaseStatus.ENDED).options(selectinload(Case.records)))
+        )
+        filed = s.execute(
+            select(Case, Dossier).join(Dossier, Dossier.case_id == Case.id).order_by(Dossier.filed_at.desc())
+        ).all()
+        due = []
+        for c in ended:
+            end = _ended_day(c)
+            left = (end.toordinal() + days - today.toordinal()) if end else None
+            busy = sum(1 for r in c.records if r.status.value in ("pending", "processing"))
+            due.append({"c": c, "ended": end, "left": left, "records": len(c.records), "busy": busy})
+        due.sort(key=lambda d: (d["left"] is None, d["left"] or 0))
+        dossiers = [
+            {"c": c, "d": d} for c, d in filed if access.case_nos is None or c.case_no in access.case_nos
+        ]
+        s.expunge_all()
+    return render(request, "archiving.html", {"due": due, "dossiers": dossiers, "days": days, "today": today})
+
+
+def _dossier_context(svc: ServicesDep, access: AccessDep, case_no: str) -> dict[str, Any]:
+    with Session(svc.engine) as s:
+        case = case_in_reach(s, case_no, access)
+        records = list(s.scalars(select(Record).where(Record.case_id == case.id)))
+        dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
+        items = catalog(records)
+        if dossier is not None:
+            by_piece = {r.piece_no: r for r in records}
+            items = sorted(items, key=lambda i: i.piece_no)
+            ids = [by_piece[i.piece_no].id if i.piece_no in by_piece else None for i in items]
+        else:
+            ids = [r.id for r in ordered(records)]
+        busy = [r.title for r in records if r.status.value in ("pending", "processing")]
+        s.expunge_all()
+    return {
+        "case": case,
+        "items": list(zip(items, ids, strict=True)),
+        "dossier": dossier,
+        "busy": busy,
+        "retentions": [x.value for x in Retention],
+        "error": None,
+    }
+
+
+@pages.get("/cases/{case_no}/dossier", response_class=HTMLResponse)
+def dossier_page(
+    request: Request, case_no: str, svc: ServicesDep, access: AccessDep, who: PrincipalDep
+) -> HTMLResponse:
+    """卷宗: the catalog the case is (or would be) filed with; file it; export the bag."""
+    if who.role not in FILERS:
+        raise HTTPException(403, "您的角色无权办理归档")
+    return render(request, "dossier.html", _dossier_context(svc, access, case_no))
+
+
+@pages.post("/cases/{case_no}/dossier", response_model=None)
+def file_dossier_form(
+    request: Request,
+    case_no: str,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    retention: Annotated[Retention, Form()],
+    archivist: Annotated[str, Form(max_length=64)] = "",
+    confirm: Annotated[bool, Form()] = False,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """归档: number the pieces, store the catalog, lock the originals and freeze the case."""
+    check_csrf(request, csrf)
+    if who.role is not Role.ARCHIVIST:
+        raise HTTPException(403, "只有档案管理员可以办理归档")
+    ctx = _dossier_context(svc, access, case_no)
+    try:
+        if not confirm:
+            raise DossierError("请勾选确认：归档后记录与元数据不可再修改")
+        file_audited(svc, case_no, retention, archivist, who)
+    except DossierError as exc:
+        return render(request, "dossier.html", ctx | {"error": str(exc)}, status_code=409)
+    return RedirectResponse(f"/cases/{case_no}/dossier?filed=1", status_code=303)
+
+
+def _admin(who: PrincipalDep) -> None:
+    if who.role is not Role.ADMIN:
+        raise HTTPException(403, "只有系统管理员可以管理用户")
+
+
+def _users_context(svc: ServicesDep) -> dict[str, Any]:
+    now = datetime.now(CST)
+    with Session(svc.engine) as s:
+        users = list(s.scalars(select(User).order_by(User.role, User.username)))
+        last = dict(
+            s.execute(
+                select(UserSession.user_id, func.max(UserSession.created_at)).group_by(UserSession.user_id)
+            ).all()
+        )
+        assigned = dict(
+            s.execute(select(CaseAssignment.user_id, func.count()).group_by(CaseAssignment.user_id)).all()
+        )
+        s.expunge_all()
+    rows = [
+        {
+            "u": u,
+            "last": last.get(u.id),
+            "locked": u.locked_until is not None and _moment(u.locked_until) > now,
+            "cases": assigned.get(u.id, 0),
+        }
+        for u in users
+    ]
+    return {"rows": rows, "roles": [r.value for r in Role], "error": None, "notice": None}
+
+
+@pages.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, svc: ServicesDep, who: PrincipalDep) -> HTMLResponse:
+    """系统管理: accounts, their roles, state and last sign-in."""
+    _admin(who)
+    return render(request, "users.html", _users_context(svc))
+
+
+@pages.post("/admin/users", response_model=None)
+def create_user_form(
+    request: Request,
+    svc: ServicesDep,
+    who: PrincipalDep,
+    username: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    display_name: Annotated[str, Form(min_length=1, max_length=64)],
+    role: Annotated[Role, Form()],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Add an account."""
+    check_csrf(request, csrf)
+    _admin(who)
+    try:
+        with session_scope(svc.engine) as s:
+            create_user(
+                session=s, username=username, display_name=display_name.strip(), role=role, password=password
+            )
+    except UserError as exc:
+        return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
+    audit.record(svc.engine, "user_add", who.actor, f"user:{username}", role=role.value)
+    return RedirectResponse("/admin/users?done=added", status_code=303)
+
+
+@pages.post("/admin/users/{user_id}", response_model=None)
+def change_user_form(
+    request: Request,
+    user_id: int,
+    svc: ServicesDep,
+    who: PrincipalDep,
+    action: Annotated[str, Form(pattern="^(role|password|disable|enable)$")],
+    role: Annotated[Role | None, Form()] = None,
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Change an account's role, set a new password, or disable/enable it (ends its sessions)."""
+    check_csrf(request, csrf)
+    _admin(who)
+    try:
+        with session_scope(svc.engine) as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise HTTPException(404, "用户不存在")
+            if user.id == who.user_id and action in ("role", "disable"):
+                raise UserError("不能更改或停用自己的账号，请由另一名系统管理员操作")
+            if action == "role":
+                if role is None:
+                    raise UserError("请选择角色")
+                user.role = role
+                revoke_all(session=s, user_id=user.id)  # the new role applies from the next sign-in
+            elif action == "password":
+                set_password(session=s, user=user, password=password)
+            else:
+                user.is_active = action == "enable"
+                if not user.is_active:
+                    revoke_all(session=s, user_id=user.id)
+            name = user.username
+    except UserError as exc:
+        return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
+    detail = {"role": role.value} if action == "role" and role else {}
+    audit.record(svc.engine, f"user_{action}", who.actor, f"user:{name}", **detail)
+    return RedirectResponse(f"/admin/users?done={action}", status_code=303)
