@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from archive.settings import Settings, get_settings
 from pipelines.background import Background
@@ -15,6 +16,7 @@ from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
 
 Extension = Callable[[FastAPI], None]
+Next = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(settings: Settings | None = None, extensions: Iterable[Extension] = ()) -> FastAPI:
@@ -39,4 +41,13 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     app.include_router(dossiers.router)
     for extend in extensions:
         extend(app)
+
+    @app.middleware("http")
+    async def server_timing(request: Request, call_next: Next) -> Response:
+        # Time to the response head (a streamed body is not counted): bench/pages.py reads it.
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+        return response
+
     return app

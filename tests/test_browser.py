@@ -2,81 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from pipelines.demo import DEMO_PASSWORD, DEMO_USER
-from tests.conftest import BIN, IN_CI, REPO, cli_env, run_cli
+from tests.support.browser import chromium, demo_server
 
-CHROMIUM = os.environ.get("ARCHIVE_TEST_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser") / "var"
-    assert run_cli(["demo"], data).returncode == 0
-    port = _free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "archive"), "serve", "--port", str(port)],
-        env=cli_env(data),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("archive serve did not come up")
+    with demo_server(tmp_path_factory.mktemp("browser") / "var") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium is required in CI: {CHROMIUM} not found (.ci/run installs it)")
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_search_page_finds_a_demo_record_and_opens_it(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

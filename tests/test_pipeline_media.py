@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from archive.settings import Settings
 from archive.storage import make_store
 from pipelines.media.transcript import Transcript
 from tests.conftest import IN_CI, run_cli
-from tests.support.media import write_amr
+from tests.support.media import run_tool, silence_wav, speech_wav, write_amr
 
 TOOLS = [shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")]
 pytestmark = [
@@ -36,19 +35,7 @@ COUNTING = "yi1 er4 san1 si4 wu3 liu4 qi1 ba1 jiu3 shi2"
 THANKS = "xie4 xie4 , xie4 xie4 ni3"
 
 
-def _run(*args: str) -> None:
-    subprocess.run(list(args), check=True, timeout=120, capture_output=True)
-
-
-def _speech(path: Path, pinyin: str) -> None:
-    raw = path.with_suffix(".raw.wav")
-    _run("espeak-ng", "-v", "cmn-latn-pinyin", "-s", "120", "-w", str(raw), pinyin)
-    _run("sox", str(raw), "-r", "16000", "-c", "1", str(path))
-    raw.unlink()
-
-
-def _silence(path: Path, seconds: float) -> None:
-    _run("sox", "-n", "-r", "16000", "-c", "1", str(path), "trim", "0", str(seconds))
+_run, _speech, _silence = run_tool, speech_wav, silence_wav
 
 
 @pytest.fixture(scope="module")

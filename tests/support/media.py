@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import av
@@ -23,3 +24,21 @@ def write_amr(path: Path, samples: np.ndarray) -> None:
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
+
+
+def run_tool(*args: str) -> None:
+    """Run a media tool (espeak-ng, sox, ffmpeg), failing loudly."""
+    subprocess.run(list(args), check=True, timeout=120, capture_output=True)
+
+
+def speech_wav(path: Path, pinyin: str) -> None:
+    """Mandarin speech from pinyin (espeak-ng), as 16 kHz mono WAV."""
+    raw = path.with_suffix(".raw.wav")
+    run_tool("espeak-ng", "-v", "cmn-latn-pinyin", "-s", "120", "-w", str(raw), pinyin)
+    run_tool("sox", str(raw), "-r", "16000", "-c", "1", str(path))
+    raw.unlink()
+
+
+def silence_wav(path: Path, seconds: float) -> None:
+    """``seconds`` of silence, 16 kHz mono WAV."""
+    run_tool("sox", "-n", "-r", "16000", "-c", "1", str(path), "trim", "0", str(seconds))
