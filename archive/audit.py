@@ -60,6 +60,9 @@ EVENT_TYPES: dict[str, str] = {
     "audit_view": "查看审计日志",
     "audit_export": "导出审计日志",
     "user_admin": "用户管理",
+    "fixity": "固定性校验",
+    "retry": "重新处理",
+    "event_add": "记录执法环节",
 }
 
 

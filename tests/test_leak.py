@@ -17,7 +17,7 @@ from sqlalchemy import select
 from starlette.routing import Route
 
 from archive.db import session_scope
-from archive.models import AccessGrant, AccessRequest, StoredFile
+from archive.models import AccessGrant, AccessRequest, StoredFile, User
 from pipelines.demo import DEMO_CASE_NO
 from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, ROLES, Archive, build, login
 
@@ -70,12 +70,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         kinds = sorted(set(s.scalars(select(StoredFile.kind))))
         requests = [str(i) for i in s.scalars(select(AccessRequest.id))]
         grants = [str(i) for i in s.scalars(select(AccessGrant.id))]
+        users = [str(i) for i in s.scalars(select(User.id))]
     ids = {
         "record_id": [str(i) for i in sorted(arc.records.values())] + ["999999"],
         "request_id": [*requests, "999999"],
         "grant_id": [*grants, "999999"],
         "kind": [*kinds, "..%2Foriginal"],
         "version": ["1", "2"],
+        "page": ["1", "2"],
+        "user_id": [*users, "999999"],
         "case_no": [DEMO_CASE_NO, OTHER_CASE],
     }
     yield World(arc, clients, granted, ids)

@@ -355,7 +355,7 @@ def create_user_form(
             )
     except UserError as exc:
         return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
-    audit.record(svc.engine, "user_add", who.actor, f"user:{username}", role=role.value)
+    audit.record(svc.engine, "user_admin", who.actor, f"user:{username}", action="add", role=role.value)
     return RedirectResponse("/admin/users?done=added", status_code=303)
 
 
@@ -395,5 +395,5 @@ def change_user_form(
     except UserError as exc:
         return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
     detail = {"role": role.value} if action == "role" and role else {}
-    audit.record(svc.engine, f"user_{action}", who.actor, f"user:{name}", **detail)
+    audit.record(svc.engine, "user_admin", who.actor, f"user:{name}", action=action, **detail)
     return RedirectResponse(f"/admin/users?done={action}", status_code=303)

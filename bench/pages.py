@@ -1,0 +1,104 @@
+"""Server time of every web page on the demo data, as each role sees it.
+
+Loads the demo into a fresh data dir, starts `archive serve`, then requests each page
+``--rounds`` times with the role's bearer token. Prints, per page, the server's own time
+(``Server-Timing: app``, to the response head) and the client-side wall time, median and max;
+the last line is one JSON object. The target is under 300 ms server time per page.
+
+    .venv/bin/python bench/pages.py [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ENDED_CASE_NO  # noqa: E402
+from tests.support.browser import demo_server  # noqa: E402
+
+PAGES: list[tuple[str, str]] = [
+    (DEMO_USER, "/"),
+    (DEMO_USER, "/search?q=报警装置"),
+    (DEMO_USER, "/search?q=危险化学品 仓库 -复议"),
+    (DEMO_USER, "/cases"),
+    (DEMO_USER, f"/cases/{quote(DEMO_CASE_NO)}"),
+    (DEMO_USER, "record:行政处罚决定书"),
+    (DEMO_USER, "record:现场检查录音"),
+    (DEMO_USER, "/compliance"),
+    ("archivist", "/"),
+    ("archivist", "/archiving"),
+    ("archivist", f"/cases/{quote(ENDED_CASE_NO)}/dossier"),
+    ("archivist", "/requests"),
+    ("leader", "/audit"),
+    ("admin", "/admin/users"),
+    ("party", "/portal"),
+]
+
+
+def _token(base: str, user: str) -> str:
+    r = httpx.post(f"{base}/api/v1/auth/token", json={"username": user, "password": DEMO_PASSWORD})
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, demo_server(Path(tmp) / "var") as base:
+        clients = {
+            u: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {_token(base, u)}"})
+            for u, _ in PAGES
+        }
+        for user, path in PAGES:
+            client = clients[user]
+            if path.startswith("record:"):
+                title = path.split(":", 1)[1]
+                hits = client.get("/api/v1/search", params={"q": title}).json()["hits"]
+                path = f"/records/{next(h['record_id'] for h in hits if h['title'] == title)}"
+            server, wall = [], []
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                r = client.get(path)
+                wall.append((time.perf_counter() - start) * 1000)
+                r.raise_for_status()
+                m = re.search(r"dur=([\d.]+)", r.headers["server-timing"])
+                server.append(float(m.group(1)) if m else float("nan"))
+            rows.append(
+                (user, path, statistics.median(server), max(server), statistics.median(wall), len(r.content))
+            )
+    print(f"{'角色':<10} {'页面':<44} {'服务端中位':>10} {'服务端最大':>10} {'往返中位':>10} {'大小':>8}")
+    for user, path, med, top, wall_med, size in rows:
+        print(
+            f"{user:<10} {path[:44]:<44} {med:>8.1f}ms {top:>8.1f}ms {wall_med:>8.1f}ms {size / 1024:>6.1f}KB"
+        )
+    worst = max(rows, key=lambda r: r[3])
+    print(f"最慢页面：{worst[1]}（{worst[0]}），服务端最大 {worst[3]:.1f} ms；目标 300 ms 以内")
+    figures = {
+        "rounds": args.rounds,
+        "pages": {
+            f"{u} {p}": {"server_median_ms": round(m, 1), "server_max_ms": round(t, 1)}
+            for u, p, m, t, _, _ in rows
+        },
+        "worst_server_max_ms": round(worst[3], 1),
+        "under_300ms": all(r[3] < 300 for r in rows),
+    }
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
