@@ -369,7 +369,8 @@ _NOT_NAMES = _words(
     "高潮 黄金 黄金周 安全检查 建立健全 顾问 顾客 权威 智慧 友谊 宣言 师傅 马匹 华丽 "
     "祖先 金属 石油 石化 江山 华为 沙滩 温泉 红旗 卓越 慈善 吉祥 梅花 雷达 武功 道德 "
     "荣誉 荣获 阳光 明星 宫殿 古老 言语 冷笑 任凭 和睦 和善 宋体 司马 欧阳 万世 成仁 "
-    "满怀 柴禾 米粉 玉米 常德 连同 连续 连带 安监站 通知书"
+    "满怀 柴禾 米粉 玉米 常德 连同 连续 连带 安监站 通知书 "
+    "欧姆 安培 伏特 焦耳 瓦特 牛顿 帕斯卡 赫兹"  # units of measurement in test reports
 )
 _NAME_TAGS = frozenset({"nr", "nrfg"})
 _FUNCTION_TAGS = frozenset("pcudrv")  # first letter of jieba tags: preposition, conjunction, particle …

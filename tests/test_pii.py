@@ -350,6 +350,7 @@ def test_ner_repairs_names_the_tagger_split() -> None:
         "依据《中华人民共和国安全生产法》第九十九条的规定，责令限期整改。",
         "现场检查记录（编号 农应急检〔2026〕3号），检查时间：2026年5月8日。",
         "地点合隆镇腾飞路，被检查单位：农安县金鑫矿业有限公司",
+        "二号储罐静电接地电阻 12 欧姆，不符合要求。",
     ],
 )
 def test_ordinary_enforcement_text_has_no_spans(text: str) -> None:

@@ -31,6 +31,7 @@ FLAGS = [
     "--disable-sync",
     "--lang=zh-CN",
 ]
+UNSAFE_NAME = re.compile(r"[^0-9A-Za-z_.〔〕\u4e00-\u9fff-]+")  # Chinese kept: page names differ by it
 # CI keeps this folder as an artifact: one PNG per page the tests visit.
 SCREENSHOTS = Path(os.environ.get("ARCHIVE_SCREENSHOTS", REPO / "artifacts" / "screenshots"))
 
@@ -112,7 +113,7 @@ def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD, 
 def shoot(page: Any, name: str) -> Path:
     """Save a full-page screenshot under SCREENSHOTS."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{re.sub(r'[^0-9A-Za-z_.-]+', '_', name)}.png"
+    path = SCREENSHOTS / (UNSAFE_NAME.sub("_", name).strip("_") + ".png")
     page.screenshot(path=str(path), full_page=True)
     return path
 

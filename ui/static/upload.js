@@ -136,6 +136,7 @@
     const files = chosen;
     chosen = [];
     input.value = "";
+    zone.querySelector("#drop-help").textContent = `正在上传 ${files.length} 个文件；可继续选择其他文件。完成后刷新页面即可在时间线中看到。`;
     const rows = files.map((f) => [f, row(f)]);
     for (const [f, ui] of rows) await send(f, ui);
   });
