@@ -235,3 +235,32 @@ def test_the_administrator_manages_users(arc: Archive, clients: Clients) -> None
         "add",
         "disable",
     ]
+
+
+def test_people_on_the_case_page_assign_witnesses_and_party_links(clients: Clients) -> None:
+    archivist, demo = clients["archivist"], clients["demo"]
+
+    def post(c: TestClient, case_no: str, **form: str):  # type: ignore[no-untyped-def]
+        data = form | {"csrf": c.headers["X-CSRF-Token"]}
+        return c.post(f"/cases/{quote(case_no)}/people", data=data)
+
+    assert demo.get(f"/cases/{quote(OTHER_CASE)}").status_code == 404
+    assert post(demo, DEMO_CASE_NO, action="assign", username="demo").status_code == 403  # officers cannot
+    assert post(archivist, OTHER_CASE, action="assign", username="demo").status_code == 200
+    assert demo.get(f"/cases/{quote(OTHER_CASE)}").status_code == 200  # now assigned
+    page = post(demo, OTHER_CASE, action="witness", name="钱卫东", relation="证人").text
+    assert "钱卫东（证人）" in page
+    refused = post(
+        demo, OTHER_CASE, action="link", username="party", party_name="农安县另一化工有限公司", id_checked="x"
+    )
+    assert "身份核验方式至少 2 个字" in refused.text
+    linked = post(
+        demo,
+        OTHER_CASE,
+        action="link",
+        username="party",
+        party_name="农安县另一化工有限公司",
+        id_checked="营业执照原件核验",
+    ).text
+    assert "宏达化工（代理人） → 农安县另一化工有限公司（营业执照原件核验" in linked
+    assert post(clients["party"], OTHER_CASE, action="witness", name="某某").status_code == 403

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,6 +24,8 @@ from archive.models import (
     EnforcementKind,
     EventKind,
     Finding,
+    Party,
+    PartyLink,
     Record,
     Retention,
     Role,
@@ -29,6 +33,7 @@ from archive.models import (
     Stage,
     User,
     UserSession,
+    Witness,
     stage_of,
 )
 from archive.timeutil import CST, to_local
@@ -37,6 +42,14 @@ from pipelines.compliance import add_event, check, today_local
 from pipelines.dossier import DossierError, catalog, ordered
 from search_api.auth import check_csrf
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, case_in_reach, get_principal
+from search_api.routes.access import (
+    AssignIn,
+    PartyLinkIn,
+    WitnessIn,
+    add_witness,
+    assign_officer,
+    link_party_account,
+)
 from search_api.routes.dossiers import file_audited
 from ui.render import render
 
@@ -150,6 +163,7 @@ def case_page(
         case = found
         timeline = _timeline(case)
         dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
+        people = _people(s, case)
         s.expunge_all()
     (result,) = check(svc, [case_no], today=today_local())
     audit.record(svc.engine, "view", who.actor, f"case:{case_no}")
@@ -165,8 +179,109 @@ def case_page(
         "event_kinds": [x.value for x in EventKind if x is not EventKind.FILED],
         "events": sorted(case.events, key=lambda e: _moment(e.occurred_at)),
         "event_error": request.query_params.get("event_error"),
-    }
+        "people_error": request.query_params.get("people_error"),
+        "can_assign": who.role in CASE_ADMINS and not frozen,
+        "can_link": who.role in LINKERS and not frozen,
+    } | people
     return render(request, "case.html", ctx)
+
+
+CASE_ADMINS = (Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
+LINKERS = (Role.OFFICER, Role.ARCHIVIST)
+
+
+FIELD_LABELS = {
+    "username": "账号",
+    "name": "姓名",
+    "relation": "身份",
+    "party_name": "当事人",
+    "id_checked": "身份核验方式",
+}
+
+
+def _field_error(e: Any) -> str:
+    label = FIELD_LABELS.get(str(e["loc"][-1]), str(e["loc"][-1]))
+    if e["type"] == "string_too_short":
+        return f"{label}至少 {e['ctx']['min_length']} 个字"
+    return f"{label}过长" if e["type"] == "string_too_long" else f"{label}不符合要求"
+
+
+def _accounts(s: Session, role: Role) -> list[str]:
+    return list(s.scalars(select(User.username).where(User.role == role, User.is_active)))
+
+
+def _people(s: Session, case: Case) -> dict[str, Any]:
+    """Who works on the case, its witnesses and the party accounts linked to its 当事人."""
+    officers = list(
+        s.execute(
+            select(User.display_name, User.username)
+            .join(CaseAssignment, CaseAssignment.user_id == User.id)
+            .where(CaseAssignment.case_id == case.id)
+        ).all()
+    )
+    links = list(
+        s.execute(
+            select(User.display_name, Party.name, PartyLink.id_checked, PartyLink.linked_by)
+            .join(PartyLink, PartyLink.user_id == User.id)
+            .join(Party, Party.id == PartyLink.party_id)
+            .where(Party.case_id == case.id)
+        ).all()
+    )
+    return {
+        "officers": officers,
+        "witnesses": list(s.scalars(select(Witness).where(Witness.case_id == case.id))),
+        "links": links,
+        "officer_accounts": list(
+            s.scalars(select(User.username).where(User.role == Role.OFFICER, User.is_active))
+        ),
+        "party_accounts": list(
+            s.scalars(select(User.username).where(User.role == Role.PARTY, User.is_active))
+        ),
+    }
+
+
+@pages.post("/cases/{case_no}/people")
+def people_form(
+    request: Request,
+    case_no: str,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    action: Annotated[str, Form(pattern="^(assign|witness|link)$")],
+    username: Annotated[str, Form(max_length=64)] = "",
+    name: Annotated[str, Form(max_length=64)] = "",
+    relation: Annotated[str, Form(max_length=32)] = "证人",
+    party_name: Annotated[str, Form(max_length=255)] = "",
+    id_checked: Annotated[str, Form(max_length=255)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """指派执法人员, 登记证人, 关联当事人账号: the same steps as the API, from the case page."""
+    check_csrf(request, csrf)
+    allowed = CASE_ADMINS if action == "assign" else LINKERS
+    if who.role not in allowed:
+        raise HTTPException(403, "您的角色无权执行此操作")
+    target = f"/cases/{quote(case_no)}"
+    try:
+        if action == "assign":
+            assign_officer(case_no, AssignIn(username=username), svc, who)
+        elif action == "witness":
+            add_witness(case_no, WitnessIn(name=name, relation=relation), svc, who, access)
+        else:
+            link_party_account(
+                case_no,
+                PartyLinkIn(username=username, party_name=party_name, id_checked=id_checked),
+                svc,
+                who,
+                access,
+            )
+    except ValidationError as exc:
+        message = "；".join(_field_error(e) for e in exc.errors())
+        return RedirectResponse(f"{target}?people_error={quote(message)}#people", status_code=303)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        return RedirectResponse(f"{target}?people_error={quote(str(exc.detail))}#people", status_code=303)
+    return RedirectResponse(f"{target}#people", status_code=303)
 
 
 @pages.post("/cases/{case_no}/events")
