@@ -20,7 +20,7 @@ from archive import audit
 from archive.db import session_scope
 from archive.models import AccessGrant, AuditEvent, Record, SensitiveSpan, User
 from archive.users import LOCK_MINUTES, MAX_FAILURES
-from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
 from tests.support.access import OTHER_CASE, PARTY_NEVER, Archive, build, login
@@ -69,12 +69,16 @@ def test_roles_see_what_their_role_or_assignment_grants(arc: Archive, clients: C
     officer, archivist, party = clients["demo"], clients["archivist"], clients["party"]
     inquiry = arc.records["询问笔录"]
     assert officer.get(f"/api/v1/records/{inquiry}").status_code == 200
-    # the officer is assigned to the demo case only
+    # the officer is assigned to the two demo cases only
     assert officer.get(f"/api/v1/records/{arc.other_record}").status_code == 404
     cases = {c["case_no"] for c in officer.get("/api/v1/cases").json()}
-    assert cases == {DEMO_CASE_NO}
+    assert cases == {DEMO_CASE_NO, ENDED_CASE_NO}
     assert archivist.get(f"/api/v1/records/{arc.other_record}").status_code == 200
-    assert {c["case_no"] for c in archivist.get("/api/v1/cases").json()} == {DEMO_CASE_NO, OTHER_CASE}
+    assert {c["case_no"] for c in archivist.get("/api/v1/cases").json()} == {
+        DEMO_CASE_NO,
+        OTHER_CASE,
+        ENDED_CASE_NO,
+    }
     # a party sees nothing before a grant
     assert party.get("/api/v1/portal/records").json() == []
     assert party.get("/api/v1/search", params={"q": "询问"}).json()["total"] == 0

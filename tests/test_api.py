@@ -16,7 +16,7 @@ from archive.models import Role
 from archive.settings import Settings
 from archive.users import create_user
 from pipelines.context import open_services
-from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ENDED_CASE_NO, ensure_demo_user, load_demo
 from ui.web import create_app
 
 
@@ -151,7 +151,9 @@ def test_search_api(client: TestClient) -> None:
     assert client.get("/api/v1/search", params={"q": "复议", "from": "昨天"}).status_code == 400
     faceted = client.get("/api/v1/search", params={"q": "报警装置", "facets": "true", "form": ""}).json()
     assert {"value": "调查取证", "count": 2} in faceted["facets"]["stage"]
-    newest = client.get("/api/v1/search", params={"q": "农安县", "sort": "date"}).json()["hits"]
+    newest = client.get(
+        "/api/v1/search", params={"q": "农安县", "sort": "date", "case": DEMO_CASE_NO}
+    ).json()["hits"]
     assert [h["title"] for h in newest][:2] == ["送达回证", "行政处罚决定书"]
     assert client.get("/api/v1/search").status_code == 422
 
@@ -178,8 +180,11 @@ def test_record_metadata_text_and_original(client: TestClient) -> None:
 
 def test_cases(client: TestClient) -> None:
     cases = client.get("/api/v1/cases").json()
-    # five documents and the inspection recording
-    assert [(c["case_no"], c["records"], c["origin"]) for c in cases] == [(DEMO_CASE_NO, 6, "依职权")]
+    # five documents and the inspection recording; the ended supervision case's three documents
+    assert [(c["case_no"], c["records"], c["origin"]) for c in cases] == [
+        (ENDED_CASE_NO, 3, "依职权"),
+        (DEMO_CASE_NO, 6, "依职权"),
+    ]
 
 
 def test_pages_render_in_chinese(client: TestClient) -> None:
@@ -219,4 +224,6 @@ def test_derived_files(client: TestClient, anonymous: TestClient) -> None:
     assert client.get(f"/api/v1/records/{rid}/files/thumb-9").status_code == 404
     assert anonymous.get(f"/api/v1/records/{rid}/files/thumb-1").status_code == 401
     page = client.get(f"/records/{rid}").text
-    assert f'src="/api/v1/records/{rid}/files/thumb-1"' in page
+    assert f'src="/api/v1/records/{rid}/pages/1"' in page  # the viewer shows the page beside its text
+    image = client.get(f"/api/v1/records/{rid}/pages/1")
+    assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"

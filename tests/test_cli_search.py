@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo import DEMO_CASE_NO
 from tests.conftest import run_cli
 
 
@@ -30,7 +31,7 @@ def test_filters_facets_and_sort(data: Path) -> None:
     assert {f["value"] for f in out["facets"]["document_type"]} == {"现场检查记录", "询问笔录"}
     assert _json(data, "报警装置", "--made-by", "周晓梅")["total"] == 1
     assert _json(data, "报警装置", "--from", "2026-10-10", "--to", "2026-10-28")["total"] == 2
-    titles = [h["title"] for h in _json(data, "农安县", "--sort", "date")["hits"]]
+    titles = [h["title"] for h in _json(data, "农安县", "--sort", "date", "--case", DEMO_CASE_NO)["hits"]]
     assert titles[:2] == ["送达回证", "行政处罚决定书"]
     assert "facets" not in _json(data, "报警装置")
 

@@ -34,12 +34,12 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
     assert _search(data, "报警装置")["total"] == 5
     res = run_cli(["reindex", "--json"], data)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"indexed": 6, "caught_up": 0, "pruned": 1, "total": 6}
+    assert json.loads(res.stdout) == {"indexed": 9, "caught_up": 0, "pruned": 1, "total": 9}
     assert _search(data, "报警装置") == before
 
     shutil.rmtree(settings.index_dir)
     assert _search(data, "报警装置")["total"] == 0
-    assert json.loads(run_cli(["reindex", "--json"], data).stdout)["indexed"] == 6
+    assert json.loads(run_cli(["reindex", "--json"], data).stdout)["indexed"] == 9
     after = _search(data, "报警装置")
     assert [(h["record_id"], h["page"], h["snippet"]) for h in after["hits"]] == [
         (h["record_id"], h["page"], h["snippet"]) for h in before["hits"]
@@ -49,10 +49,10 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
         rid = before["hits"][0]["record_id"]
         s.execute(delete(Record).where(Record.id == rid))
     assert json.loads(run_cli(["reindex", "--json"], data).stdout) == {
-        "indexed": 5,
+        "indexed": 8,
         "caught_up": 0,
         "pruned": 1,
-        "total": 5,
+        "total": 8,
     }
     assert rid not in {h["record_id"] for h in _search(data, "报警装置")["hits"]}
 
