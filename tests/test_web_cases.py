@@ -19,6 +19,7 @@ from archive.models import CaseStatus, Record, User
 from pipelines.demo import DEMO_CASE_NO, ENDED_CASE_NO
 from pipelines.samples import write_pdf
 from tests.support.access import OTHER_CASE, Archive, build, login
+from tests.support.documents import photo_with_exif
 
 Clients = dict[str, TestClient]
 
@@ -264,3 +265,15 @@ def test_people_on_the_case_page_assign_witnesses_and_party_links(clients: Clien
     ).text
     assert "宏达化工（代理人） → 农安县另一化工有限公司（营业执照原件核验" in linked
     assert post(clients["party"], OTHER_CASE, action="witness", name="某某").status_code == 403
+
+
+def test_a_photo_is_shown_whole_with_its_exif(clients: Clients, tmp_path: Path) -> None:
+    demo = clients["demo"]
+    photo = photo_with_exif(tmp_path / "现场照片.jpg").read_bytes()
+    r = _upload(demo, DEMO_CASE_NO, "现场照片.jpg", photo, stage="调查取证", proves="仓库现场状况")
+    rid = r.json()["record_id"]
+    assert _wait(demo, rid)["status"] == "processed"
+    page = demo.get(f"/records/{rid}").text
+    assert f'class="photo" src="/api/v1/records/{rid}/media"' in page and "拍摄设备" in page
+    shown = demo.get(f"/api/v1/records/{rid}/media")
+    assert shown.status_code == 200 and shown.content == photo  # the original, unaltered
