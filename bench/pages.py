@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -70,6 +70,9 @@ def main() -> None:
                 title = path.split(":", 1)[1]
                 hits = client.get("/api/v1/search", params={"q": title}).json()["hits"]
                 path = f"/records/{next(h['record_id'] for h in hits if h['title'] == title)}"
+            first = client.get(path)  # the first request of a page: templates compile, caches fill
+            m = re.search(r"dur=([\d.]+)", first.headers["server-timing"])
+            cold = float(m.group(1)) if m else float("nan")
             server, wall = [], []
             for _ in range(args.rounds):
                 start = time.perf_counter()
@@ -78,24 +81,26 @@ def main() -> None:
                 r.raise_for_status()
                 m = re.search(r"dur=([\d.]+)", r.headers["server-timing"])
                 server.append(float(m.group(1)) if m else float("nan"))
-            rows.append(
-                (user, path, statistics.median(server), max(server), statistics.median(wall), len(r.content))
-            )
-    print(f"{'角色':<10} {'页面':<44} {'服务端中位':>10} {'服务端最大':>10} {'往返中位':>10} {'大小':>8}")
-    for user, path, med, top, wall_med, size in rows:
+            rows.append((user, path, cold, statistics.median(server), max(server), statistics.median(wall)))
+    print(f"{'角色':<10} {'页面':<40} {'首次':>8} {'其后中位':>8} {'其后最大':>8} {'往返中位':>8}")
+    for user, path, cold, med, top, wall_med in rows:
         print(
-            f"{user:<10} {path[:44]:<44} {med:>8.1f}ms {top:>8.1f}ms {wall_med:>8.1f}ms {size / 1024:>6.1f}KB"
+            f"{user:<10} {unquote(path)[:40]:<40} {cold:>6.1f}ms {med:>6.1f}ms {top:>6.1f}ms",
+            f"{wall_med:>6.1f}ms",
         )
-    worst = max(rows, key=lambda r: r[3])
-    print(f"最慢页面：{worst[1]}（{worst[0]}），服务端最大 {worst[3]:.1f} ms；目标 300 ms 以内")
+    worst = max(rows, key=lambda r: max(r[2], r[4]))
+    print(
+        f"最慢页面：{unquote(worst[1])}（{worst[0]}），首次 {worst[2]:.1f} ms，其后最大 {worst[4]:.1f} ms"
+        "；目标 300 ms 以内"
+    )
     figures = {
         "rounds": args.rounds,
         "pages": {
-            f"{u} {p}": {"server_median_ms": round(m, 1), "server_max_ms": round(t, 1)}
-            for u, p, m, t, _, _ in rows
+            f"{u} {unquote(p)}": {"first_ms": round(c, 1), "median_ms": round(m, 1), "max_ms": round(t, 1)}
+            for u, p, c, m, t, _ in rows
         },
-        "worst_server_max_ms": round(worst[3], 1),
-        "under_300ms": all(r[3] < 300 for r in rows),
+        "worst_ms": round(max(worst[2], worst[4]), 1),
+        "under_300ms": all(max(r[2], r[4]) < 300 for r in rows),
     }
     print(json.dumps(figures, ensure_ascii=False))
 

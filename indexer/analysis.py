@@ -75,6 +75,11 @@ def _init() -> None:
         _segmenter = seg
 
 
+def warm_up() -> None:
+    """Load the segmenter now, so that the first search after a server start is not slow."""
+    _init()
+
+
 _HALFWIDTH = {"\u3000": " ", **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
 _FULLWIDTH = re.compile("[\u3000\uff01-\uff5e]")
 

@@ -24,6 +24,7 @@ from archive.db import session_scope
 from archive.models import Record, Role, Stage
 from archive.settings import get_settings
 from archive.users import UserError, create_user
+from indexer.analysis import warm_up
 from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.background import Background
 from pipelines.context import Services, open_services
@@ -457,6 +458,7 @@ def serve(
     settings = _settings()
     svc = open_services(settings)  # migrate before the workers start
     Background(svc).resume()  # jobs a stopped server left unfinished carry on in the background
+    warm_up()  # the segmenter (~1 s) loads before the first search, not during it
     uvicorn.run("ui.web:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
 
