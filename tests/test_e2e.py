@@ -118,6 +118,7 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
     page.wait_for_selector("article#p2 img.page-image")
     assert page.evaluate("location.hash") == "#p2"
     assert UNIQUE in page.inner_text("article#p2")
+    assert page.locator("article#p2 mark").all_inner_texts() == [UNIQUE]  # the query marked on the page
     page.wait_for_function("document.querySelector('article#p2 img.page-image').naturalWidth > 500")
     # the recording: found by a word of its transcript; the hit seeks to that second
     record_id = _record_id(page, "现场询问录音")
@@ -195,6 +196,13 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     body = party.content()
     assert HIDDEN_ID not in body and "■" in body
     shoot(party, "e2e-party-redacted")
+    # the party's search runs over the redacted text, and its hits open the portal's rendition
+    party.goto(f"{server}/search?q=报警器")
+    party_hit = party.locator("ol.hits a.hit-title", has_text="询问笔录")
+    assert (party_hit.get_attribute("href") or "").startswith("/portal/records/")
+    party_hit.click()
+    party.wait_for_load_state()
+    assert "文本（已脱敏）" in party.content() and HIDDEN_ID not in party.content()
     for p in (party, archivist, leader):
         p.context.close()
 
