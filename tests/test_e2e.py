@@ -263,7 +263,15 @@ PAGES: list[tuple[str | None, str]] = [
     ("admin", "/admin/users"),
     ("party", "/portal"),
     ("party", "portal-record:询问笔录"),
+    (DEMO_USER, "/records/999999"),  # error pages: a page, not JSON
+    ("party", "/cases"),
+    (DEMO_USER, "/records/abc"),
 ]
+ERROR_STATUS = {
+    (DEMO_USER, "/records/999999"): 404,
+    ("party", "/cases"): 403,
+    (DEMO_USER, "/records/abc"): 422,
+}
 
 
 def _record_id(page: Any, title: str) -> int:
@@ -304,7 +312,10 @@ def test_every_page_has_a_screenshot_labels_contrast_keyboard_focus(server: str,
         page = pages[user]
         path = _resolve(page, target)
         response = page.goto(f"{server}{path}")
-        assert response is not None and response.status == 200, (user, path)
+        expected = ERROR_STATUS.get((user, path), 200)
+        assert response is not None and response.status == expected, (user, path)
+        if expected != 200:
+            assert page.locator("section.error-page").count() == 1, path
         page.wait_for_load_state("networkidle")
         name = f"{user or 'anonymous'}{path}"
         shoot(page, name)

@@ -8,10 +8,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive import audit
 from archive.models import (
@@ -40,6 +43,7 @@ from pipelines.transcripts import (
 )
 from search_api.app import create_app as create_api_app
 from search_api.auth import (
+    CsrfError,
     LoginThrottle,
     NotAuthenticatedError,
     Principal,
@@ -384,8 +388,51 @@ def fixity_page(request: Request, svc: ServicesDep, who: PrincipalDep) -> HTMLRe
     return _render(request, "fixity.html", {"checked": len(results), "bad": bad, "at": datetime.now(UTC)})
 
 
+ERRORS = {
+    400: ("请求无效", "表单可能已过期：请刷新页面后重试。"),
+    403: ("无权访问", "您的角色不能执行此操作；如需权限请联系系统管理员。"),
+    404: ("未找到", "记录或案件不存在，或者您无权查看。"),
+    405: ("无法这样访问", "请从页面上的链接或按钮进入。"),
+    409: ("无法完成", "请按页面提示处理后重试。"),
+    413: ("文件过大", "较大的文件请用命令行 archive ingest 导入。"),
+    422: ("请求参数不正确", "请检查填写的内容后重试。"),
+}
+NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/redoc")
+
+
+def _error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    heading, hint = ERRORS.get(status, ("出错了", "请稍后重试。"))
+    ctx = {"status": status, "detail": detail, "heading": heading, "hint": hint}
+    return _render(request, "error.html", ctx, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Pages answer errors with a page; the API keeps its JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith(NOT_PAGES):
+        return await http_exception_handler(request, exc)
+    detail = exc.detail if isinstance(exc.detail, str) else ERRORS.get(exc.status_code, ("出错了", ""))[0]
+    return _error_page(request, exc.status_code, detail)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith(NOT_PAGES):
+        return await request_validation_exception_handler(request, exc)
+    return _error_page(request, 422, "请求中的参数不符合要求（例如编号不是数字，或缺少必填项）。")
+
+
+async def _csrf_error(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith(NOT_PAGES):
+        return JSONResponse({"detail": "表单已过期，请刷新页面后重试"}, status_code=400)
+    return _error_page(request, 400, "表单已过期，请刷新页面后重试。")
+
+
 def install(app: FastAPI) -> None:
     """Add the pages and static files to the API app."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(CsrfError, _csrf_error)
     app.include_router(public_pages)
     app.include_router(pages)
     app.include_router(web_access.pages)
