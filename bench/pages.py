@@ -25,8 +25,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ENDED_CASE_NO  # noqa: E402
-from tests.support.browser import demo_server  # noqa: E402
+from pipelines.demo import DEMO_CASE_NO, DEMO_USER, ENDED_CASE_NO  # noqa: E402
+from tests.support.browser import api_token, demo_server  # noqa: E402
 
 PAGES: list[tuple[str, str]] = [
     (DEMO_USER, "/"),
@@ -47,12 +47,6 @@ PAGES: list[tuple[str, str]] = [
 ]
 
 
-def _token(base: str, user: str) -> str:
-    r = httpx.post(f"{base}/api/v1/auth/token", json={"username": user, "password": DEMO_PASSWORD})
-    r.raise_for_status()
-    return str(r.json()["token"])
-
-
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -61,7 +55,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, demo_server(Path(tmp) / "var") as base:
         clients = {
-            u: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {_token(base, u)}"})
+            u: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {api_token(base, u)}"})
             for u, _ in PAGES
         }
         for user, path in PAGES:

@@ -8,7 +8,6 @@ rows stay the source of truth, so a server that stops mid-batch resumes the same
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -19,21 +18,16 @@ log = logging.getLogger(__name__)
 
 
 class Background:
-    """Runs processing jobs one batch at a time in a daemon thread of this process."""
+    """Runs processing jobs one batch at a time in a worker thread of this process."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="archive-processing")
-        self._lock = threading.Lock()
-        self._closed = False
 
     def submit(self, record_ids: Sequence[int]) -> Future[None] | None:
         """Queue ``record_ids`` for processing (their job rows are already pending)."""
         ids = list(record_ids)
-        with self._lock:
-            if self._closed or not ids:
-                return None
-            return self._pool.submit(self._run, ids)
+        return self._pool.submit(self._run, ids) if ids else None
 
     def resume(self) -> Future[None] | None:
         """Pick up jobs a previous server left pending or running (crash recovery)."""
@@ -44,9 +38,3 @@ class Background:
             make_queue(self.svc).run(ids)
         except Exception:  # the jobs stay pending: the next start or `archive ingest --resume` takes them
             log.exception("后台处理中断，记录 %s 将在下次启动时继续处理", ids)
-
-    def close(self, wait: bool = True) -> None:
-        """Stop taking batches; with ``wait`` finish the running one."""
-        with self._lock:
-            self._closed = True
-        self._pool.shutdown(wait=wait, cancel_futures=True)

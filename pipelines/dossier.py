@@ -352,15 +352,16 @@ class FixityResult:
     ok: bool
 
 
+def original_problem(svc: Services, sha256: str) -> str | None:
+    """Re-hash one stored original: None if it matches its recorded SHA-256, else what is wrong."""
+    try:
+        return None if svc.store.verify(sha256) else "SHA-256 与入库时不同"
+    except (KeyError, OSError):
+        return "存储中找不到原件"
+
+
 def fixity(svc: Services) -> list[FixityResult]:
     """Re-hash every stored original against its recorded SHA-256."""
     with Session(svc.engine) as s:
         rows = list(s.execute(select(Record.id, Record.title, Record.sha256).order_by(Record.id)))
-    out = []
-    for rid, title, sha in rows:
-        try:
-            ok = svc.store.verify(sha)
-        except (KeyError, OSError):
-            ok = False
-        out.append(FixityResult(rid, title, sha, ok))
-    return out
+    return [FixityResult(rid, title, sha, original_problem(svc, sha) is None) for rid, title, sha in rows]

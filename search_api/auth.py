@@ -43,6 +43,9 @@ class NotAuthenticatedError(Exception):
     """The request carries no valid signed-in session or token."""
 
 
+CSRF_EXPIRED = "表单已过期，请刷新页面后重试"
+
+
 class CsrfError(Exception):
     """A form was posted without the token of the session that rendered it."""
 
@@ -246,7 +249,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(CsrfError)
     def _csrf(_request: Request, _exc: CsrfError) -> Response:
-        return JSONResponse({"detail": "表单已过期，请刷新页面后重试"}, status_code=400)
+        return JSONResponse({"detail": CSRF_EXPIRED}, status_code=400)
 
     @app.exception_handler(TooManyAttemptsError)
     def _throttled(_request: Request, _exc: TooManyAttemptsError) -> Response:

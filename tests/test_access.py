@@ -23,7 +23,7 @@ from archive.users import LOCK_MINUTES, MAX_FAILURES
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
-from tests.support.access import OTHER_CASE, PARTY_NEVER, Archive, build, login
+from tests.support.access import OTHER_CASE, PARTY_NEVER, Archive, build, login, signed_in
 
 pytestmark = pytest.mark.slow
 Clients = dict[str, TestClient]
@@ -36,15 +36,8 @@ def arc(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture(scope="module")
 def clients(arc: Archive) -> Iterator[dict[str, TestClient]]:
-    out = {}
-    for name in ["demo", "archivist", "leader", "legal", "admin", "party"]:
-        c = TestClient(arc.app)
-        c.__enter__()
-        login(c, name)
-        out[name] = c
-    yield out
-    for c in out.values():
-        c.__exit__(None, None, None)
+    with signed_in(arc.app, ["demo", "archivist", "leader", "legal", "admin", "party"]) as out:
+        yield out
 
 
 def _flow(clients: Clients, scope: list[int], days: int = 7) -> int:

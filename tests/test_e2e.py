@@ -26,6 +26,7 @@ from tests.conftest import IN_CI
 from tests.support.browser import (
     SCREENSHOTS,
     a11y_problems,
+    api_token,
     chromium,
     demo_server,
     new_page,
@@ -160,7 +161,7 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     ids = httpx.get(  # the ids exist: the archivist can see them
         f"{server}/api/v1/search",
         params={"q": "询问笔录", "limit": 5},
-        headers={"Authorization": f"Bearer {_token(server, 'archivist')}"},
+        headers={"Authorization": f"Bearer {api_token(server, 'archivist')}"},
     ).json()["hits"]
     record_id = next(h["record_id"] for h in ids if h["title"] == "询问笔录")
     for path in (
@@ -205,12 +206,6 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     assert "文本（已脱敏）" in party.content() and HIDDEN_ID not in party.content()
     for p in (party, archivist, leader):
         p.context.close()
-
-
-def _token(server: str, username: str) -> str:
-    r = httpx.post(f"{server}/api/v1/auth/token", json={"username": username, "password": "demo-2026"})
-    r.raise_for_status()
-    return str(r.json()["token"])
 
 
 def test_an_archivist_files_an_ended_case_and_downloads_the_bag(server: str, browser) -> None:  # type: ignore[no-untyped-def]

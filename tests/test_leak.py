@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from starlette.routing import Route
 from archive.db import session_scope
 from archive.models import AccessGrant, AccessRequest, StoredFile, User
 from pipelines.demo import DEMO_CASE_NO
-from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, ROLES, Archive, build, login
+from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, ROLES, Archive, build, signed_in
 
 pytestmark = pytest.mark.slow
 # Query values tried on every route that takes them: the hidden strings themselves and words
@@ -41,15 +42,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     arc = build(tmp_path_factory.mktemp("leak"))
-    clients: dict[str, TestClient] = {}
-    for name in ROLES:
-        c = TestClient(arc.app)
-        c.__enter__()
-        login(c, name)
-        clients[name] = c
-    anonymous = TestClient(arc.app)
-    anonymous.__enter__()
-    clients["anonymous"] = anonymous
+    stack = ExitStack()
+    clients = stack.enter_context(signed_in(arc.app, ROLES))
+    clients["anonymous"] = stack.enter_context(TestClient(arc.app))
     party, archivist, leader = clients["party"], clients["archivist"], clients["leader"]
     granted = {arc.records["询问笔录"], arc.records["行政处罚决定书"], arc.records["现场检查录音"]}
     rid = party.post(
@@ -82,8 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "case_no": [DEMO_CASE_NO, OTHER_CASE],
     }
     yield World(arc, clients, granted, ids)
-    for c in clients.values():
-        c.__exit__(None, None, None)
+    stack.close()
 
 
 def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:

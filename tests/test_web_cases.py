@@ -18,7 +18,7 @@ from archive.db import session_scope
 from archive.models import CaseStatus, Record, User
 from pipelines.demo import DEMO_CASE_NO, ENDED_CASE_NO
 from pipelines.samples import write_pdf
-from tests.support.access import OTHER_CASE, Archive, build, login
+from tests.support.access import OTHER_CASE, Archive, build, login, signed_in
 from tests.support.documents import photo_with_exif
 
 Clients = dict[str, TestClient]
@@ -31,15 +31,8 @@ def arc(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture(scope="module")
 def clients(arc: Archive) -> Iterator[Clients]:
-    out = {}
-    for name in ["demo", "archivist", "leader", "admin", "party"]:
-        c = TestClient(arc.app)
-        c.__enter__()
-        login(c, name)
-        out[name] = c
-    yield out
-    for c in out.values():
-        c.__exit__(None, None, None)
+    with signed_in(arc.app, ["demo", "archivist", "leader", "admin", "party"]) as out:
+        yield out
 
 
 def _wait(c: TestClient, record_id: int, timeout: float = 120) -> dict[str, object]:
@@ -277,3 +270,14 @@ def test_a_photo_is_shown_whole_with_its_exif(clients: Clients, tmp_path: Path) 
     assert f'class="photo" src="/api/v1/records/{rid}/media"' in page and "拍摄设备" in page
     shown = demo.get(f"/api/v1/records/{rid}/media")
     assert shown.status_code == 200 and shown.content == photo  # the original, unaltered
+
+
+def test_a_locked_account_shows_as_locked(arc: Archive, clients: Clients) -> None:
+    # stored times come back from SQLite as naive UTC: read them as UTC, not Beijing time
+    c = TestClient(arc.app)
+    for _ in range(5):
+        form = c.get("/login").text
+        token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        c.post("/login", data={"username": "legal", "password": "wrong-password", "csrf": token})
+    row = clients["admin"].get("/admin/users").text.split("<td>legal</td>", 1)[1].split("</tr>", 1)[0]
+    assert "已锁定" in row

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from archive.timeutil import to_local
 from search_api.auth import NotAuthenticatedError, Principal, csrf_token, load_principal
+from search_api.routes.uploads import STATUS_LABELS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -28,6 +29,7 @@ def _json_text(value: object) -> str:
 
 templates.env.filters["local_time"] = _local_time
 templates.env.filters["json_text"] = _json_text
+templates.env.globals["STATUS_LABELS"] = STATUS_LABELS  # the same words as the status API
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

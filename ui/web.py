@@ -32,7 +32,7 @@ from archive.settings import Settings
 from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
-from pipelines.queue import failed_jobs, reset_failed
+from pipelines.queue import failed_jobs
 from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
@@ -43,6 +43,7 @@ from pipelines.transcripts import (
 )
 from search_api.app import create_app as create_api_app
 from search_api.auth import (
+    CSRF_EXPIRED,
     CsrfError,
     LoginThrottle,
     NotAuthenticatedError,
@@ -58,6 +59,7 @@ from search_api.auth import (
 )
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
 from search_api.records import list_cases, page_texts
+from search_api.routes.uploads import requeue
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 from ui import web_access, web_cases
 from ui.render import render as _render
@@ -354,11 +356,8 @@ def retry_form(
     check_csrf(request, csrf)
     if who.role not in EDITORS:
         raise HTTPException(403, "您的角色无权执行此操作")
-    reset, _ = reset_failed(svc, [record.id])
-    if reset:
-        audit.record(svc.engine, "retry", who.actor, f"record:{record.id}")
-        request.app.state.background.submit(reset)
-    return RedirectResponse(f"/records/{record.id}?retried={len(reset)}", status_code=303)
+    retried = requeue(request, svc, record.id, who)
+    return RedirectResponse(f"/records/{record.id}?retried={int(retried)}", status_code=303)
 
 
 @pages.get("/compliance", response_class=HTMLResponse)
@@ -424,8 +423,8 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 
 async def _csrf_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(NOT_PAGES):
-        return JSONResponse({"detail": "表单已过期，请刷新页面后重试"}, status_code=400)
-    return _error_page(request, 400, "表单已过期，请刷新页面后重试。")
+        return JSONResponse({"detail": CSRF_EXPIRED}, status_code=400)
+    return _error_page(request, 400, f"{CSRF_EXPIRED}。")
 
 
 def install(app: FastAPI) -> None:

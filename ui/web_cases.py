@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
@@ -36,12 +36,12 @@ from archive.models import (
     Witness,
     stage_of,
 )
-from archive.timeutil import CST, to_local
+from archive.timeutil import from_db, to_local
 from archive.users import UserError, create_user, revoke_all, set_password
-from pipelines.compliance import add_event, check, today_local
+from pipelines.compliance import check, today_local
 from pipelines.dossier import DossierError, catalog, ordered
 from search_api.auth import check_csrf
-from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, case_in_reach, get_principal
+from search_api.deps import EDITORS, AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
 from search_api.routes.access import (
     AssignIn,
     PartyLinkIn,
@@ -50,6 +50,7 @@ from search_api.routes.access import (
     assign_officer,
     link_party_account,
 )
+from search_api.routes.compliance import EventIn, create_event
 from search_api.routes.dossiers import file_audited
 from ui.render import render
 
@@ -124,9 +125,8 @@ class StageRow:
 
 
 def _moment(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.max.replace(tzinfo=CST)
-    return value if value.tzinfo else value.replace(tzinfo=CST)
+    """A stored time, comparable (a missing one sorts last)."""
+    return from_db(value) or datetime.max.replace(tzinfo=UTC)
 
 
 def _timeline(case: Case) -> list[StageRow]:
@@ -231,12 +231,8 @@ def _people(s: Session, case: Case) -> dict[str, Any]:
         "officers": officers,
         "witnesses": list(s.scalars(select(Witness).where(Witness.case_id == case.id))),
         "links": links,
-        "officer_accounts": list(
-            s.scalars(select(User.username).where(User.role == Role.OFFICER, User.is_active))
-        ),
-        "party_accounts": list(
-            s.scalars(select(User.username).where(User.role == Role.PARTY, User.is_active))
-        ),
+        "officer_accounts": _accounts(s, Role.OFFICER),
+        "party_accounts": _accounts(s, Role.PARTY),
     }
 
 
@@ -301,18 +297,16 @@ def add_event_form(
     check_csrf(request, csrf)
     if who.role not in EDITORS:
         raise HTTPException(403, "您的角色无权执行此操作")
-    with Session(svc.engine) as s:
-        case_in_reach(s, case_no, access)
-    when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=CST)
-    target = f"/cases/{case_no}"
-    if av_exempt and not note.strip():
-        return RedirectResponse(
-            f"{target}?event_error=不得或不宜录音录像时须写明理由#events", status_code=303
-        )
+    target = f"/cases/{quote(case_no)}"
+    body = EventIn(
+        case_no=case_no, kind=kind, occurred_at=occurred_at, note=note.strip() or None, av_exempt=av_exempt
+    )
     try:
-        event_id = add_event(svc, case_no, kind, when, note=note.strip() or None, av_exempt=av_exempt)
-    except PermissionError as exc:
-        return RedirectResponse(f"{target}?event_error={exc}#events", status_code=303)
+        event_id = create_event(body, svc, access).id  # the API's own step: same checks, same errors
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        return RedirectResponse(f"{target}?event_error={quote(str(exc.detail))}#events", status_code=303)
     audit.record(svc.engine, "event_add", who.actor, f"case:{case_no}", kind=kind.value, event=event_id)
     return RedirectResponse(f"{target}#events", status_code=303)
 
@@ -329,14 +323,19 @@ def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: P
     today = today_local()
     days = svc.settings.compliance.archive_days
     with Session(svc.engine) as s:
-        visible = select(Case)
-        if access.case_nos is not None:
-            visible = visible.where(Case.case_no.in_(access.case_nos))
+        visible = Case.case_no.in_(access.case_nos) if access.case_nos is not None else true()
         ended = list(
-            s.scalars(visible.where(Case.status == CaseStatus.ENDED).options(selectinload(Case.records)))
+            s.scalars(
+                select(Case)
+                .where(visible, Case.status == CaseStatus.ENDED)
+                .options(selectinload(Case.records))
+            )
         )
         filed = s.execute(
-            select(Case, Dossier).join(Dossier, Dossier.case_id == Case.id).order_by(Dossier.filed_at.desc())
+            select(Case, Dossier)
+            .join(Dossier, Dossier.case_id == Case.id)
+            .where(visible)
+            .order_by(Dossier.filed_at.desc())
         ).all()
         due = []
         for c in ended:
@@ -345,9 +344,7 @@ def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: P
             busy = sum(1 for r in c.records if r.status.value in ("pending", "processing"))
             due.append({"c": c, "ended": end, "left": left, "records": len(c.records), "busy": busy})
         due.sort(key=lambda d: (d["left"] is None, d["left"] or 0))
-        dossiers = [
-            {"c": c, "d": d} for c, d in filed if access.case_nos is None or c.case_no in access.case_nos
-        ]
+        dossiers = [{"c": c, "d": d} for c, d in filed]
         s.expunge_all()
     return render(request, "archiving.html", {"due": due, "dossiers": dossiers, "days": days, "today": today})
 
@@ -357,13 +354,8 @@ def _dossier_context(svc: ServicesDep, access: AccessDep, case_no: str) -> dict[
         case = case_in_reach(s, case_no, access)
         records = list(s.scalars(select(Record).where(Record.case_id == case.id)))
         dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
-        items = catalog(records)
-        if dossier is not None:
-            by_piece = {r.piece_no: r for r in records}
-            items = sorted(items, key=lambda i: i.piece_no)
-            ids = [by_piece[i.piece_no].id if i.piece_no in by_piece else None for i in items]
-        else:
-            ids = [r.id for r in ordered(records)]
+        items = catalog(records)  # numbered in ordered() order, as filing numbers the pieces
+        ids = [r.id for r in ordered(records)]
         busy = [r.title for r in records if r.status.value in ("pending", "processing")]
         s.expunge_all()
     return {
@@ -418,7 +410,7 @@ def _admin(who: PrincipalDep) -> None:
 
 
 def _users_context(svc: ServicesDep) -> dict[str, Any]:
-    now = datetime.now(CST)
+    now = datetime.now(UTC)
     with Session(svc.engine) as s:
         users = list(s.scalars(select(User).order_by(User.role, User.username)))
         last = dict(
@@ -439,7 +431,7 @@ def _users_context(svc: ServicesDep) -> dict[str, Any]:
         }
         for u in users
     ]
-    return {"rows": rows, "roles": [r.value for r in Role], "error": None, "notice": None}
+    return {"rows": rows, "roles": [r.value for r in Role], "error": None}
 
 
 @pages.get("/admin/users", response_class=HTMLResponse)
@@ -477,7 +469,7 @@ def create_user_form(
 @pages.post("/admin/users/{user_id}", response_model=None)
 def change_user_form(
     request: Request,
-    user_id: int,
+    user_id: Id,
     svc: ServicesDep,
     who: PrincipalDep,
     action: Annotated[str, Form(pattern="^(role|password|disable|enable)$")],

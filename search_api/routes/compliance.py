@@ -171,7 +171,7 @@ def create_event(body: EventIn, svc: ServicesDep, access: AccessDep) -> EventOut
     """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
     _visible_case_nos(svc, access, body.case_no)
     if body.av_exempt and not (body.note or "").strip():
-        raise HTTPException(422, "不得或不宜录音录像时须写明理由（note）")
+        raise HTTPException(422, "不得或不宜录音录像时须写明理由（填在说明 note 中）")
     try:
         event_id = add_event(
             svc, body.case_no, body.kind, body.occurred_at, note=body.note, av_exempt=body.av_exempt

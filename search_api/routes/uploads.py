@@ -17,15 +17,17 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import CaseStatus, Job, Record, Stage
+from archive.models import CaseStatus, Stage
 from archive.timeutil import CST
 from pipelines.background import Background
+from pipelines.context import Services
+from pipelines.dossier import original_problem
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import reset_failed
+from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
     EditorDep,
@@ -36,6 +38,7 @@ from search_api.deps import (
     check_csrf_header,
     get_principal,
 )
+from search_api.records import NotVisibleError, get_record
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["records"])
 csrf = [Depends(check_csrf_header)]
@@ -138,10 +141,11 @@ def upload(
     assert outcome.record_id is not None
     if outcome.status == "duplicate":
         with Session(svc.engine) as s:
-            same = s.get(Record, outcome.record_id)
-            seen = same is not None and (
-                access.case_nos is None or (same.case is not None and same.case.case_no in access.case_nos)
-            )
+            try:
+                get_record(session=s, record_id=outcome.record_id, access=access)
+                seen = True
+            except NotVisibleError:
+                seen = False
         return UploadOut(
             status="duplicate",
             record_id=outcome.record_id if seen else None,
@@ -155,8 +159,7 @@ def upload(
 @router.get("/records/{record_id}/status", response_model=StatusOut)
 def record_status(record: VisibleRecordDep, svc: ServicesDep) -> StatusOut:
     """Processing status and progress (0–1) of a record."""
-    with Session(svc.engine) as s:
-        job = s.scalar(select(Job).where(Job.record_id == record.id, Job.kind == "process"))
+    job = next((j for j in record.jobs if j.kind == "process"), None)  # loaded with the record
     status = record.status.value
     return StatusOut(
         record_id=record.id,
@@ -167,14 +170,21 @@ def record_status(record: VisibleRecordDep, svc: ServicesDep) -> StatusOut:
     )
 
 
+def requeue(request: Request, svc: Services, record_id: int, who: Principal) -> bool:
+    """Make a failed record's job pending again, log it and hand it to the processing thread;
+    False if the record had no failed job."""
+    reset, _ = reset_failed(svc, [record_id])
+    if reset:
+        audit.record(svc.engine, "retry", who.actor, f"record:{record_id}")
+        background(request).submit(reset)
+    return bool(reset)
+
+
 @router.post("/records/{record_id}/retry", response_model=StatusOut, dependencies=csrf)
 def retry(record: VisibleRecordDep, request: Request, svc: ServicesDep, who: EditorDep) -> StatusOut:
     """Run a failed record's processing again (the stored original is reused)."""
-    reset, _ = reset_failed(svc, [record.id])
-    if not reset:
+    if not requeue(request, svc, record.id, who):
         raise HTTPException(409, "该记录没有失败的处理任务")
-    audit.record(svc.engine, "retry", who.actor, f"record:{record.id}")
-    background(request).submit(reset)
     return StatusOut(
         record_id=record.id, status="pending", label=STATUS_LABELS["pending"], progress=0.0, error=None
     )
@@ -193,12 +203,8 @@ class FixityOut(BaseModel):
 @router.get("/records/{record_id}/fixity", response_model=FixityOut)
 def record_fixity(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> FixityOut:
     """Re-hash this record's stored original against the SHA-256 recorded at ingest."""
-    try:
-        ok, detail = svc.store.verify(record.sha256), ""
-    except (KeyError, OSError):
-        ok, detail = False, "存储中找不到原件"
-    if not ok and not detail:
-        detail = "SHA-256 与入库时不同"
+    problem = original_problem(svc, record.sha256)
+    ok, detail = problem is None, problem or ""
     audit.record(svc.engine, "fixity", who.actor, f"record:{record.id}", "ok" if ok else "failed")
     now = datetime.now(CST).strftime("%Y-%m-%d %H:%M:%S")
     return FixityOut(record_id=record.id, sha256=record.sha256, ok=ok, checked_at=now, detail=detail)

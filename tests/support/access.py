@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +64,17 @@ def login(c: TestClient, username: str, password: str = DEMO_PASSWORD) -> None:
     )
     assert r.status_code == 303, r.text
     c.headers["X-CSRF-Token"] = c.get("/api/v1/me").json()["csrf"]
+
+
+@contextmanager
+def signed_in(app: FastAPI, usernames: Iterable[str]) -> Iterator[dict[str, TestClient]]:
+    """One signed-in client per user name (each with its own cookie jar)."""
+    clients = {}
+    with ExitStack() as stack:
+        for name in usernames:
+            clients[name] = stack.enter_context(TestClient(app))
+            login(clients[name], name)
+        yield clients
 
 
 def build(tmp: Path) -> Archive:

@@ -101,6 +101,13 @@ def new_page(browser: Any, width: int = 1280, height: int = 900) -> Any:
     return context.new_page()
 
 
+def api_token(base: str, username: str, password: str = DEMO_PASSWORD) -> str:
+    """A bearer token for ``username`` from the running server."""
+    r = httpx.post(f"{base}/api/v1/auth/token", json={"username": username, "password": password})
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
 def sign_in(page: Any, base: str, username: str, password: str = DEMO_PASSWORD, target: str = "/") -> None:
     """Sign in through the login form, landing on ``target``."""
     page.goto(f"{base}{target}")
