@@ -7,7 +7,11 @@ names found by jieba's part-of-speech tagger (``ner=True``).
 
 Matching runs on a copy of the text in which full-width ASCII (０-９, Ａ-Ｚ, －, （）…) and the
 unusual spaces are folded to their NFKC form one character at a time, so offsets found in the copy
-are offsets in the original.
+are offsets in the original. Numbers are also read as a person reads them (``pipelines.folding``):
+Chinese numerals (一三九零…, 幺/洞) as digits, and digit groups split by spaces, a line break or one
+separator (139 0431 8866, 139.0431.8866, 430103⏎199001011237, one digit per box) joined; credit
+codes, addresses and the case's names are also found where a line break or spaces cut them. Spans
+are always offsets into the original text, separators inside included.
 
 Detectors and their rules:
 
@@ -55,6 +59,7 @@ from datetime import date
 from typing import Any
 
 from archive.models import SpanKind
+from pipelines.folding import compact, digit_chains, numeral_digits
 
 __all__ = [
     "Detected",
@@ -258,6 +263,59 @@ def _plates(t: str) -> Iterator[_Cand]:
 def _emails(t: str) -> Iterator[_Cand]:
     for m in _EMAIL_RE.finditer(t):
         yield SpanKind.EMAIL, m.start(), m.end()
+
+
+# --- numbers as a reader joins them -------------------------------------------------------------
+
+
+def _bank_shape(sizes: tuple[int, ...]) -> bool:
+    """Groupings a card number is written in: whole, by fours, 6+rest, split once by a line break,
+    or one digit per box; not an arbitrary run of short numbers (Luhn alone passes one in ten)."""
+    return len(sizes) <= 2 or all(n == 4 for n in sizes[:-1]) or all(n == 1 for n in sizes)
+
+
+def _chained_numbers(t: str, *, spoken: bool = False) -> Iterator[_Cand]:
+    """Numbers written in groups: "139 0431 8866", "220122 19850315 4214", "430103⏎199001011237",
+    "139.0431.8866", one digit per box; Chinese numerals count as digits (folding.numeral_digits).
+    ``spoken``: any other run of 7 or more digits too (a transcript of a number read aloud)."""
+    for chain in digit_chains(t):
+        for digits, start, end, sizes in chain.windows(t):
+            n = len(digits)
+            if n in (15, 18) and id_card_valid(digits.upper()):
+                yield SpanKind.ID_CARD, start, end
+            elif n in (11, 13) and re.fullmatch("(?:86)?1[3-9][0-9]{9}", digits):
+                yield SpanKind.MOBILE, start, end
+            elif 16 <= n <= 19 and digits[0] in "234569" and luhn_valid(digits) and _bank_shape(sizes):
+                yield SpanKind.BANK_CARD, start, end
+            elif (
+                10 <= n <= 12
+                and digits[0] == "0"
+                and sizes[0] in (3, 4)
+                and digits[sizes[0]] in "23456789"
+                and 7 <= n - sizes[0] <= 8
+            ):
+                yield SpanKind.LANDLINE, start, end
+            elif spoken and n >= 7 and len(sizes) == len(chain.groups):
+                yield SpanKind.OTHER, start, end
+    if spoken:
+        for m in re.finditer(r"[0-9]{7,}", t):
+            yield SpanKind.OTHER, m.start(), m.end()
+
+
+def _compact_candidates(t: str, names: Iterable[str], requester: Any) -> Iterator[tuple[int, _Cand]]:
+    """Credit codes, addresses and the case's names written across whitespace or a line break."""
+    view = compact(t)
+    if len(view.text) == len(t):
+        return
+    for kind, start, end in itertools.chain(_credit_codes(view.text), _addresses(view.text)):
+        a, b = view.span(start, end)
+        if b - a > end - start:  # it crosses whitespace: the plain text cannot have found it
+            yield (0 if kind is SpanKind.CREDIT_CODE else 1), (kind, a, b)
+    for name in names:
+        for start, end in _occurrences(view.text, name):
+            a, b = view.span(start, end)
+            if b - a > end - start and not requester(a, b):
+                yield 1, (SpanKind.PERSON, a, b)
 
 
 # --- addresses ----------------------------------------------------------------------------------
@@ -531,14 +589,24 @@ def _resolve(cands: list[tuple[int, _Cand]]) -> list[_Cand]:
 
 
 def detect(
-    text: str, *, names: Iterable[str] = (), keep: Iterable[str] = (), ner: bool = True
+    text: str,
+    *,
+    names: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    ner: bool = True,
+    spoken: bool = False,
 ) -> list[Detected]:
     """Non-overlapping spans sorted by start.
 
     ``names``: persons to find wherever they occur (parties, witnesses other than the requester;
     names shorter than 2 characters are ignored); ``keep``: the requester's own names, never
     returned as 姓名 (a name span overlapping one is dropped unless it strictly contains it: 张三丰
-    is not 张三); ``ner``: also find names with jieba's tagger and after role words (证人、负责人…).
+    is not 张三); ``ner``: also find names with jieba's tagger and after role words (证人、负责人…);
+    ``spoken``: the text is a transcript, so any run of 7 or more digits is hidden too (a number
+    read aloud is rarely transcribed whole).
+
+    Numbers are also found as a reader joins them: groups split by spaces, line breaks or one
+    separator, Chinese numerals and full-width digits; names and codes across line breaks.
     """
     t = normalise(text)
     names = [names] if isinstance(names, str) else names
@@ -554,12 +622,18 @@ def detect(
         )
 
     cands: list[tuple[int, _Cand]] = []
-    for detector in (_emails, _id_cards, _credit_codes, _bank_cards):
-        cands.extend((0, c) for c in detector(t))
-    for detector in (_mobiles, _landlines, _plates, _addresses):
-        cands.extend((1, c) for c in detector(t))
-    for name in {n for n in (normalise(n).strip() for n in names) if len(n) >= 2} - keep_names:
+    digits = numeral_digits(t)  # same length: 一三九… and １３９… read as the digits they are
+    for view in {t, digits}:
+        for detector in (_emails, _id_cards, _credit_codes, _bank_cards):
+            cands.extend((0, c) for c in detector(view))
+        for detector in (_mobiles, _landlines, _plates, _addresses):
+            cands.extend((1, c) for c in detector(view))
+    for c in _chained_numbers(digits, spoken=spoken):
+        cands.append((0 if c[0] in _VALIDATED else 2 if c[0] is SpanKind.OTHER else 1, c))
+    wanted_names = {n for n in (normalise(n).strip() for n in names) if len(n) >= 2} - keep_names
+    for name in wanted_names:
         cands.extend((1, (SpanKind.PERSON, s, e)) for s, e in _occurrences(t, name) if not requester(s, e))
+    cands.extend(_compact_candidates(t, wanted_names, requester))
     if ner and _CJK_CHAR.search(t):
         for kind, start, end in itertools.chain(_tagged_names(t), _role_names(t)):
             if not requester(start, end):

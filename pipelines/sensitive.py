@@ -77,7 +77,8 @@ def detect_spans(svc: Services, record_id: int) -> int:
         s.execute(delete(SensitiveSpan).where(SensitiveSpan.record_id == record_id))
         s.flush()
         rows: dict[tuple[int, int, SpanKind], SensitiveSpan] = {}
-        for d in detect(text, names=case_names(s, record.case_id)):
+        spoken = record.mime.startswith(("audio/", "video/"))  # the text is a transcript
+        for d in detect(text, names=case_names(s, record.case_id), spoken=spoken):
             key = (d.start, d.end, d.kind)
             active = (d.kind, d.text) not in dismissed
             rows[key] = SensitiveSpan(

@@ -182,7 +182,8 @@ def test_mobile_in_a_longer_number_is_not_a_phone() -> None:
     assert spans("订单号213800138000。", ner=False) == []
     assert spans("流水号138001380001。", ner=False) == []
     assert spans("号码12800138000。", ner=False) == []  # no 12x mobile prefix
-    assert spans("号码138-0013 8000。", ner=False) == []  # mixed separators
+    # mixed separators are still one number to a reader (the redaction must hide it)
+    assert spans("号码138-0013 8000。", ner=False) == [(SpanKind.MOBILE, "138-0013 8000")]
 
 
 @pytest.mark.parametrize(
@@ -455,3 +456,58 @@ def test_tagger_writes_no_cache_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(pii, "_pos_tokenizer", None)
     assert only("证人李明称当天看见该车辆驶入仓库。", SpanKind.PERSON) == ["李明"]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- numbers and names as a reader sees them (issue: detection on what is there) ----------------
+
+ID_WRAPPED = make_id("430103", "19900101", "123")
+
+
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [
+        (f"{ID_WRAPPED[:6]}\n{ID_WRAPPED[6:]}", SpanKind.ID_CARD),  # a PDF line wrap
+        (f"{ID_WRAPPED[:6]} {ID_WRAPPED[6:14]} {ID_WRAPPED[14:]}", SpanKind.ID_CARD),  # 6-8-4
+        (f"{ID_WRAPPED[:10]}\r\n    {ID_WRAPPED[10:]}", SpanKind.ID_CARD),  # wrap with indentation
+        ("139 0431 8866", SpanKind.MOBILE),
+        ("139-0431-8866", SpanKind.MOBILE),
+        ("139.0431.8866", SpanKind.MOBILE),
+        ("1390431\n8866", SpanKind.MOBILE),
+        ("一三九零四三一八八六六", SpanKind.MOBILE),
+        ("一 三 九 零 四 三 一 八 八 六 六", SpanKind.MOBILE),
+        ("幺三九洞四三幺八八六六", SpanKind.MOBILE),
+        ("１３９　０４３１　８８６６", SpanKind.MOBILE),
+        ("0431.8888 6666", SpanKind.LANDLINE),
+        ("0431\n88886666", SpanKind.LANDLINE),
+    ],
+)
+def test_numbers_written_in_pieces_are_found_whole(written: str, kind: SpanKind) -> None:
+    text = f"联系人员：{written}，已核实。"
+    assert spans(text, ner=False) == [(kind, written)]
+
+
+def test_cards_and_credit_codes_across_a_line_break() -> None:
+    rng = random.Random(3)
+    card = make_card("622202", 19, rng)
+    code = make_credit()
+    text = f"开户账号{card[:10]}\n{card[10:]}；统一社会信用代码{code[:9]}\n{code[9:]}。"
+    assert spans(text, ner=False) == [
+        (SpanKind.BANK_CARD, f"{card[:10]}\n{card[10:]}"),
+        (SpanKind.CREDIT_CODE, f"{code[:9]}\n{code[9:]}"),
+    ]
+
+
+def test_a_name_across_a_line_break_is_found() -> None:
+    text = "证人王秀\n英在场。"
+    assert spans(text, names=["王秀英"], ner=False) == [(SpanKind.PERSON, "王秀\n英")]
+
+
+def test_short_numbers_and_dates_in_a_row_are_not_joined_into_a_number() -> None:
+    text = "2026-11-30 13:45 检查 1 2 3 4 5 6 7 8 9 10 11 项，罚款人民币伍万元，第一二三条。"
+    assert spans(text, ner=False) == []
+
+
+def test_spoken_digit_runs_are_hidden_in_transcripts_only() -> None:
+    text = "他的号码是四三零一零三一九九零"  # a number read aloud, transcribed in part
+    assert spans(text, ner=False) == []
+    assert spans(text, ner=False, spoken=True) == [(SpanKind.OTHER, "四三零一零三一九九零")]
