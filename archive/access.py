@@ -31,6 +31,7 @@ from archive.models import (
     Role,
     User,
 )
+from archive.release import release_problems
 from archive.timeutil import from_db
 
 SEES_EVERY_CASE = frozenset({Role.ARCHIVIST, Role.LEADER, Role.LEGAL_REVIEWER, Role.ADMIN})
@@ -255,6 +256,9 @@ def review(
             raise AccessError(f"记录“{record.title}”为{record.classification.value}，不得向当事人提供")
         if record.status is not ProcessingStatus.PROCESSED:
             raise AccessError(f"记录“{record.title}”尚未处理完成（{record.status.value}），无法生成脱敏件")
+    problems = release_problems(session, req, chosen)
+    if problems:
+        raise AccessError("；".join(problems))
     req.scope, req.days, req.review_note = chosen, days, note.strip() or None
     req.status, req.reviewed_by, req.reviewed_at = RequestStatus.REVIEWED, actor.name, now_utc()
     session.flush()
@@ -280,6 +284,10 @@ def decide(
     ).all()
     if hidden:
         raise AccessError("审查后有记录被定为国家秘密，请退回档案管理员重新审查")
+    problems = release_problems(session, req, list(req.scope or []))
+    if problems:
+        changed = "审查后脱敏件有变化或未通过发布检查，请退回档案管理员重新审查："
+        raise AccessError(changed + "；".join(problems))
     grant = AccessGrant(
         request_id=req.id,
         user_id=req.requester_id,

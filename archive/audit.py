@@ -63,6 +63,9 @@ EVENT_TYPES: dict[str, str] = {
     "fixity": "固定性校验",
     "retry": "重新处理",
     "event_add": "记录执法环节",
+    "access_preview": "预览脱敏件",
+    "release_mode": "设定提供方式",
+    "release_blocked": "发布检查拦截",
 }
 
 

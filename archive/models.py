@@ -441,9 +441,34 @@ class AccessRequest(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # record id (str) → {"tag", "by", "at"}: the rendition the archivist opened in the review
+    previews: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # record id (str) → "transcript": a recording released as its redacted transcript only
+    release_modes: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     case: Mapped[Case] = relationship()
     grant: Mapped[AccessGrant | None] = relationship(back_populates="request")
+
+
+class ReleaseCheck(Base):
+    """The release gate's verdict on one rendition (``tag``) of a record: what a person would see
+    or hear in it was re-read (OCR of every page, re-transcription of the sound) and checked for
+    hidden values and for ID/phone/card numbers that are not the viewer's own."""
+
+    __tablename__ = "release_checks"
+    __table_args__ = (UniqueConstraint("record_id", "tag", name="uq_release_checks_record_tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(32))
+    passed: Mapped[bool] = mapped_column(default=False)
+    # [{"what": "隐藏值" | 身份证号 …, "value": …, "where": "第 2 页" | "12.4 秒" | "文本"}]
+    findings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it is blocked, for the archivist
+    pages: Mapped[int] = mapped_column(Integer, default=0)  # pages/images re-read by OCR
+    audio_s: Mapped[float] = mapped_column(Float, default=0.0)  # seconds of sound re-transcribed
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # what the check cost
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AccessGrant(Base):

@@ -141,6 +141,21 @@ class ComplianceSettings(BaseModel):
     )
 
 
+class RedactionSettings(BaseModel):
+    """脱敏 and the release gate: what a party receives is re-read before it is released."""
+
+    min_transcript_confidence: float = Field(
+        default=0.55,
+        description="A recording whose mean word confidence is lower is not released with automatic "
+        "spans only: the archivist marks spans by hand or releases the transcript only",
+    )
+    layer_ink_ratio: float = Field(
+        default=0.01,
+        description="Share of a PDF page's pixels inked outside its text layer's characters above "
+        "which the page is read by OCR (a scan with a short text layer, text drawn as curves)",
+    )
+
+
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
@@ -179,6 +194,7 @@ class Settings(BaseSettings):
     parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

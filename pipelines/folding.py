@@ -21,7 +21,16 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Chain", "View", "compact", "digit_chains", "fold_for_match", "numeral_digits"]
+__all__ = [
+    "Chain",
+    "View",
+    "compact",
+    "digit_chains",
+    "fold_for_match",
+    "match_view",
+    "numeral_digits",
+    "occurrences",
+]
 
 _NUMERALS = {
     **dict.fromkeys("〇零○Ｏ洞", "0"),
@@ -159,7 +168,30 @@ def compact(text: str) -> View:
     return View("".join(chars), tuple(pos))
 
 
+def _width(c: str) -> str:
+    folded = unicodedata.normalize("NFKC", c)
+    return folded.upper() if len(folded) == 1 else c
+
+
+def match_view(text: str) -> View:
+    """``text`` as values are compared in it: full width folded, numerals as digits, no spacing or
+    number separators, upper case; each character mapped back to its offset in ``text``."""
+    return compact(numeral_digits("".join(_width(c) for c in text)))
+
+
 def fold_for_match(text: str) -> str:
     """The form in which two writings of one value compare equal (the release gate's check)."""
-    folded = unicodedata.normalize("NFKC", text)
-    return compact(numeral_digits(folded)).text.upper()
+    return match_view(text).text
+
+
+def occurrences(view: View, value: str) -> list[tuple[int, int]]:
+    """Every place ``value`` (any writing of it) occurs in the text of ``view``, as original spans."""
+    needle = fold_for_match(value)
+    out: list[tuple[int, int]] = []
+    if not needle:
+        return out
+    at = view.text.find(needle)
+    while at >= 0:
+        out.append(view.span(at, at + len(needle)))
+        at = view.text.find(needle, at + 1)
+    return out

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol
 
 import av
 import numpy as np
@@ -44,6 +44,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
 from archive.settings import ParsingSettings
+from pipelines.coverage import layer_gaps
 from pipelines.media.decode import SAMPLE_RATE, MediaError, audio_chunks
 from pipelines.media.transcript import Transcript
 
@@ -91,6 +92,21 @@ FONT_PATTERNS = (
 
 class RedactionError(ValueError):
     """A redacted rendition cannot be made safely; the message is shown to users (Chinese)."""
+
+
+class PageReader(Protocol):
+    """How a party's copy reads a PDF page whose text layer does not cover what it shows.
+
+    ``read`` OCRs the rendered page (``OcrPage.to_json()``), ``find`` gives the spans to hide in
+    a page text, and ``released`` is told each page's text as released and how it was read:
+    "layer" (text layer), "ocr" (stored OCR of a page without a text layer) or "read" (OCR'd now).
+    """
+
+    def read(self, image: Image.Image) -> Mapping[str, Any]: ...
+
+    def find(self, text: str) -> list[tuple[int, int]]: ...
+
+    def released(self, index: int, text: str, how: str) -> None: ...
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -517,6 +533,19 @@ def _redact_pdf_page(
     return image
 
 
+def _read_pdf_page(page: pdfium.PdfPage, dpi: float, reader: PageReader, index: int) -> Image.Image:
+    """The page rendered, read by OCR, and the spans found in what was read blacked out."""
+    scale = _page_scale(page, dpi)
+    image = page.render(scale=scale, draw_annots=False, may_draw_forms=False).to_pil().convert("RGB")
+    layout = _ocr_layout(reader.read(image), f"第 {index + 1} 页")
+    text = layout.text
+    spans = _merged(reader.find(text), len(text))
+    if spans and not _burn_ocr(image, layout, spans, max(2.0, scale * 72 / 75), 1.0):
+        _refuse(f"第 {index + 1} 页", "OCR 位置数据与页面尺寸不符", "raise", image)
+    reader.released(index, redact_text(text, spans), "read")
+    return image
+
+
 def redact_pdf(
     path: Path,
     pages: list[str],
@@ -526,8 +555,16 @@ def redact_pdf(
     dpi: int = DEFAULT_DPI,
     ocr_dpi: int = OCR_DPI,
     on_unlocated: OnUnlocated = "raise",
+    reader: PageReader | None = None,
+    read_pages: frozenset[int] = frozenset(),
+    ink_ratio: float = 0.01,
 ) -> bytes:
     """A new, image-only PDF of ``path`` with every span blacked out.
+
+    With a ``reader`` (a party's copy), a page without stored OCR whose text layer does not cover
+    what it shows (:func:`pipelines.coverage.layer_gaps`), or whose index is in ``read_pages``,
+    is read by OCR instead: the reader finds the spans in what OCR read and those boxes are
+    blacked out; the stored spans of that page (measured on its text layer) are not used there.
 
     ``pages`` are the stored page texts the spans refer to; ``ocr`` the stored OCR JSON by page index
     (``"0"``/``0`` → ``OcrPage.to_json()``) for pages that had no text layer. Pages are rendered at
@@ -551,9 +588,17 @@ def redact_pdf(
             page = pdf[i]
             try:
                 ocr_json = _ocr_of(ocr, i)
-                image = _redact_pdf_page(
-                    page, i, pages[i], by_page.get(i, []), ocr_json, dpi, ocr_dpi, on_unlocated
-                )
+                local = by_page.get(i, [])
+                gap = None
+                if reader is not None and ocr_json is None:
+                    gap = "forced" if i in read_pages else layer_gaps(page, ink_ratio)
+                if reader is not None and gap is not None:
+                    image = _read_pdf_page(page, dpi, reader, i)
+                else:
+                    image = _redact_pdf_page(page, i, pages[i], local, ocr_json, dpi, ocr_dpi, on_unlocated)
+                    if reader is not None:
+                        how = "layer" if ocr_json is None else "ocr"
+                        reader.released(i, redact_text(pages[i], local), how)
                 size = page.get_size()  # as displayed (page rotation applied), like the rendering
             finally:
                 page.close()
@@ -577,7 +622,7 @@ def _register_heif() -> None:
         pass
 
 
-def _open_image(path: Path | bytes) -> Image.Image:
+def open_image(path: Path | bytes) -> Image.Image:
     _register_heif()
     try:
         image = Image.open(io.BytesIO(path) if isinstance(path, bytes) else path)
@@ -587,7 +632,7 @@ def _open_image(path: Path | bytes) -> Image.Image:
     return image
 
 
-def _upright_frames(image: Image.Image) -> Iterator[Image.Image]:
+def upright_frames(image: Image.Image) -> Iterator[Image.Image]:
     # Exactly what the image parser OCR'd (pipelines.parsers.image), so the boxes line up.
     for frame in ImageSequence.Iterator(image):
         yield ImageOps.exif_transpose(frame.convert("RGB"))
@@ -612,7 +657,7 @@ def redact_image(
     ``text``, when given (the stored full text the spans refer to), must equal the OCR text, or
     RedactionError: spans measured on another text would hide the wrong words.
     """
-    image = _open_image(path)
+    image = open_image(path)
     frames = getattr(image, "n_frames", 1)
     if ocr_page_json is not None and "lines" in ocr_page_json:
         layouts: dict[int, Mapping[str, Any]] = {0: ocr_page_json}
@@ -628,7 +673,7 @@ def redact_image(
     by_frame = page_spans(pages, spans)
     out = io.BytesIO()
     writer = _ImagePdf(out) if frames > 1 else None
-    for i, upright in enumerate(_upright_frames(image)):
+    for i, upright in enumerate(upright_frames(image)):
         where = "图像" if frames == 1 else f"第 {i + 1} 帧"
         if by_frame.get(i):
             layout = _ocr_layout(layouts[i], where)
@@ -705,7 +750,7 @@ def _stamp(image: Image.Image, text: str) -> Image.Image:
     return Image.composite(Image.new("RGB", base.size, WATERMARK_COLOR), base, alpha)
 
 
-def _native_scale(page: pdfium.PdfPage) -> float:
+def native_scale(page: pdfium.PdfPage) -> float:
     """Pixels per point that show the page's largest image 1:1 (our renditions: their resolution)."""
     best = 0.0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
@@ -735,7 +780,7 @@ def watermark(pdf_or_image_bytes: bytes, text: str) -> bytes:
             for i in range(len(pdf)):
                 page = pdf[i]
                 try:
-                    scale = _native_scale(page)
+                    scale = native_scale(page)
                     w, h = page.get_size()
                     if w * h * scale * scale > MAX_PAGE_PIXELS:
                         scale = math.sqrt(MAX_PAGE_PIXELS / (w * h))
@@ -747,12 +792,12 @@ def watermark(pdf_or_image_bytes: bytes, text: str) -> bytes:
         finally:
             pdf.close()
         return out.getvalue()
-    image = _open_image(data)
+    image = open_image(data)
     fmt = "JPEG" if image.format in {"JPEG", "MPO", "HEIF", "WEBP"} else "PNG"
     if getattr(image, "n_frames", 1) == 1:
-        return _encode_image(_stamp(next(_upright_frames(image)), text), fmt)
+        return _encode_image(_stamp(next(upright_frames(image)), text), fmt)
     writer = _ImagePdf(out)
-    for frame in _upright_frames(image):
+    for frame in upright_frames(image):
         writer.add_page(_stamp(frame, text), (frame.width * 72 / 200, frame.height * 72 / 200))
     writer.close()
     return out.getvalue()

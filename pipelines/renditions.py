@@ -1,24 +1,34 @@
 """Redacted renditions (脱敏件): what a party is shown of a record (第二十八条).
 
 A rendition is made from the record's original and its active sensitive spans, minus the
-viewer's own name: the text with ■ in place of every span, and a file — PDF/scan pages as
-images with black boxes burned in, photos likewise without metadata, audio (and the sound of
-video) with the spans bleeped, other formats as the redacted text laid out as pages. Both are
-stored as derived files named by a digest of the spans, so a changed span makes a new one and
-an unchanged one is reused. The viewer's name and the time are stamped on PDF/image renditions
-at download (:func:`watermarked`), never stored.
+viewer's own name and ID number: the text with ■ in place of every span, and a file — PDF/scan
+pages as images with black boxes burned in, photos likewise without metadata, audio (and the
+sound of video) with the spans bleeped, other formats (and a recording released as its
+transcript only) as the redacted text laid out as pages. A PDF page whose text layer does not
+cover what it shows is read by OCR and the spans found in what was read are hidden.
+
+Every rendition then passes the release gate (:mod:`pipelines.release_gate`): its pages are
+OCR'd and its sound re-transcribed, and a hidden value or another person's number found there
+blocks it; a recording whose transcript is too unsure to trust detection is blocked until the
+archivist marks spans by hand or releases the transcript only. Rendition and verdict are stored
+under the rendition's tag (archive.release), so they are made once and reused until something
+they depend on changes. The viewer's name and the time are stamped on PDF/image renditions at
+download (:func:`watermarked`), never stored.
 """
 
 from __future__ import annotations
 
-import hashlib
+import difflib
 import io
 import json
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -26,14 +36,36 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive import audit
 from archive.db import session_scope
-from archive.models import ProcessingStatus, Record, SpanKind, StoredFile
+from archive.models import (
+    AccessRequest,
+    ProcessingStatus,
+    Record,
+    ReleaseCheck,
+    RequestStatus,
+    StoredFile,
+    utcnow,
+)
+from archive.release import (
+    TRANSCRIPT_ONLY,
+    ReleaseBasis,
+    check_of,
+    is_own,
+    release_basis,
+    request_keep,
+    request_mode,
+)
 from archive.timeutil import to_local
 from pipelines.context import Services
 from pipelines.derived import link_derived
+from pipelines.folding import fold_for_match, match_view, occurrences
 from pipelines.media.transcript import Transcript
+from pipelines.ocr import get_ocr
+from pipelines.parsers.base import join_pages
+from pipelines.pii import detect
 from pipelines.redaction import bleep_audio, redact_image, redact_pdf, redact_text, watermark
-from pipelines.sensitive import SpanView, spans_of
+from pipelines.release_gate import GateReport, ReleaseGate, gate_transcriber
 
 PREFIX = "redacted-"
 MASK = "■"
@@ -45,7 +77,7 @@ class RenditionError(RuntimeError):
 
 @dataclass(frozen=True)
 class Rendition:
-    """A record as a party may see it."""
+    """A record as a party may see it, and the release gate's verdict on it."""
 
     record_id: int
     title: str
@@ -54,32 +86,26 @@ class Rendition:
     file_mime: str
     file_name: str
     spans: int  # how many spans were covered
+    tag: str = ""  # names the rendition (archive.release.release_basis)
+    passed: bool = False  # the release gate found nothing a person could see or hear
+    reason: str | None = None  # why the gate blocked it (for the archivist: values and places)
+    findings: tuple[dict[str, str], ...] = ()
 
 
 def _bytes(svc: Services, sha: str) -> bytes:
     return b"".join(svc.store.iter_bytes(sha))
 
 
-def applied_spans(spans: list[SpanView], keep: frozenset[str]) -> list[SpanView]:
-    """The active spans to cover for a viewer (their own name is not hidden from them)."""
-    return [s for s in spans if s.active and not (s.kind == SpanKind.PERSON.value and s.text in keep)]
-
-
-def redact_title(title: str, spans: list[SpanView]) -> str:
-    """The title with every span text in it masked (titles often name the people involved)."""
-    for text in sorted({s.text for s in spans}, key=len, reverse=True):
+def redact_title(title: str, values: Iterable[str]) -> str:
+    """The title with every hidden value in it masked (titles often name the people involved)."""
+    for text in sorted(set(values), key=len, reverse=True):
         if len(text) >= 2:
             title = title.replace(text, MASK * len(text))
     return title
 
 
-def _tag(record: Record, spans: list[SpanView]) -> str:
-    basis = json.dumps([record.sha256, [(s.start, s.end, s.kind) for s in spans]], ensure_ascii=False)
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:12]
-
-
-def _suffix(mime: str) -> tuple[str, str]:
-    if mime.startswith(("audio/", "video/")):
+def _suffix(mime: str, mode: str) -> tuple[str, str]:
+    if mime.startswith(("audio/", "video/")) and mode != TRANSCRIPT_ONLY:
         return ".ogg", "audio/ogg"
     if mime.startswith("image/"):
         return ".png", "image/png"
@@ -113,11 +139,108 @@ def text_pdf(text: str, title: str) -> bytes:
     return buf.getvalue()
 
 
-def _make_file(
-    svc: Services, record: Record, spans: list[SpanView], raw: str, redacted: str, title: str
-) -> bytes:
+class _Reader:
+    """Reads PDF pages whose text layer does not cover what they show (redaction.PageReader)."""
+
+    def __init__(self, basis: ReleaseBasis) -> None:
+        self.basis = basis
+        self.texts: dict[int, str] = {}
+        self.how: dict[int, str] = {}
+
+    def read(self, image: Image.Image) -> dict[str, Any]:
+        return get_ocr().recognize(image).to_json()
+
+    def find(self, text: str) -> list[tuple[int, int]]:
+        return find_in_read_text(text, self.basis)
+
+    def released(self, index: int, text: str, how: str) -> None:
+        self.texts[index], self.how[index] = text, how
+
+
+def find_in_read_text(text: str, basis: ReleaseBasis) -> list[tuple[int, int]]:
+    """Spans to hide in text read off a page now: what detection finds there (the archivist's
+    dismissals and the viewer's own values respected) and every writing of a hidden value."""
+    own_names = frozenset(basis.keep)
+    spans = [
+        (d.start, d.end)
+        for d in detect(text, names=basis.names, keep=own_names)
+        if (d.kind.value, d.text) not in basis.dismissed and not is_own(d.kind, d.text, basis.keep)
+    ]
+    view = match_view(text)
+    for value in basis.hidden:
+        spans.extend(occurrences(view, value))
+    return spans
+
+
+def _agrees(released: str, read: str) -> bool:
+    """The OCR of a released text-layer page reads (about) what its text layer says."""
+    expected = fold_for_match(released.replace(MASK, ""))
+    if len(expected) < 10:
+        return True
+    return difflib.SequenceMatcher(None, expected, fold_for_match(read), autojunk=False).quick_ratio() >= 0.7
+
+
+def _confidence(transcript: Transcript) -> float:
+    words = [w.p for seg in transcript.segments for w in seg.words]
+    return sum(words) / len(words) if words else 0.0
+
+
+@dataclass
+class _Made:
+    text: str
+    data: bytes
+    gate: GateReport
+
+
+def _gate(basis: ReleaseBasis, title: str) -> ReleaseGate:
+    gate = ReleaseGate(basis.hidden, basis.keep)
+    gate.check_text(title, "标题")
+    return gate
+
+
+def _release_pdf(
+    path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str, ink: float
+) -> _Made:
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    read_pages: frozenset[int] = frozenset()
+    for _ in range(2):  # a second round when OCR disagrees with a page's text layer
+        reader = _Reader(basis)
+        data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
+        text = join_pages([reader.texts[i] for i in range(len(pages))])
+        gate = _gate(basis, title)
+        gate.check_text(text, "文本")
+        read = gate.check_file(data)
+        layer = [i for i, how in reader.how.items() if how == "layer"]
+        lying = {i for i in layer if not _agrees(reader.texts[i], read[i])}
+        if not lying or read_pages:
+            return _Made(text, data, gate.finish())
+        read_pages = frozenset(lying)  # the text layer says something else than the glyphs show
+    raise AssertionError("unreachable")
+
+
+def _release_sound(
+    svc: Services, path: Path, transcript: Transcript, basis: ReleaseBasis, title: str, raw: str
+) -> _Made:
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    text = redact_text(raw, ranges)
+    gate = _gate(basis, title)
+    gate.check_text(text, "转写文本", spoken=True)
+    least = svc.settings.redaction.min_transcript_confidence
+    confidence = _confidence(transcript)
+    if not transcript.empty and confidence < least and not basis.manual:
+        gate.refuse(
+            f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
+            "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
+        )
+    data = bleep_audio(path, transcript, ranges)
+    gate.check_sound(data, gate_transcriber(svc.settings))
+    return _Made(text, data, gate.finish())
+
+
+def _make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: str) -> _Made:
     files = {f.kind: f for f in record.files}
-    ranges = [(s.start, s.end) for s in spans]
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    redacted = redact_text(raw, ranges)
     pages = json.loads(_bytes(svc, files["pages"].sha256))["pages"] if "pages" in files else []
     ocr = json.loads(_bytes(svc, files["ocr"].sha256)) if "ocr" in files else None
     with tempfile.TemporaryDirectory(prefix="rendition-") as tmp:
@@ -125,47 +248,156 @@ def _make_file(
         with path.open("wb") as out:
             for chunk in svc.store.iter_bytes(record.sha256):
                 out.write(chunk)
-        if record.mime.startswith(("audio/", "video/")) and "transcript" in files:
+        sound = record.mime.startswith(("audio/", "video/")) and "transcript" in files
+        if sound and basis.mode != TRANSCRIPT_ONLY:
             transcript = Transcript.from_json(_bytes(svc, files["transcript"].sha256))
-            return bleep_audio(path, transcript, ranges)
+            return _release_sound(svc, path, transcript, basis, title, raw)
         if record.mime == "application/pdf":
-            return redact_pdf(path, pages, ranges, ocr)
+            return _release_pdf(path, pages, ocr, basis, title, svc.settings.redaction.layer_ink_ratio)
+        gate = _gate(basis, title)
+        gate.check_text(redacted, "文本", spoken=sound)
         if record.mime.startswith("image/") and record.page_count == 1:
-            return redact_image(path, ranges, (ocr or {}).get("0"), text=raw)
-    return text_pdf(redacted, title)
+            data = redact_image(path, ranges, (ocr or {}).get("0"), text=raw)
+        else:
+            data = text_pdf(redacted, title)
+        gate.check_file(data)
+        return _Made(redacted, data, gate.finish())
 
 
-def prepare(svc: Services, record_id: int, keep: frozenset[str] = frozenset()) -> Rendition:
-    """The record's rendition for a viewer whose own names are ``keep``; made once, then reused."""
+def _rendition(
+    record_id: int,
+    title: str,
+    text: str,
+    file: StoredFile,
+    suffix: str,
+    basis: ReleaseBasis,
+    check: ReleaseCheck,
+) -> Rendition:
+    return Rendition(
+        record_id,
+        title,
+        text,
+        file.sha256,
+        file.mime,
+        title + suffix,
+        len(basis.spans),
+        basis.tag,
+        check.passed,
+        check.reason,
+        tuple(check.findings or ()),
+    )
+
+
+def prepare(
+    svc: Services, record_id: int, keep: frozenset[str] = frozenset(), mode: str = "full"
+) -> Rendition:
+    """The record's rendition for a viewer who keeps ``keep`` (their own names and ID numbers),
+    made and checked by the release gate once, then reused while nothing it depends on changes."""
     with Session(svc.engine) as s:
         record = s.scalar(select(Record).where(Record.id == record_id).options(selectinload(Record.files)))
         if record is None or record.status is not ProcessingStatus.PROCESSED:
             raise RenditionError("该记录尚未处理完成，暂不能提供脱敏件")
-        spans = applied_spans(spans_of(s, record_id, active_only=True), keep)
-        tag = _tag(record, spans)
+        basis = release_basis(s, record, keep, mode)
         files = {f.kind: f for f in record.files}
-        title = redact_title(record.title, spans)
-        suffix, mime = _suffix(record.mime)
-        text_kind, file_kind = f"{PREFIX}text-{tag}", f"{PREFIX}file-{tag}"
-        if text_kind in files and file_kind in files:
+        title = redact_title(record.title, basis.hidden)
+        suffix, mime = _suffix(record.mime, mode)
+        text_kind, file_kind = f"{PREFIX}text-{basis.tag}", f"{PREFIX}file-{basis.tag}"
+        check = check_of(s, record_id, basis.tag)
+        if text_kind in files and file_kind in files and check is not None:
             text = _bytes(svc, files[text_kind].sha256).decode("utf-8")
-            found = files[file_kind]
-            return Rendition(record_id, title, text, found.sha256, found.mime, title + suffix, len(spans))
-        source = next((f for f in record.files if f.kind == "text"), None)
+            return _rendition(record_id, title, text, files[file_kind], suffix, basis, check)
+        source = files.get("text")
         raw = _bytes(svc, source.sha256).decode("utf-8") if source else ""
-        redacted = redact_text(raw, [(sp.start, sp.end) for sp in spans])
-        try:
-            data = _make_file(svc, record, spans, raw, redacted, title)
-        except Exception as exc:  # any failure must stop the release, never fall back to the original
-            raise RenditionError(f"脱敏件生成失败：{exc}") from exc
-    text_info = svc.store.put_bytes(redacted.encode("utf-8"), mime="text/plain; charset=utf-8")
-    file_info = svc.store.put_bytes(data, mime=mime)
+        s.expunge_all()
+    try:
+        made = _make(svc, record, basis, raw, title)
+    except Exception as exc:  # any failure must stop the release, never fall back to the original
+        raise RenditionError(f"脱敏件生成失败：{exc}") from exc
+    text_info = svc.store.put_bytes(made.text.encode("utf-8"), mime="text/plain; charset=utf-8")
+    file_info = svc.store.put_bytes(made.data, mime=mime)
+    report = made.gate
     with session_scope(svc.engine) as s:
         # Renditions of older span versions stay linked but unused (their tag no longer matches).
         rows = {f.kind: f for f in s.scalars(select(StoredFile).where(StoredFile.record_id == record_id))}
         link_derived(s, record_id, rows, text_kind, text_info, "text/plain; charset=utf-8")
         link_derived(s, record_id, rows, file_kind, file_info, mime)
-    return Rendition(record_id, title, redacted, file_info.sha256, mime, title + suffix, len(spans))
+        check = check_of(s, record_id, basis.tag) or ReleaseCheck(record_id=record_id, tag=basis.tag)
+        check.passed, check.reason = report.passed, report.reason()
+        check.findings = [f.to_json() for f in report.findings]
+        check.pages, check.audio_s, check.seconds = report.pages, report.audio_s, report.seconds
+        check.checked_at = utcnow()
+        s.add(check)
+        s.flush()
+        s.expunge(check)
+    file = StoredFile(sha256=file_info.sha256, mime=mime)
+    return _rendition(record_id, title, made.text, file, suffix, basis, check)
+
+
+def preview_for_request(
+    svc: Services, request_id: int, record_id: int, actor: audit.Actor, *, counts_as_review: bool
+) -> Rendition:
+    """The rendition the requester of ``request_id`` would get of ``record_id``, made and gated
+    now if need be. With ``counts_as_review`` (an archivist opened it) the request remembers the
+    opening: the review needs every record of its scope previewed as it will be released. Every
+    opening is audited; a blocked verdict too, with where the gate found something. LookupError
+    if the record is not the case's; RenditionError if no rendition can be made."""
+    obj = f"request:{request_id}"
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        record = s.get(Record, record_id)
+        if req is None or record is None or record.case_id != req.case_id:
+            raise LookupError(record_id)
+        keep, mode = request_keep(s, req), request_mode(req, record_id)
+    try:
+        rendition = prepare(svc, record_id, keep, mode)
+    except RenditionError as exc:
+        audit.record(svc.engine, "access_preview", actor, obj, "denied", record=record_id, reason=str(exc))
+        raise
+    if counts_as_review:
+        with session_scope(svc.engine) as s:
+            req = s.get(AccessRequest, request_id)
+            assert req is not None
+            seen = dict(req.previews or {})
+            seen[str(record_id)] = {"tag": rendition.tag, "by": actor.name, "at": utcnow().isoformat()}
+            req.previews = seen
+    audit.record(
+        svc.engine, "access_preview", actor, obj, record=record_id, tag=rendition.tag, passed=rendition.passed
+    )
+    if not rendition.passed:
+        where = sorted({f["where"] for f in rendition.findings})
+        audit.record(
+            svc.engine,
+            "release_blocked",
+            actor,
+            f"record:{record_id}",
+            "denied",
+            request=request_id,
+            where=where,
+        )
+    return rendition
+
+
+def set_release_mode(svc: Services, request_id: int, record_id: int, mode: str, actor: audit.Actor) -> None:
+    """Release a recording whole (bleeped sound) or as its redacted transcript only (audited).
+    LookupError if the record is not the case's; ValueError (Chinese) if the change is refused."""
+    with session_scope(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        record = s.get(Record, record_id)
+        if req is None or record is None or record.case_id != req.case_id:
+            raise LookupError(record_id)
+        if mode not in ("full", TRANSCRIPT_ONLY):
+            raise ValueError(f"未知的提供方式：{mode}")
+        if mode == TRANSCRIPT_ONLY and not record.mime.startswith(("audio/", "video/")):
+            raise ValueError("只有录音录像可以仅提供转写文本")
+        if req.status not in (RequestStatus.SUBMITTED, RequestStatus.REVIEWED):
+            raise ValueError(f"申请已{req.status.value}，不能再改提供方式")
+        modes = dict(req.release_modes or {})
+        if mode == "full":
+            modes.pop(str(record_id), None)
+        else:
+            modes[str(record_id)] = mode
+        req.release_modes = modes
+    audit.record(svc.engine, "release_mode", actor, f"request:{request_id}", record=record_id, mode=mode)
 
 
 def watermarked(svc: Services, rendition: Rendition, viewer: str, at: datetime) -> bytes:

@@ -15,7 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from archive.db import session_scope
-from archive.models import Party, ProcessingStatus, Record, SensitiveSpan, SpanKind, Witness
+from archive.models import ProcessingStatus, Record, SensitiveSpan, SpanKind
+from archive.release import case_names
 from pipelines.context import Services
 from pipelines.pii import detect
 
@@ -41,17 +42,6 @@ def record_text(svc: Services, record: Record) -> str | None:
     """The record's current extracted text (the offsets of its spans), None before processing."""
     found = next((f for f in record.files if f.kind == "text"), None)
     return None if found is None else b"".join(svc.store.iter_bytes(found.sha256)).decode("utf-8")
-
-
-def case_names(session: Session, case_id: int | None) -> list[str]:
-    """Names of the parties (persons) and witnesses of a case: redacted unless they are the viewer."""
-    if case_id is None:
-        return []
-    parties = session.scalars(
-        select(Party.name).where(Party.case_id == case_id, Party.party_type == "自然人")
-    ).all()
-    witnesses = session.scalars(select(Witness.name).where(Witness.case_id == case_id)).all()
-    return sorted({n.strip() for n in [*parties, *witnesses] if len(n.strip()) >= 2})
 
 
 def _occurrences(text: str, needle: str) -> list[int]:

@@ -14,15 +14,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.access import NEVER_TO_PARTIES, active_grants, linked_cases, own_names
+from archive.access import NEVER_TO_PARTIES, active_grants, linked_cases
 from archive.models import AccessGrant, Case, Record
+from archive.release import own_values, release_basis, request_mode
 from indexer.documents import Hit, SearchResult
 from indexer.highlight import first_match
 from indexer.hits import make_hit
 from indexer.query import parse_query
 from pipelines.context import Services
-from pipelines.renditions import Rendition, applied_spans, prepare, redact_title
-from pipelines.sensitive import spans_of
+from pipelines.renditions import Rendition, RenditionError, prepare, redact_title
 
 
 class NotGrantedError(LookupError):
@@ -54,14 +54,13 @@ def _best_grants(s: Session, user_id: int) -> dict[int, AccessGrant]:
 
 
 def keep_for(s: Session, user_id: int, case_id: int | None) -> frozenset[str]:
-    """The party's own names in a case: not hidden from them."""
-    return own_names(session=s, user_id=user_id, case_id=case_id) if case_id is not None else frozenset()
+    """The party's own names and ID numbers in a case: not hidden from them."""
+    return own_values(s, user_id=user_id, case_id=case_id)
 
 
 def party_title(s: Session, record: Record, user_id: int) -> str:
     """A record's title as this party may see it."""
-    spans = applied_spans(spans_of(s, record.id, active_only=True), keep_for(s, user_id, record.case_id))
-    return redact_title(record.title, spans)
+    return redact_title(record.title, release_basis(s, record, keep_for(s, user_id, record.case_id)).hidden)
 
 
 def linked_case_records(s: Session, user_id: int) -> list[tuple[Case, list[tuple[int, str]]]]:
@@ -112,12 +111,21 @@ def granted_record(s: Session, user_id: int, record_id: int) -> Granted:
     return found
 
 
+BLOCKED = "该记录的脱敏件未通过发布前检查，暂不能提供；档案管理员正在处理"
+
+
 def rendition_for(svc: Services, user_id: int, record_id: int) -> tuple[Granted, Rendition]:
-    """The granted record and its redacted rendition for this party."""
+    """The granted record and its redacted rendition for this party, only if the release gate
+    passed it (RenditionError otherwise, never naming what was found)."""
     with Session(svc.engine) as s:
         granted = granted_record(s, user_id, record_id)
         keep = keep_for(s, user_id, granted.case_id)
-    return granted, prepare(svc, record_id, keep)
+        grant = _best_grants(s, user_id)[record_id]
+        mode = request_mode(grant.request, record_id)
+    rendition = prepare(svc, record_id, keep, mode)
+    if not rendition.passed:
+        raise RenditionError(BLOCKED)
+    return granted, rendition
 
 
 def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset: int) -> SearchResult:
@@ -127,7 +135,10 @@ def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset
         granted = granted_records(s, user_id)
     hits: list[Hit] = []
     for g in granted:
-        rendition = rendition_for(svc, user_id, g.record_id)[1]
+        try:
+            rendition = rendition_for(svc, user_id, g.record_id)[1]
+        except RenditionError:
+            continue  # not released (the gate blocked it): nothing of it is searched
         haystack = rendition.title + "\n" + rendition.text
 
         def has(clause: str, haystack: str = haystack) -> bool:

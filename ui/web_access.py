@@ -23,13 +23,13 @@ from archive.access import (
     withdraw,
 )
 from archive.db import session_scope
-from archive.models import AccessRequest, Record, Role, SpanKind, User
-from pipelines.renditions import RenditionError, prepare
+from archive.models import AccessRequest, ProcessingStatus, Record, Role, SpanKind, User
+from archive.release import check_of, release_basis, request_keep, request_mode
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
 from search_api.deps import Id, ServicesDep, get_principal, require_roles
 from search_api.portal import granted_records, linked_case_records
-from search_api.routes.access import workflow_actor
+from search_api.routes.access import change_release_mode, release_preview, workflow_actor
 from search_api.routes.audit import AuditQueryDep
 from search_api.routes.portal import granted_rendition
 from ui.render import render as _render
@@ -140,23 +140,23 @@ def _request_context(svc: ServicesDep, request_id: int, error: str | None = None
         requester = s.get(User, req.requester_id)
         records = list(s.scalars(select(Record).where(Record.case_id == req.case_id).order_by(Record.id)))
         proposed = set(req.scope or req.requested_records or [r.id for r in records])
+        keep = request_keep(s, req)
         items = []
         for r in records:
-            preview, problem = None, None
             hidden = r.classification in NEVER_TO_PARTIES
-            if not hidden:
-                try:
-                    preview = prepare(svc, r.id)
-                except RenditionError as exc:
-                    problem = str(exc)
+            basis = release_basis(s, r, keep, request_mode(req, r.id))
+            seen = (req.previews or {}).get(str(r.id)) or {}
             items.append(
                 {
                     "r": r,
                     "hidden": hidden,
                     "checked": r.id in proposed and not hidden,
                     "spans": spans_of(s, r.id),
-                    "preview": preview,
-                    "problem": problem,
+                    "check": check_of(s, r.id, basis.tag),
+                    "previewed": seen if seen.get("tag") == basis.tag else None,
+                    "mode": basis.mode,
+                    "sound": r.mime.startswith(("audio/", "video/")),
+                    "processed": r.status is ProcessingStatus.PROCESSED,
                 }
             )
         s.expunge_all()
@@ -175,8 +175,49 @@ def _request_context(svc: ServicesDep, request_id: int, error: str | None = None
 def request_page(request: Request, request_id: Id, svc: ServicesDep, who: QueueDep) -> HTMLResponse:
     """One request: the records of the case with their redaction preview, the review and decision."""
     ctx = _request_context(svc, request_id)
-    audit.record(svc.engine, "view", who.actor, f"request:{request_id}", rendition="redacted-preview")
+    audit.record(svc.engine, "view", who.actor, f"request:{request_id}")
     return _render(request, "request.html", ctx)
+
+
+@pages.get("/requests/{request_id}/records/{record_id}", response_class=HTMLResponse)
+def request_record_page(
+    request: Request, request_id: Id, record_id: Id, svc: ServicesDep, who: QueueDep
+) -> HTMLResponse:
+    """One record as the requester would receive it, with the release gate's verdict; opening it
+    is the archivist's preview the review requires (the first opening makes and checks it)."""
+    try:
+        rendition = release_preview(svc, who, request_id, record_id)
+        problem = None
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        rendition, problem = None, str(exc.detail)
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        record = s.get(Record, record_id)
+        assert req is not None and record is not None  # release_preview answered 404 otherwise
+        mode = request_mode(req, record_id)
+        s.expunge_all()
+    ctx = {"req": req, "record": record, "rd": rendition, "problem": problem, "mode": mode}
+    return _render(request, "request_record.html", ctx)
+
+
+@pages.post("/requests/{request_id}/records/{record_id}/mode", response_model=None)
+def request_record_mode_form(
+    request: Request,
+    request_id: Id,
+    record_id: Id,
+    svc: ServicesDep,
+    who: QueueDep,
+    mode: Annotated[str, Form(pattern="^(full|transcript)$")],
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """档案管理员: release a recording as its redacted transcript only, or whole again."""
+    check_csrf(request, csrf)
+    if who.role is not Role.ARCHIVIST:
+        raise HTTPException(403, "只有档案管理员可以设定提供方式")
+    change_release_mode(svc, who, request_id, record_id, mode)
+    return RedirectResponse(f"/requests/{request_id}/records/{record_id}", status_code=303)
 
 
 def _step(

@@ -1,4 +1,5 @@
-"""PDF: the text layer page by page (pypdfium2); pages without one are rendered and OCR'd."""
+"""PDF: the text layer page by page (pypdfium2); pages without one, or whose layer does not cover
+what they show, are rendered and OCR'd."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from pipelines.coverage import layer_gaps
 from pipelines.ocr import get_ocr
 from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
 from pipelines.parsers.images import check_pixels, thumbnail
@@ -24,8 +26,13 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ParseError(f"PDF 文件已损坏或格式不正确，无法打开（{msg}）；原件已保存") from exc
 
 
+def _listed(pages: list[int]) -> str:
+    return "、".join(str(n) for n in pages[:20]) + ("等" if len(pages) > 20 else "")
+
+
 class PdfParser:
-    """Every page gets text: its own text layer, or OCR of its rendering."""
+    """Every page gets text: its own text layer, or OCR of its rendering where it has none or
+    where the layer does not cover what the page shows (pipelines.coverage)."""
 
     name = "pdf"
     mime_types = frozenset({"application/pdf"})
@@ -39,6 +46,7 @@ class PdfParser:
         pdf = _open(path)
         result = ParseResult(text="", parser=self.name)
         ocr_pages: list[int] = []
+        covered: list[int] = []  # pages with a text layer that does not cover what they show
         try:
             count = len(pdf)
             if count > ctx.max_pages:
@@ -49,7 +57,10 @@ class PdfParser:
                     textpage = page.get_textpage()
                     text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
                     textpage.close()
-                    if len("".join(text.split())) < MIN_PAGE_CHARS:
+                    gap = None if len("".join(text.split())) < MIN_PAGE_CHARS else layer_gaps(page)
+                    if gap is not None:
+                        covered.append(i + 1)
+                    if gap is not None or len("".join(text.split())) < MIN_PAGE_CHARS:
                         scale = ctx.ocr_dpi / 72
                         w, h = page.get_size()
                         check_pixels(int(w * scale), int(h * scale), ctx.max_image_pixels)
@@ -68,8 +79,12 @@ class PdfParser:
             result.metadata["page_count"] = count
         finally:
             pdf.close()
-        if ocr_pages:
-            listed = "、".join(str(n) for n in ocr_pages[:20]) + ("等" if len(ocr_pages) > 20 else "")
-            result.warnings.append(f"第 {listed} 页没有文字层，已 OCR 识别")
+        bare = [n for n in ocr_pages if n not in covered]
+        if bare:
+            result.warnings.append(f"第 {_listed(bare)} 页没有文字层，已 OCR 识别")
+        if covered:
+            result.warnings.append(
+                f"第 {_listed(covered)} 页的文字层不包含页面上的全部内容（如扫描图像），已 OCR 识别"
+            )
         result.text = join_pages(result.pages)
         return result

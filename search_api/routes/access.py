@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
@@ -27,7 +27,13 @@ from archive.access import (
 from archive.db import session_scope
 from archive.models import AccessGrant, AccessRequest, Record, Role, SpanKind, User, Witness
 from archive.timeutil import from_db
-from pipelines.renditions import RenditionError, prepare
+from pipelines.renditions import (
+    Rendition,
+    RenditionError,
+    prepare,
+    preview_for_request,
+    set_release_mode,
+)
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal
 from search_api.deps import (
@@ -330,6 +336,95 @@ def redacted_preview_file(record: VisibleRecordDep, svc: ServicesDep, who: Queue
     audit.record(svc.engine, "download", who.actor, f"record:{record.id}", rendition="redacted-preview")
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
+
+
+class ReleaseFindingOut(BaseModel):
+    """What the release gate read in a rendition that must not be released."""
+
+    what: str
+    value: str
+    where: str
+
+
+class ReleasePreviewOut(BaseModel):
+    """A record as the requester would receive it, and the release gate's verdict."""
+
+    record_id: int
+    title: str
+    text: str
+    spans: int
+    tag: str
+    passed: bool
+    reason: str | None
+    findings: list[ReleaseFindingOut]
+    file_mime: str
+
+
+def release_preview(svc: ServicesDep, who: Principal, request_id: int, record_id: int) -> Rendition:
+    """The requester's rendition (an archivist's opening counts as the review's preview):
+    404 when the record is not the request's case, 409 with the reason when none can be made."""
+    try:
+        return preview_for_request(
+            svc, request_id, record_id, who.actor, counts_as_review=who.role is Role.ARCHIVIST
+        )
+    except LookupError:
+        raise HTTPException(404, "该申请的案件中没有这份记录") from None
+    except RenditionError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/access/requests/{request_id}/records/{record_id}/preview", response_model=ReleasePreviewOut)
+def request_record_preview(
+    request_id: Id, record_id: Id, svc: ServicesDep, who: QueueDep
+) -> ReleasePreviewOut:
+    """The record as this request's party would get it, made and checked by the release gate (the
+    first time: OCR of every page, re-transcription of sound). Opening it counts as the
+    archivist's preview, which the review requires for every record released."""
+    r = release_preview(svc, who, request_id, record_id)
+    return ReleasePreviewOut(
+        record_id=r.record_id,
+        title=r.title,
+        text=r.text,
+        spans=r.spans,
+        tag=r.tag,
+        passed=r.passed,
+        reason=r.reason,
+        findings=[ReleaseFindingOut(**f) for f in r.findings],
+        file_mime=r.file_mime,
+    )
+
+
+@router.get("/access/requests/{request_id}/records/{record_id}/preview/file")
+def request_record_preview_file(request_id: Id, record_id: Id, svc: ServicesDep, who: QueueDep) -> Response:
+    """The file of that rendition (page images with boxes, or the bleeped sound), unwatermarked."""
+    r = release_preview(svc, who, request_id, record_id)
+    data = b"".join(svc.store.iter_bytes(r.file_sha256))
+    return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
+
+
+class ReleaseModeIn(BaseModel):
+    """How a recording is released: its bleeped sound, or its redacted transcript only."""
+
+    mode: Literal["full", "transcript"]
+
+
+@router.post("/access/requests/{request_id}/records/{record_id}/mode", status_code=204, dependencies=csrf)
+def request_record_mode(
+    request_id: Id, record_id: Id, body: ReleaseModeIn, svc: ServicesDep, who: ArchivistDep
+) -> Response:
+    """档案管理员: release a recording as its redacted transcript only (or whole again)."""
+    change_release_mode(svc, who, request_id, record_id, body.mode)
+    return Response(status_code=204)
+
+
+def change_release_mode(svc: ServicesDep, who: Principal, request_id: int, record_id: int, mode: str) -> None:
+    """Set how a record is released; 404 / 409 with the reason."""
+    try:
+        set_release_mode(svc, request_id, record_id, mode, who.actor)
+    except LookupError:
+        raise HTTPException(404, "该申请的案件中没有这份记录") from None
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 class AssignIn(BaseModel):
