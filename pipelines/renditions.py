@@ -203,7 +203,8 @@ def _release_pdf(
 ) -> _Made:
     ranges = [(a, b) for a, b, _, _ in basis.spans]
     read_pages: frozenset[int] = frozenset()
-    for _ in range(2):  # a second round when OCR disagrees with a page's text layer
+    spent, pages_read = 0.0, 0
+    while True:
         reader = _Reader(basis)
         data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
         text = join_pages([reader.texts[i] for i in range(len(pages))])
@@ -211,11 +212,13 @@ def _release_pdf(
         gate.check_text(text, "文本")
         read = gate.check_file(data)
         layer = [i for i, how in reader.how.items() if how == "layer"]
-        lying = {i for i in layer if not _agrees(reader.texts[i], read[i])}
+        lying = frozenset(i for i in layer if not _agrees(reader.texts[i], read[i]))
+        report = gate.finish()
+        report.seconds, report.pages = report.seconds + spent, report.pages + pages_read
         if not lying or read_pages:
-            return _Made(text, data, gate.finish())
-        read_pages = frozenset(lying)  # the text layer says something else than the glyphs show
-    raise AssertionError("unreachable")
+            return _Made(text, data, report)
+        # The text layer says something else than the glyphs show: read those pages by OCR.
+        read_pages, spent, pages_read = lying, report.seconds, report.pages
 
 
 def _release_sound(
@@ -223,16 +226,17 @@ def _release_sound(
 ) -> _Made:
     ranges = [(a, b) for a, b, _, _ in basis.spans]
     text = redact_text(raw, ranges)
+    data = bleep_audio(path, transcript, ranges)
     gate = _gate(basis, title)
     gate.check_text(text, "转写文本", spoken=True)
     least = svc.settings.redaction.min_transcript_confidence
     confidence = _confidence(transcript)
-    if not transcript.empty and confidence < least and not basis.manual:
+    machine = transcript.source == "machine"  # an officer's corrected transcript was listened to
+    if machine and not transcript.empty and confidence < least and not basis.manual:
         gate.refuse(
             f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
             "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
         )
-    data = bleep_audio(path, transcript, ranges)
     gate.check_sound(data, gate_transcriber(svc.settings))
     return _Made(text, data, gate.finish())
 

@@ -47,6 +47,9 @@ def _flow(clients: Clients, scope: list[int], days: int = 7) -> int:
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
     assert r.json()["status"] == "待审查"
+    for record_id in scope:  # the review needs each record previewed as the party will get it
+        r = archivist.get(f"/api/v1/access/requests/{rid}/records/{record_id}/preview")
+        assert r.status_code == 200 and r.json()["passed"], r.text
     r = archivist.post(f"/api/v1/access/requests/{rid}/review", json={"scope": scope, "days": days})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "待审批"
