@@ -122,15 +122,26 @@ class ReleaseGate:
         """OCR every page (PDF) or frame (image) of a released file; the text read per page."""
         return [self.check_image(image, where) for where, image in _released_images(data)]
 
-    def check_sound(self, data: bytes, transcriber: Any) -> Transcript:
-        """Transcribe the released sound afresh and check every segment (its second) and the whole."""
+    def check_sound(
+        self, data: bytes, transcriber: Any, bleeped: Iterable[tuple[float, float]] = ()
+    ) -> Transcript:
+        """Transcribe the released sound afresh and check every segment (its second) and the whole;
+        any word still heard inside a stretch that was to be bleeped (``bleeped``, seconds) is a
+        finding too, whatever it was heard as."""
         with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
             path = Path(tmp) / "released.audio"
             path.write_bytes(data)
             heard: Transcript = transcriber.transcribe(path)
         self.report.audio_s += heard.duration
+        hidden = list(bleeped)
         for seg in heard.segments:
             self.check_text(seg.text, f"第 {seg.start:.1f} 秒", spoken=True)
+            for w in seg.words:
+                inside = sum(max(0.0, min(w.end, b) - max(w.start, a)) for a, b in hidden)
+                if w.text.strip() and inside > 0.5 * max(w.end - w.start, 1e-3):
+                    self.report.findings.append(
+                        Finding("应消音处的语音", w.text.strip(), f"第 {w.start:.1f} 秒")
+                    )
         if heard.segments:
             self.check_text("".join(s.text for s in heard.segments), "录音", spoken=True)
         return heard

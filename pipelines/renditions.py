@@ -64,7 +64,14 @@ from pipelines.media.transcript import Transcript
 from pipelines.ocr import get_ocr
 from pipelines.parsers.base import join_pages
 from pipelines.pii import detect
-from pipelines.redaction import bleep_audio, redact_image, redact_pdf, redact_text, watermark
+from pipelines.redaction import (
+    bleep_audio,
+    bleep_ranges,
+    redact_image,
+    redact_pdf,
+    redact_text,
+    watermark,
+)
 from pipelines.release_gate import GateReport, ReleaseGate, gate_transcriber
 
 PREFIX = "redacted-"
@@ -237,7 +244,7 @@ def _release_sound(
             f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
             "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
         )
-    gate.check_sound(data, gate_transcriber(svc.settings))
+    gate.check_sound(data, gate_transcriber(svc.settings), bleep_ranges(transcript, ranges, pad_s=0.0))
     return _Made(text, data, gate.finish())
 
 
