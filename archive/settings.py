@@ -152,7 +152,8 @@ class RedactionSettings(BaseModel):
     layer_ink_ratio: float = Field(
         default=0.01,
         description="Share of a PDF page's pixels inked outside its text layer's characters above "
-        "which the page is read by OCR (a scan with a short text layer, text drawn as curves)",
+        "which the page is read by OCR at ingest and in a party's copy (a scan with a short text "
+        "layer, text drawn as curves)",
     )
 
 

@@ -111,6 +111,7 @@ def parse_context(svc: Services, record: Record) -> ParseContext:
         asr_repetition_penalty=t.repetition_penalty,
         asr_chunk_s=t.chunk_s,
         keyframe_every_s=t.keyframe_every_s,
+        layer_ink_ratio=svc.settings.redaction.layer_ink_ratio,
         progress=JobProgress(svc.settings.db_url, record.id) if record.mime.startswith(MEDIA) else None,
     )
 

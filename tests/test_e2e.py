@@ -178,6 +178,14 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     sign_in(archivist, server, "archivist", target="/requests")
     archivist.locator("tr.status-submitted a").first.click()
     archivist.wait_for_selector("form.workflow")
+    request_page = archivist.url
+    # the review needs the record's preview opened, as the party will get it, and the gate passed
+    archivist.locator(f"#record-{record_id} a", has_text="预览脱敏件").click()
+    archivist.wait_for_selector("text=发布检查通过")
+    assert HIDDEN_ID not in archivist.locator("pre.redacted").inner_text()
+    shoot(archivist, "e2e-archivist-release-preview")
+    archivist.goto(request_page)
+    assert archivist.locator(f"#record-{record_id} .badge.ok").inner_text() == "发布检查通过"
     archivist.locator("form.workflow textarea[name=note]").fill("已遮盖身份证号、电话、住址与证人姓名")
     archivist.locator("form.workflow button[type=submit]").click()
     archivist.wait_for_load_state()

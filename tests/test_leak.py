@@ -50,8 +50,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     rid = party.post(
         "/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "核对处罚事实"}
     ).json()["id"]
-    archivist.post(f"/api/v1/access/requests/{rid}/review", json={"scope": sorted(granted), "days": 30})
-    leader.post(f"/api/v1/access/requests/{rid}/decision", json={"approve": True, "reason": "同意查阅"})
+    for record_id in sorted(granted):  # the review needs each preview opened and the gate passed
+        r = archivist.get(f"/api/v1/access/requests/{rid}/records/{record_id}/preview")
+        assert r.status_code == 200 and r.json()["passed"], r.text
+    r = archivist.post(f"/api/v1/access/requests/{rid}/review", json={"scope": sorted(granted), "days": 30})
+    assert r.status_code == 200, r.text
+    r = leader.post(f"/api/v1/access/requests/{rid}/decision", json={"approve": True, "reason": "同意查阅"})
+    assert r.status_code == 200, r.text
     denied = party.post(
         "/api/v1/portal/requests", json={"case_no": DEMO_CASE_NO, "reason": "再次申请查阅"}
     ).json()

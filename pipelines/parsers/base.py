@@ -36,6 +36,7 @@ class ParseContext:
     asr_repetition_penalty: float = 1.0
     asr_chunk_s: int = 300
     keyframe_every_s: int = 10
+    layer_ink_ratio: float = 0.01  # PDF: ink outside the text layer above this share → OCR the page
     progress: Callable[[float], None] | None = None  # share of a long job done (0–1)
 
 
