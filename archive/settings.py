@@ -149,6 +149,11 @@ class RedactionSettings(BaseModel):
         description="A recording whose mean word confidence is lower is not released with automatic "
         "spans only: the archivist marks spans by hand or releases the transcript only",
     )
+    public_numbers: list[str] = Field(
+        default=[],
+        description="The bureau's own published numbers (办公电话, 举报电话 …) that may stay visible in "
+        "a party's copy: the release gate does not block them when the archivist leaves them unmasked",
+    )
     layer_ink_ratio: float = Field(
         default=0.01,
         description="Share of a PDF page's pixels inked outside its text layer's characters above "

@@ -199,23 +199,24 @@ class _Made:
     gate: GateReport
 
 
-def _gate(basis: ReleaseBasis, title: str) -> ReleaseGate:
-    gate = ReleaseGate(basis.hidden, basis.keep)
+def _gate(svc: Services, basis: ReleaseBasis, title: str) -> ReleaseGate:
+    gate = ReleaseGate(basis.hidden, basis.keep | set(svc.settings.redaction.public_numbers))
     gate.check_text(title, "标题")
     return gate
 
 
 def _release_pdf(
-    path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str, ink: float
+    svc: Services, path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str
 ) -> _Made:
     ranges = [(a, b) for a, b, _, _ in basis.spans]
     read_pages: frozenset[int] = frozenset()
     spent, pages_read = 0.0, 0
     while True:
         reader = _Reader(basis)
+        ink = svc.settings.redaction.layer_ink_ratio
         data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
         text = join_pages([reader.texts[i] for i in range(len(pages))])
-        gate = _gate(basis, title)
+        gate = _gate(svc, basis, title)
         gate.check_text(text, "文本")
         read = gate.check_file(data)
         layer = [i for i, how in reader.how.items() if how == "layer"]
@@ -234,7 +235,7 @@ def _release_sound(
     ranges = [(a, b) for a, b, _, _ in basis.spans]
     text = redact_text(raw, ranges)
     data = bleep_audio(path, transcript, ranges)
-    gate = _gate(basis, title)
+    gate = _gate(svc, basis, title)
     gate.check_text(text, "转写文本", spoken=True)
     least = svc.settings.redaction.min_transcript_confidence
     confidence = _confidence(transcript)
@@ -264,8 +265,8 @@ def _make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: s
             transcript = Transcript.from_json(_bytes(svc, files["transcript"].sha256))
             return _release_sound(svc, path, transcript, basis, title, raw)
         if record.mime == "application/pdf":
-            return _release_pdf(path, pages, ocr, basis, title, svc.settings.redaction.layer_ink_ratio)
-        gate = _gate(basis, title)
+            return _release_pdf(svc, path, pages, ocr, basis, title)
+        gate = _gate(svc, basis, title)
         gate.check_text(redacted, "文本", spoken=sound)
         if record.mime.startswith("image/") and record.page_count == 1:
             data = redact_image(path, ranges, (ocr or {}).get("0"), text=raw)

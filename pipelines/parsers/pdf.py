@@ -57,7 +57,11 @@ class PdfParser:
                     textpage = page.get_textpage()
                     text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
                     textpage.close()
-                    gap = None if len("".join(text.split())) < MIN_PAGE_CHARS else layer_gaps(page, ctx.layer_ink_ratio)
+                    gap = (
+                        None
+                        if len("".join(text.split())) < MIN_PAGE_CHARS
+                        else layer_gaps(page, ctx.layer_ink_ratio)
+                    )
                     if gap is not None:
                         covered.append(i + 1)
                     if gap is not None or len("".join(text.split())) < MIN_PAGE_CHARS:

@@ -190,6 +190,7 @@ def granted_rendition(
         audit.record(svc.engine, event, who.actor, f"record:{record_id}", "denied")
         raise HTTPException(404, NOT_GRANTED) from None
     except RenditionError as exc:
+        audit.record(svc.engine, event, who.actor, f"record:{record_id}", "denied", reason=str(exc))
         raise HTTPException(409, str(exc)) from None
 
 
