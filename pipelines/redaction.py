@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -88,6 +89,11 @@ FONT_PATTERNS = (
     "DroidSansFallback*",
     "uming*",
 )
+
+
+# pdfium is not thread-safe and the API serves requests from a thread pool: every use of it in the
+# API process (page images, renditions, the release gate) holds this lock.
+PDFIUM_LOCK = threading.RLock()
 
 
 class RedactionError(ValueError):
@@ -270,6 +276,42 @@ def _encode_image(image: Image.Image, fmt: str) -> bytes:
     else:
         clean.save(buf, "PNG", optimize=False, compress_level=6)
     return buf.getvalue()
+
+
+def rendition_page(data: bytes, index: int) -> bytes | None:
+    """Page ``index`` of an image-only rendition PDF as JPEG at its image's resolution (None if
+    there is no such page)."""
+    with PDFIUM_LOCK:
+        return _rendition_page(data, index)
+
+
+def _rendition_page(data: bytes, index: int) -> bytes | None:
+    pdf = _open_pdf(data)
+    try:
+        if not 0 <= index < len(pdf):
+            return None
+        page = pdf[index]
+        try:
+            image = page.render(scale=native_scale(page)).to_pil().convert("RGB")
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def pdf_page_count(data: bytes) -> int:
+    """How many pages a PDF has (0 if it is not one)."""
+    if not data.startswith(b"%PDF"):
+        return 0
+    with PDFIUM_LOCK:
+        pdf = _open_pdf(data)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
 
 
 def rendition_mime(data: bytes) -> str:
@@ -573,6 +615,24 @@ def redact_pdf(
     was stored). RedactionError when the PDF has pages that were never parsed or a span cannot be
     located (see the module docstring and ``on_unlocated``).
     """
+    with PDFIUM_LOCK:
+        return _redact_pdf_locked(
+            path, pages, spans, ocr, dpi, ocr_dpi, on_unlocated, reader, read_pages, ink_ratio
+        )
+
+
+def _redact_pdf_locked(
+    path: Path,
+    pages: list[str],
+    spans: Sequence[tuple[int, int]],
+    ocr: Mapping[Any, Any] | None,
+    dpi: int,
+    ocr_dpi: int,
+    on_unlocated: OnUnlocated,
+    reader: PageReader | None,
+    read_pages: frozenset[int],
+    ink_ratio: float,
+) -> bytes:
     by_page = page_spans(pages, spans)
     pdf = _open_pdf(path)
     out = io.BytesIO()
@@ -766,6 +826,28 @@ def native_scale(page: pdfium.PdfPage) -> float:
     return min(max(best, 72 / 72), 300 / 72)
 
 
+def _watermark_pdf(data: bytes, text: str) -> bytes:
+    out = io.BytesIO()
+    pdf = _open_pdf(data)
+    try:
+        writer = _ImagePdf(out)
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                scale = native_scale(page)
+                w, h = page.get_size()
+                if w * h * scale * scale > MAX_PAGE_PIXELS:
+                    scale = math.sqrt(MAX_PAGE_PIXELS / (w * h))
+                image = page.render(scale=scale, draw_annots=True).to_pil()
+            finally:
+                page.close()
+            writer.add_page(_stamp(image, text), (w, h))
+        writer.close()
+    finally:
+        pdf.close()
+    return out.getvalue()
+
+
 def watermark(pdf_or_image_bytes: bytes, text: str) -> bytes:
     """``text`` (e.g. viewer's name and the time) burned as a repeated, semi-transparent diagonal
     watermark into every page or image. A PDF comes back as an image-only PDF (no text layer: the
@@ -774,24 +856,8 @@ def watermark(pdf_or_image_bytes: bytes, text: str) -> bytes:
     data = pdf_or_image_bytes
     out = io.BytesIO()
     if data.startswith(b"%PDF"):
-        pdf = _open_pdf(data)
-        try:
-            writer = _ImagePdf(out)
-            for i in range(len(pdf)):
-                page = pdf[i]
-                try:
-                    scale = native_scale(page)
-                    w, h = page.get_size()
-                    if w * h * scale * scale > MAX_PAGE_PIXELS:
-                        scale = math.sqrt(MAX_PAGE_PIXELS / (w * h))
-                    image = page.render(scale=scale, draw_annots=True).to_pil()
-                finally:
-                    page.close()
-                writer.add_page(_stamp(image, text), (w, h))
-            writer.close()
-        finally:
-            pdf.close()
-        return out.getvalue()
+        with PDFIUM_LOCK:
+            return _watermark_pdf(data, text)
     image = open_image(data)
     fmt = "JPEG" if image.format in {"JPEG", "MPO", "HEIF", "WEBP"} else "PNG"
     if getattr(image, "n_frames", 1) == 1:

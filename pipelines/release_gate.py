@@ -33,7 +33,7 @@ from pipelines.folding import fold_for_match
 from pipelines.media.transcript import Transcript
 from pipelines.ocr import OcrEngine, get_ocr
 from pipelines.pii import detect
-from pipelines.redaction import native_scale, open_image, upright_frames
+from pipelines.redaction import PDFIUM_LOCK, native_scale, open_image, pdf_page_count, upright_frames
 
 NUMBER_KINDS = frozenset(
     {SpanKind.ID_CARD, SpanKind.MOBILE, SpanKind.LANDLINE, SpanKind.BANK_CARD, SpanKind.CREDIT_CODE}
@@ -155,17 +155,16 @@ class ReleaseGate:
 def _released_images(data: bytes) -> Iterator[tuple[str, Image.Image]]:
     """Each page of a released PDF (rendered 1:1 with its page image) or frame of an image."""
     if data.startswith(b"%PDF"):
-        pdf = pdfium.PdfDocument(data)
-        try:
-            for i in range(len(pdf)):
-                page = pdf[i]
+        for i in range(pdf_page_count(data)):
+            with PDFIUM_LOCK:  # held while rendering, not while the page is read
+                pdf = pdfium.PdfDocument(data)
                 try:
+                    page = pdf[i]
                     image = page.render(scale=native_scale(page), draw_annots=True).to_pil()
-                finally:
                     page.close()
-                yield f"第 {i + 1} 页", image
-        finally:
-            pdf.close()
+                finally:
+                    pdf.close()
+            yield f"第 {i + 1} 页", image
         return
     image = open_image(io.BytesIO(data).getvalue())
     frames = list(upright_frames(image))

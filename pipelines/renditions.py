@@ -18,21 +18,10 @@ download (:func:`watermarked`), never stored.
 
 from __future__ import annotations
 
-import difflib
-import io
-import json
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -51,7 +40,6 @@ from archive.release import (
     TRANSCRIPT_ONLY,
     ReleaseBasis,
     check_of,
-    is_own,
     release_basis,
     request_keep,
     request_mode,
@@ -59,20 +47,8 @@ from archive.release import (
 from archive.timeutil import to_local
 from pipelines.context import Services
 from pipelines.derived import link_derived
-from pipelines.folding import fold_for_match, match_view, occurrences
-from pipelines.media.transcript import Transcript
-from pipelines.ocr import get_ocr
-from pipelines.parsers.base import join_pages
-from pipelines.pii import detect
-from pipelines.redaction import (
-    bleep_audio,
-    bleep_ranges,
-    redact_image,
-    redact_pdf,
-    redact_text,
-    watermark,
-)
-from pipelines.release_gate import GateReport, ReleaseGate, gate_transcriber
+from pipelines.redaction import watermark
+from pipelines.release import make, stored_bytes
 
 PREFIX = "redacted-"
 MASK = "■"
@@ -99,10 +75,6 @@ class Rendition:
     findings: tuple[dict[str, str], ...] = ()
 
 
-def _bytes(svc: Services, sha: str) -> bytes:
-    return b"".join(svc.store.iter_bytes(sha))
-
-
 def redact_title(title: str, values: Iterable[str]) -> str:
     """The title with every hidden value in it masked (titles often name the people involved)."""
     for text in sorted(set(values), key=len, reverse=True):
@@ -117,163 +89,6 @@ def _suffix(mime: str, mode: str) -> tuple[str, str]:
     if mime.startswith("image/"):
         return ".png", "image/png"
     return ".pdf", "application/pdf"
-
-
-def text_pdf(text: str, title: str) -> bytes:
-    """The (already redacted) text laid out on A4 pages, for formats without a page image."""
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    width, height = A4
-    size, margin = 11, 56
-    per_line = int((width - 2 * margin) // size)
-    y = height - margin
-    c.setFont("STSong-Light", 14)
-    c.drawString(margin, y, title[:per_line])
-    y -= 28
-    c.setFont("STSong-Light", size)
-    for para in text.splitlines() or [""]:
-        chunks = [para[i : i + per_line] for i in range(0, len(para), per_line)] or [""]
-        for chunk in chunks:
-            if y < margin:
-                c.showPage()
-                c.setFont("STSong-Light", size)
-                y = height - margin
-            c.drawString(margin, y, chunk)
-            y -= size * 1.6
-    c.save()
-    return buf.getvalue()
-
-
-class _Reader:
-    """Reads PDF pages whose text layer does not cover what they show (redaction.PageReader)."""
-
-    def __init__(self, basis: ReleaseBasis) -> None:
-        self.basis = basis
-        self.texts: dict[int, str] = {}
-        self.how: dict[int, str] = {}
-
-    def read(self, image: Image.Image) -> dict[str, Any]:
-        return get_ocr().recognize(image).to_json()
-
-    def find(self, text: str) -> list[tuple[int, int]]:
-        return find_in_read_text(text, self.basis)
-
-    def released(self, index: int, text: str, how: str) -> None:
-        self.texts[index], self.how[index] = text, how
-
-
-def find_in_read_text(text: str, basis: ReleaseBasis) -> list[tuple[int, int]]:
-    """Spans to hide in text read off a page now: what detection finds there (the archivist's
-    dismissals and the viewer's own values respected) and every writing of a hidden value."""
-    own_names = frozenset(basis.keep)
-    spans = [
-        (d.start, d.end)
-        for d in detect(text, names=basis.names, keep=own_names)
-        if (d.kind.value, d.text) not in basis.dismissed and not is_own(d.kind, d.text, basis.keep)
-    ]
-    view = match_view(text)
-    for value in basis.hidden:
-        spans.extend(occurrences(view, value))
-    return spans
-
-
-def _agrees(released: str, read: str) -> bool:
-    """The OCR of a released text-layer page reads (about) what its text layer says."""
-    expected = fold_for_match(released.replace(MASK, ""))
-    if len(expected) < 10:
-        return True
-    return difflib.SequenceMatcher(None, expected, fold_for_match(read), autojunk=False).quick_ratio() >= 0.7
-
-
-def _confidence(transcript: Transcript) -> float:
-    words = [w.p for seg in transcript.segments for w in seg.words]
-    return sum(words) / len(words) if words else 0.0
-
-
-@dataclass
-class _Made:
-    text: str
-    data: bytes
-    gate: GateReport
-
-
-def _gate(svc: Services, basis: ReleaseBasis, title: str) -> ReleaseGate:
-    gate = ReleaseGate(basis.hidden, basis.keep | set(svc.settings.redaction.public_numbers))
-    gate.check_text(title, "标题")
-    return gate
-
-
-def _release_pdf(
-    svc: Services, path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str
-) -> _Made:
-    ranges = [(a, b) for a, b, _, _ in basis.spans]
-    read_pages: frozenset[int] = frozenset()
-    spent, pages_read = 0.0, 0
-    while True:
-        reader = _Reader(basis)
-        ink = svc.settings.redaction.layer_ink_ratio
-        data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
-        text = join_pages([reader.texts[i] for i in range(len(pages))])
-        gate = _gate(svc, basis, title)
-        gate.check_text(text, "文本")
-        read = gate.check_file(data)
-        layer = [i for i, how in reader.how.items() if how == "layer"]
-        lying = frozenset(i for i in layer if not _agrees(reader.texts[i], read[i]))
-        report = gate.finish()
-        report.seconds, report.pages = report.seconds + spent, report.pages + pages_read
-        if not lying or read_pages:
-            return _Made(text, data, report)
-        # The text layer says something else than the glyphs show: read those pages by OCR.
-        read_pages, spent, pages_read = lying, report.seconds, report.pages
-
-
-def _release_sound(
-    svc: Services, path: Path, transcript: Transcript, basis: ReleaseBasis, title: str, raw: str
-) -> _Made:
-    ranges = [(a, b) for a, b, _, _ in basis.spans]
-    text = redact_text(raw, ranges)
-    data = bleep_audio(path, transcript, ranges)
-    gate = _gate(svc, basis, title)
-    gate.check_text(text, "转写文本", spoken=True)
-    least = svc.settings.redaction.min_transcript_confidence
-    confidence = _confidence(transcript)
-    machine = transcript.source == "machine"  # an officer's corrected transcript was listened to
-    if machine and not transcript.empty and confidence < least and not basis.manual:
-        gate.refuse(
-            f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
-            "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
-        )
-    gate.check_sound(data, gate_transcriber(svc.settings), bleep_ranges(transcript, ranges, pad_s=0.0))
-    return _Made(text, data, gate.finish())
-
-
-def _make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: str) -> _Made:
-    files = {f.kind: f for f in record.files}
-    ranges = [(a, b) for a, b, _, _ in basis.spans]
-    redacted = redact_text(raw, ranges)
-    pages = json.loads(_bytes(svc, files["pages"].sha256))["pages"] if "pages" in files else []
-    ocr = json.loads(_bytes(svc, files["ocr"].sha256)) if "ocr" in files else None
-    with tempfile.TemporaryDirectory(prefix="rendition-") as tmp:
-        path = Path(tmp) / ("original" + Path(record.original_name).suffix.lower())
-        with path.open("wb") as out:
-            for chunk in svc.store.iter_bytes(record.sha256):
-                out.write(chunk)
-        sound = record.mime.startswith(("audio/", "video/")) and "transcript" in files
-        if sound and basis.mode != TRANSCRIPT_ONLY:
-            transcript = Transcript.from_json(_bytes(svc, files["transcript"].sha256))
-            return _release_sound(svc, path, transcript, basis, title, raw)
-        if record.mime == "application/pdf":
-            return _release_pdf(svc, path, pages, ocr, basis, title)
-        gate = _gate(svc, basis, title)
-        gate.check_text(redacted, "文本", spoken=sound)
-        if record.mime.startswith("image/") and record.page_count == 1:
-            data = redact_image(path, ranges, (ocr or {}).get("0"), text=raw)
-        else:
-            data = text_pdf(redacted, title)
-        gate.check_file(data)
-        return _Made(redacted, data, gate.finish())
 
 
 def _rendition(
@@ -316,13 +131,13 @@ def prepare(
         text_kind, file_kind = f"{PREFIX}text-{basis.tag}", f"{PREFIX}file-{basis.tag}"
         check = check_of(s, record_id, basis.tag)
         if text_kind in files and file_kind in files and check is not None:
-            text = _bytes(svc, files[text_kind].sha256).decode("utf-8")
+            text = stored_bytes(svc, files[text_kind].sha256).decode("utf-8")
             return _rendition(record_id, title, text, files[file_kind], suffix, basis, check)
         source = files.get("text")
-        raw = _bytes(svc, source.sha256).decode("utf-8") if source else ""
+        raw = stored_bytes(svc, source.sha256).decode("utf-8") if source else ""
         s.expunge_all()
     try:
-        made = _make(svc, record, basis, raw, title)
+        made = make(svc, record, basis, raw, title)
     except Exception as exc:  # any failure must stop the release, never fall back to the original
         raise RenditionError(f"脱敏件生成失败：{exc}") from exc
     text_info = svc.store.put_bytes(made.text.encode("utf-8"), mime="text/plain; charset=utf-8")
@@ -414,7 +229,7 @@ def set_release_mode(svc: Services, request_id: int, record_id: int, mode: str, 
 
 def watermarked(svc: Services, rendition: Rendition, viewer: str, at: datetime) -> bytes:
     """The rendition's file stamped with the viewer's name and the time (PDF and images)."""
-    data = _bytes(svc, rendition.file_sha256)
+    data = stored_bytes(svc, rendition.file_sha256)
     if rendition.file_mime.startswith("audio/"):
         return data
     return watermark(data, f"{viewer} 查阅 {to_local(at):%Y-%m-%d %H:%M}")

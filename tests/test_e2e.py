@@ -183,6 +183,11 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     archivist.locator(f"#record-{record_id} a", has_text="预览脱敏件").click()
     archivist.wait_for_selector("text=发布检查通过")
     assert HIDDEN_ID not in archivist.locator("pre.redacted").inner_text()
+    first_page = archivist.locator(".rendition-pages img").first
+    first_page.scroll_into_view_if_needed()
+    archivist.wait_for_function(
+        "img => img.complete && img.naturalWidth > 500", arg=first_page.element_handle()
+    )
     shoot(archivist, "e2e-archivist-release-preview")
     archivist.goto(request_page)
     assert archivist.locator(f"#record-{record_id} .badge.ok").inner_text() == "发布检查通过"

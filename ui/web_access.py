@@ -29,7 +29,7 @@ from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
 from search_api.deps import Id, ServicesDep, get_principal, require_roles
 from search_api.portal import granted_records, linked_case_records
-from search_api.routes.access import change_release_mode, release_preview, workflow_actor
+from search_api.routes.access import change_release_mode, release_preview, rendition_pages, workflow_actor
 from search_api.routes.audit import AuditQueryDep
 from search_api.routes.portal import granted_rendition
 from ui.render import render as _render
@@ -198,7 +198,8 @@ def request_record_page(
         assert req is not None and record is not None  # release_preview answered 404 otherwise
         mode = request_mode(req, record_id)
         s.expunge_all()
-    ctx = {"req": req, "record": record, "rd": rendition, "problem": problem, "mode": mode}
+    pages = rendition_pages(svc, rendition) if rendition is not None else 0
+    ctx = {"req": req, "record": record, "rd": rendition, "problem": problem, "mode": mode, "pages": pages}
     return _render(request, "request_record.html", ctx)
 
 

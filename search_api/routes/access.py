@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from archive.access import (
 from archive.db import session_scope
 from archive.models import AccessGrant, AccessRequest, Record, Role, SpanKind, User, Witness
 from archive.timeutil import from_db
+from pipelines.redaction import PDFIUM_LOCK, pdf_page_count, rendition_page
 from pipelines.renditions import (
     Rendition,
     RenditionError,
@@ -358,6 +360,16 @@ class ReleasePreviewOut(BaseModel):
     reason: str | None
     findings: list[ReleaseFindingOut]
     file_mime: str
+    pages: int  # pages of a PDF rendition (0 for sound and images)
+
+
+def rendition_pages(svc: ServicesDep, r: Rendition) -> int:
+    """Pages of a PDF rendition (0 for sound and images)."""
+    if r.file_mime != "application/pdf":
+        return 0
+    data = b"".join(svc.store.iter_bytes(r.file_sha256))
+    with PDFIUM_LOCK:
+        return pdf_page_count(data)
 
 
 def release_preview(svc: ServicesDep, who: Principal, request_id: int, record_id: int) -> Rendition:
@@ -391,6 +403,7 @@ def request_record_preview(
         reason=r.reason,
         findings=[ReleaseFindingOut(**f) for f in r.findings],
         file_mime=r.file_mime,
+        pages=rendition_pages(svc, r),
     )
 
 
@@ -400,6 +413,26 @@ def request_record_preview_file(request_id: Id, record_id: Id, svc: ServicesDep,
     r = release_preview(svc, who, request_id, record_id)
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/access/requests/{request_id}/records/{record_id}/preview/pages/{page}")
+def request_record_preview_page(
+    request_id: Id,
+    record_id: Id,
+    page: Annotated[int, PathParam(ge=1, le=100_000)],
+    svc: ServicesDep,
+    who: QueueDep,
+) -> Response:
+    """Page ``page`` (from 1) of that rendition as a JPEG (its burned-in page image), for the review."""
+    r = release_preview(svc, who, request_id, record_id)
+    if r.file_mime != "application/pdf":
+        raise HTTPException(404, "该脱敏件不是分页文件")
+    data = b"".join(svc.store.iter_bytes(r.file_sha256))
+    with PDFIUM_LOCK:
+        image = rendition_page(data, page - 1)
+    if image is None:
+        raise HTTPException(404, "没有这一页")
+    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
 class ReleaseModeIn(BaseModel):

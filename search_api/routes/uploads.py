@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,6 +26,7 @@ from pipelines.context import Services
 from pipelines.dossier import original_problem
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import reset_failed
+from pipelines.redaction import PDFIUM_LOCK
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
@@ -44,7 +44,6 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags
 csrf = [Depends(check_csrf_header)]
 CHUNK = 1 << 20
 UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
-_PDFIUM = threading.Lock()  # pdfium is not thread-safe; requests run in a thread pool
 PAGE_WIDTH = 1100  # pixels of a page image in the viewer (readable on a laptop, light on the network)
 
 
@@ -228,7 +227,7 @@ def page_image(
     if not 1 <= page <= (record.page_count or 0):
         raise HTTPException(404, "没有这一页")
     data = b"".join(svc.store.iter_bytes(record.sha256))
-    with _PDFIUM, _pdf_errors():
+    with PDFIUM_LOCK, _pdf_errors():
         pdf = pdfium.PdfDocument(data)
         try:
             pdf_page = pdf[page - 1]

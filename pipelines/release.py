@@ -1,0 +1,207 @@
+"""How a party's copy of a record is made and read back before release (第二十八条).
+
+:func:`make` builds the rendition for one viewer (a :class:`archive.release.ReleaseBasis`) and
+runs the release gate (:mod:`pipelines.release_gate`) over everything it releases:
+
+- PDF: page images with boxes burned over the spans; a page whose text layer does not cover what
+  it shows is read by OCR and masked from what was read (spans found there by detection, and
+  every writing of a hidden value); every released page is OCR'd by the gate, and a text-layer
+  page whose OCR reads otherwise than its layer is done again from OCR (a lying ToUnicode map);
+- photos and scans: the image with boxes from its stored OCR, OCR'd again by the gate;
+- sound: the spans bleeped, the released sound transcribed afresh; a machine transcript too unsure
+  to trust detection is refused unless spans were marked by hand;
+- everything else (and a recording released as its transcript only): the redacted text laid out
+  on A4 pages, which the gate OCRs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from archive.models import Record
+from archive.release import TRANSCRIPT_ONLY, ReleaseBasis, is_own
+from pipelines.context import Services
+from pipelines.folding import fold_for_match, match_view, occurrences
+from pipelines.media.transcript import Transcript
+from pipelines.ocr import get_ocr
+from pipelines.parsers.base import join_pages
+from pipelines.pii import detect
+from pipelines.redaction import BLOCK, bleep_audio, bleep_ranges, redact_image, redact_pdf, redact_text
+from pipelines.release_gate import GateReport, ReleaseGate, gate_transcriber
+
+
+def stored_bytes(svc: Services, sha: str) -> bytes:
+    """A stored object's bytes."""
+    return b"".join(svc.store.iter_bytes(sha))
+
+
+def text_pdf(text: str, title: str) -> bytes:
+    """The (already redacted) text laid out on A4 pages, for formats without a page image."""
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    width, height = A4
+    size, margin = 11, 56
+    per_line = int((width - 2 * margin) // size)
+    y = height - margin
+    c.setFont("STSong-Light", 14)
+    c.drawString(margin, y, title[:per_line])
+    y -= 28
+    c.setFont("STSong-Light", size)
+    for para in text.splitlines() or [""]:
+        chunks = [para[i : i + per_line] for i in range(0, len(para), per_line)] or [""]
+        for chunk in chunks:
+            if y < margin:
+                c.showPage()
+                c.setFont("STSong-Light", size)
+                y = height - margin
+            c.drawString(margin, y, chunk)
+            y -= size * 1.6
+    c.save()
+    return buf.getvalue()
+
+
+class _Reader:
+    """Reads PDF pages whose text layer does not cover what they show (redaction.PageReader)."""
+
+    def __init__(self, basis: ReleaseBasis) -> None:
+        self.basis = basis
+        self.texts: dict[int, str] = {}
+        self.how: dict[int, str] = {}
+
+    def read(self, image: Image.Image) -> dict[str, Any]:
+        return get_ocr().recognize(image).to_json()
+
+    def find(self, text: str) -> list[tuple[int, int]]:
+        return find_in_read_text(text, self.basis)
+
+    def released(self, index: int, text: str, how: str) -> None:
+        self.texts[index], self.how[index] = text, how
+
+
+def find_in_read_text(text: str, basis: ReleaseBasis) -> list[tuple[int, int]]:
+    """Spans to hide in text read off a page now: what detection finds there (the archivist's
+    dismissals and the viewer's own values respected) and every writing of a hidden value."""
+    own_names = frozenset(basis.keep)
+    spans = [
+        (d.start, d.end)
+        for d in detect(text, names=basis.names, keep=own_names)
+        if (d.kind.value, d.text) not in basis.dismissed and not is_own(d.kind, d.text, basis.keep)
+    ]
+    view = match_view(text)
+    for value in basis.hidden:
+        spans.extend(occurrences(view, value))
+    return spans
+
+
+def _agrees(released: str, read: str) -> bool:
+    """The OCR of a released text-layer page reads (about) what its text layer says."""
+    expected = fold_for_match(released.replace(BLOCK, ""))
+    if len(expected) < 10:
+        return True
+    return difflib.SequenceMatcher(None, expected, fold_for_match(read), autojunk=False).quick_ratio() >= 0.7
+
+
+def _confidence(transcript: Transcript) -> float:
+    words = [w.p for seg in transcript.segments for w in seg.words]
+    return sum(words) / len(words) if words else 0.0
+
+
+@dataclass
+class Made:
+    """A rendition as released (text and file) and what the gate found in it."""
+
+    text: str
+    data: bytes
+    gate: GateReport
+
+
+def _gate(svc: Services, basis: ReleaseBasis, title: str) -> ReleaseGate:
+    gate = ReleaseGate(basis.hidden, basis.keep | set(svc.settings.redaction.public_numbers))
+    gate.check_text(title, "标题")
+    return gate
+
+
+def _release_pdf(
+    svc: Services, path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str
+) -> Made:
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    read_pages: frozenset[int] = frozenset()
+    spent, pages_read = 0.0, 0
+    while True:
+        reader = _Reader(basis)
+        ink = svc.settings.redaction.layer_ink_ratio
+        data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
+        text = join_pages([reader.texts[i] for i in range(len(pages))])
+        gate = _gate(svc, basis, title)
+        gate.check_text(text, "文本")
+        read = gate.check_file(data)
+        layer = [i for i, how in reader.how.items() if how == "layer"]
+        lying = frozenset(i for i in layer if not _agrees(reader.texts[i], read[i]))
+        report = gate.finish()
+        report.seconds, report.pages = report.seconds + spent, report.pages + pages_read
+        if not lying or read_pages:
+            return Made(text, data, report)
+        # The text layer says something else than the glyphs show: read those pages by OCR.
+        read_pages, spent, pages_read = lying, report.seconds, report.pages
+
+
+def _release_sound(
+    svc: Services, path: Path, transcript: Transcript, basis: ReleaseBasis, title: str, raw: str
+) -> Made:
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    text = redact_text(raw, ranges)
+    data = bleep_audio(path, transcript, ranges)
+    gate = _gate(svc, basis, title)
+    gate.check_text(text, "转写文本", spoken=True)
+    least = svc.settings.redaction.min_transcript_confidence
+    confidence = _confidence(transcript)
+    machine = transcript.source == "machine"  # an officer's corrected transcript was listened to
+    if machine and not transcript.empty and confidence < least and not basis.manual:
+        gate.refuse(
+            f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
+            "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
+        )
+    gate.check_sound(data, gate_transcriber(svc.settings), bleep_ranges(transcript, ranges, pad_s=0.0))
+    return Made(text, data, gate.finish())
+
+
+def make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: str) -> Made:
+    """The rendition of ``record`` for ``basis`` (its text and file) and the gate's report on it."""
+    files = {f.kind: f for f in record.files}
+    ranges = [(a, b) for a, b, _, _ in basis.spans]
+    redacted = redact_text(raw, ranges)
+    pages = json.loads(stored_bytes(svc, files["pages"].sha256))["pages"] if "pages" in files else []
+    ocr = json.loads(stored_bytes(svc, files["ocr"].sha256)) if "ocr" in files else None
+    with tempfile.TemporaryDirectory(prefix="rendition-") as tmp:
+        path = Path(tmp) / ("original" + Path(record.original_name).suffix.lower())
+        with path.open("wb") as out:
+            for chunk in svc.store.iter_bytes(record.sha256):
+                out.write(chunk)
+        sound = record.mime.startswith(("audio/", "video/")) and "transcript" in files
+        if sound and basis.mode != TRANSCRIPT_ONLY:
+            transcript = Transcript.from_json(stored_bytes(svc, files["transcript"].sha256))
+            return _release_sound(svc, path, transcript, basis, title, raw)
+        if record.mime == "application/pdf":
+            return _release_pdf(svc, path, pages, ocr, basis, title)
+        gate = _gate(svc, basis, title)
+        gate.check_text(redacted, "文本", spoken=sound)
+        if record.mime.startswith("image/") and record.page_count == 1:
+            data = redact_image(path, ranges, (ocr or {}).get("0"), text=raw)
+        else:
+            data = text_pdf(redacted, title)
+        gate.check_file(data)
+        return Made(redacted, data, gate.finish())
