@@ -84,8 +84,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 def _counted(text: str) -> bool:
-    """The counting was heard: in characters or, as base sometimes writes it, in digits."""
-    return re.search(r"三四五|四五六|3\D?4\D?5|4\D?5\D?6", text) is not None
+    """The counting was heard: in characters or, as base sometimes writes it, in digits; base
+    also writes a list of numerals with 、 or ， between them (一、二、三、四、五)."""
+    return re.search(r"三\W?四\W?五|四\W?五\W?六|3\D?4\D?5|4\D?5\D?6", text) is not None
 
 
 def _records(data: Path) -> dict[str, Record]:
