@@ -88,6 +88,26 @@ def active_grants(*, session: Session, user_id: int, now: datetime | None = None
     return [g for g in rows if (from_db(g.expires_at) or now) > now]
 
 
+def forget_in_grants(session: Session, record_id: int) -> None:
+    """A deleted record leaves every grant and request that names it."""
+    for grant in session.scalars(select(AccessGrant)):
+        if record_id in grant.record_ids:
+            grant.record_ids = [r for r in grant.record_ids if r != record_id]
+    for req in session.scalars(select(AccessRequest)):
+        for field in ("scope", "requested_records"):
+            ids = getattr(req, field)
+            if ids and record_id in ids:
+                setattr(req, field, [r for r in ids if r != record_id])
+
+
+def granted_pairs(*, session: Session, user_id: int) -> frozenset[tuple[int, int]]:
+    """(case id, record id) of every record an active grant of the user names: a grant covers a
+    record only while that record is in the grant's case."""
+    return frozenset(
+        (g.case_id, rid) for g in active_grants(session=session, user_id=user_id) for rid in g.record_ids
+    )
+
+
 @dataclass(frozen=True)
 class Visibility:
     """What a user may see: ``None`` means no restriction on that axis."""
@@ -110,12 +130,16 @@ def visibility(*, session: Session, user_id: int, role: Role) -> Visibility:
         )
         return Visibility(case_nos=frozenset(case_nos))
     if role is Role.PARTY:
-        ids = {rid for g in active_grants(session=session, user_id=user_id) for rid in g.record_ids}
-        visible = session.execute(
-            select(Record.id, Case.case_no)
+        pairs = granted_pairs(session=session, user_id=user_id)
+        rows = session.execute(
+            select(Record.id, Record.case_id, Case.case_no)
             .join(Case, Record.case_id == Case.id)
-            .where(Record.id.in_(sorted(ids)), Record.classification.notin_(list(NEVER_TO_PARTIES)))
+            .where(
+                Record.id.in_(sorted({rid for _, rid in pairs})),
+                Record.classification.notin_(list(NEVER_TO_PARTIES)),
+            )
         ).all()
+        visible = [(rid, case_no) for rid, case_id, case_no in rows if (case_id, rid) in pairs]
         return Visibility(
             case_nos=frozenset(c for _, c in visible),
             record_ids=frozenset(r for r, _ in visible),

@@ -528,6 +528,8 @@ class Record(Base):
     """记录: one file-level item of evidence or documentation, with its 第二十六条 metadata."""
 
     __tablename__ = "records"
+    # A deleted record's id is never given to another (grants and requests name ids).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from archive.access import forget_in_grants
 from archive.db import session_scope
 from archive.models import CaseStatus, Classification, Record, Stage
 from archive.timeutil import to_utc
@@ -107,5 +108,6 @@ def delete_record(svc: Services, record_id: int) -> None:
     with session_scope(svc.engine) as s:
         record = load_for_change(s, record_id)
         case_id = record.case_id
+        forget_in_grants(s, record_id)
         s.delete(record)
     refresh_cases(svc, [case_id])

@@ -85,8 +85,8 @@ def granted_records(s: Session, user_id: int) -> list[Granted]:
     rows = s.scalars(select(Record).where(Record.id.in_(sorted(best))).order_by(Record.case_id, Record.id))
     out = []
     for r in rows:
-        if r.classification in NEVER_TO_PARTIES or r.case is None:
-            continue
+        if r.classification in NEVER_TO_PARTIES or r.case is None or r.case_id != best[r.id].case_id:
+            continue  # a grant covers a record of its own case only
         out.append(
             Granted(
                 record_id=r.id,

@@ -23,7 +23,7 @@ from archive.users import LOCK_MINUTES, MAX_FAILURES
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
-from tests.support.access import OTHER_CASE, PARTY_NEVER, Archive, build, login, signed_in
+from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, Archive, build, login, signed_in
 
 pytestmark = pytest.mark.slow
 Clients = dict[str, TestClient]
@@ -460,3 +460,41 @@ def test_the_fixity_page_reports_an_altered_original(arc: Archive, clients: Clie
     path.write_bytes(path.read_bytes() + b"tampered")
     html = archivist.get("/fixity").text
     assert "1 份不一致或缺失" in html and f"/records/{arc.records['送达回证']}" in html
+
+
+def test_a_grant_covers_records_of_its_own_case_only(arc: Archive, clients: Clients, tmp_path: Path) -> None:
+    party, archivist, leader = clients["party"], clients["archivist"], clients["leader"]
+    decision = arc.records["行政处罚决定书"]
+    rid = _flow(clients, [decision])
+    # a grant that names a record of another case (an id reused, a row edited) does not reach it
+    with session_scope(arc.svc.engine) as s:
+        grant = s.scalar(select(AccessGrant).where(AccessGrant.request_id == rid))
+        assert grant is not None
+        grant.record_ids = [*grant.record_ids, arc.other_record]
+        grant_id = grant.id
+    assert party.get(f"/api/v1/portal/records/{arc.other_record}").status_code == 404
+    assert party.get(f"/api/v1/portal/records/{arc.other_record}/file").status_code == 404
+    assert arc.other_record not in {x["id"] for x in party.get("/api/v1/portal/records").json()}
+    assert party.get("/api/v1/search", params={"q": OTHER_MARKER}).json()["total"] == 0
+    assert OTHER_CASE not in party.get("/portal").text
+
+    # a deleted record leaves the grant, and its id is never given to the next record
+    note = tmp_path / "补充说明.txt"
+    note.write_text("补充说明：仓库整改情况另行报送。\n", encoding="utf-8")
+    added = ingest_file(arc.svc, note, RecordMeta(case_no=DEMO_CASE_NO, made_by="孙立军"))
+    assert added.record_id is not None
+    make_queue(arc.svc).run([added.record_id])
+    with session_scope(arc.svc.engine) as s:
+        grant = s.get(AccessGrant, grant_id)
+        assert grant is not None
+        grant.record_ids = [*grant.record_ids, added.record_id]
+    assert archivist.delete(f"/api/v1/records/{added.record_id}").status_code in (200, 204)
+    with session_scope(arc.svc.engine) as s:
+        grant = s.get(AccessGrant, grant_id)
+        assert grant is not None and added.record_id not in grant.record_ids
+    later = tmp_path / "另案补充.txt"
+    later.write_text(f"另案补充材料 {OTHER_MARKER}\n", encoding="utf-8")
+    nxt = ingest_file(arc.svc, later, RecordMeta(case_no=OTHER_CASE, made_by="周晓梅"))
+    assert nxt.record_id is not None and nxt.record_id > added.record_id
+    r = leader.post(f"/api/v1/access/grants/{grant_id}/revoke", json={"reason": "测试结束，撤销授权"})
+    assert r.status_code == 200, r.text
