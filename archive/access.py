@@ -224,8 +224,15 @@ def own_names(*, session: Session, user_id: int, case_id: int) -> frozenset[str]
     )
 
 
-def _case_record_ids(session: Session, case_id: int) -> set[int]:
-    return set(session.scalars(select(Record.id).where(Record.case_id == case_id)))
+def _requestable(session: Session, case_id: int) -> set[int]:
+    """Records of the case a party may ask for (never a 国家秘密 one)."""
+    return set(
+        session.scalars(
+            select(Record.id).where(
+                Record.case_id == case_id, Record.classification.notin_(list(NEVER_TO_PARTIES))
+            )
+        )
+    )
 
 
 def create_request(
@@ -245,8 +252,9 @@ def create_request(
     if wanted is not None:
         if not wanted:
             raise AccessError("请至少选择一份记录，或申请查阅整个案件")
-        if not set(wanted) <= _case_record_ids(session, case.id):
-            raise AccessError("所选记录不属于该案件")
+        if not set(wanted) <= _requestable(session, case.id):
+            # one answer whether the record is of another case, does not exist or is 国家秘密
+            raise AccessError("所选记录中有不能申请查阅的记录")
     req = AccessRequest(requester_id=actor.user_id, case_id=case.id, requested_records=wanted, reason=reason)
     session.add(req)
     session.flush()

@@ -68,10 +68,29 @@ def _coerce(name: str, value: Any) -> Any:
     return str(value).strip()
 
 
-def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> Record:
-    """Apply metadata corrections, then re-index the record (search sees them at once).
+# How restrictive each 密级 is: moving a record down this order opens it to more eyes.
+_LEVEL = {
+    Classification.PUBLIC: 0,
+    Classification.INTERNAL: 1,
+    Classification.TRADE_SECRET: 2,
+    Classification.PRIVACY: 2,
+    Classification.STATE_SECRET: 3,
+}
 
-    Raises ValueError for an unknown field or value, RecordFrozenError on a filed case.
+
+class ClassificationLoweringError(PermissionError):
+    """Only a 负责人 may lower a record's 密级."""
+
+
+def update_record(
+    svc: Services, record_id: int, changes: Mapping[str, Any], *, may_lower: bool = False
+) -> tuple[Record, dict[str, Any]]:
+    """Apply metadata corrections, then re-index the record (search sees them at once); returns the
+    record and what changed (a 密级 change as ``{"classification": [from, to]}``).
+
+    Raises ValueError for an unknown field or value, RecordFrozenError on a filed case, and
+    ClassificationLoweringError when the 密级 would become less restrictive and ``may_lower`` is
+    False (only a 负责人 may lower it).
     """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -79,11 +98,19 @@ def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> 
     with session_scope(svc.engine) as s:
         record = load_for_change(s, record_id)
         prefilled = set(record.prefilled or [])
+        detail: dict[str, Any] = {}
         for name, value in changes.items():
             try:
-                setattr(record, name, _coerce(name, value))
+                new = _coerce(name, value)
             except ValueError as exc:
                 raise ValueError(f"字段 {name} 的值无效：{value}") from exc
+            if name == "classification" and new is not record.classification:
+                if _LEVEL[new] < _LEVEL[record.classification] and not may_lower:
+                    raise ClassificationLoweringError(
+                        f"将密级从“{record.classification.value}”降为“{new.value}”须由负责人决定"
+                    )
+                detail["classification"] = [record.classification.value, new.value]
+            setattr(record, name, new)
             prefilled.discard(name)  # a person has now confirmed or corrected it
         record.prefilled = sorted(prefilled) or None
         s.flush()
@@ -92,7 +119,7 @@ def update_record(svc: Services, record_id: int, changes: Mapping[str, Any]) -> 
     if docs:
         svc.index.upsert(docs)
     refresh_cases(svc, [record.case_id])  # 第二十六条 metadata may now be complete
-    return record
+    return record, detail
 
 
 def delete_record(svc: Services, record_id: int) -> None:

@@ -498,3 +498,42 @@ def test_a_grant_covers_records_of_its_own_case_only(arc: Archive, clients: Clie
     assert nxt.record_id is not None and nxt.record_id > added.record_id
     r = leader.post(f"/api/v1/access/grants/{grant_id}/revoke", json={"reason": "测试结束，撤销授权"})
     assert r.status_code == 200, r.text
+
+
+def test_a_party_gets_one_refusal_for_any_record_it_may_not_request(arc: Archive, clients: Clients) -> None:
+    party = clients["party"]
+
+    def ask(record_id: int) -> tuple[int, str]:
+        body = {"case_no": DEMO_CASE_NO, "reason": "申请查阅所选记录", "record_ids": [record_id]}
+        r = party.post("/api/v1/portal/requests", json=body)
+        return r.status_code, r.text
+
+    secret, other, missing = ask(arc.secret_record), ask(arc.other_record), ask(999_999)
+    assert secret[0] == 422 and secret == other == missing  # nothing tells the 国家秘密 record apart
+
+
+def test_only_a_leader_lowers_a_classification(arc: Archive, clients: Clients) -> None:
+    archivist, leader = clients["archivist"], clients["leader"]
+    demo = clients["demo"]  # the officer assigned to the demo case
+    secret = arc.secret_record
+    for who in (demo, archivist):
+        r = who.patch(f"/api/v1/records/{secret}", json={"classification": "公开"})
+        assert r.status_code == 403 and "负责人" in r.json()["detail"], r.text
+    # raising it is anyone's duty; lowering it back is the 负责人's
+    inquiry = arc.records["询问笔录"]
+    assert demo.patch(f"/api/v1/records/{inquiry}", json={"classification": "个人隐私"}).status_code == 200
+    assert demo.patch(f"/api/v1/records/{inquiry}", json={"classification": "内部"}).status_code == 403
+    r = leader.patch(f"/api/v1/records/{inquiry}", json={"classification": "内部"})
+    assert r.status_code == 200 and r.json()["classification"] == "内部"
+    with session_scope(arc.svc.engine) as s:
+        edits = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.event_type == "edit", AuditEvent.object == f"record:{inquiry}"
+            )
+        ).all()
+        secret_edits = s.scalars(
+            select(AuditEvent).where(AuditEvent.event_type == "edit", AuditEvent.object == f"record:{secret}")
+        ).all()
+    assert [e.detail.get("classification") for e in edits if e.outcome == "ok"][-1] == ["个人隐私", "内部"]
+    assert {e.outcome for e in secret_edits} == {"denied"}
+    assert archivist.get(f"/api/v1/records/{secret}").json()["classification"] == "国家秘密"

@@ -16,8 +16,15 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.audit import Actor
+from archive.models import Role
 from archive.users import TOKEN_DAYS, AccountLockedError, open_session, revoke_session
-from pipelines.records import RecordFrozenError, RecordMissingError, delete_record, update_record
+from pipelines.records import (
+    ClassificationLoweringError,
+    RecordFrozenError,
+    RecordMissingError,
+    delete_record,
+    update_record,
+)
 from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
 from search_api.auth import LoginThrottle, check_password, client_ip, csrf_token
 from search_api.deps import (
@@ -178,13 +185,17 @@ def read_record(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -
 def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, who: EditorDep) -> RecordOut:
     """Correct a record's metadata; the search index follows at once."""
     changes = patch.model_dump(exclude_unset=True)
+    obj = f"record:{record.id}"
     try:
-        updated = update_record(svc, record.id, changes)
+        updated, detail = update_record(svc, record.id, changes, may_lower=who.role is Role.LEADER)
+    except ClassificationLoweringError as exc:
+        audit.record(svc.engine, "edit", who.actor, obj, "denied", fields=sorted(changes), reason=str(exc))
+        raise HTTPException(403, str(exc)) from None
     except RecordFrozenError as exc:
         raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    audit.record(svc.engine, "edit", who.actor, f"record:{record.id}", fields=sorted(changes))
+    audit.record(svc.engine, "edit", who.actor, obj, fields=sorted(changes), **detail)
     return record_out(updated)
 
 
