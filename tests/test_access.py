@@ -537,3 +537,25 @@ def test_only_a_leader_lowers_a_classification(arc: Archive, clients: Clients) -
     assert [e.detail.get("classification") for e in edits if e.outcome == "ok"][-1] == ["个人隐私", "内部"]
     assert {e.outcome for e in secret_edits} == {"denied"}
     assert archivist.get(f"/api/v1/records/{secret}").json()["classification"] == "国家秘密"
+
+
+def test_a_page_image_has_a_pixel_cap_whatever_the_page_shape(
+    arc: Archive, clients: Clients, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from reportlab.pdfgen import canvas
+
+    strip = tmp_path / "长条图.pdf"
+    c = canvas.Canvas(str(strip), pagesize=(300, 17000))
+    c.drawString(20, 16900, "Strip map")
+    c.showPage()
+    c.save()
+    assert strip.stat().st_size < 2000
+    added = ingest_file(arc.svc, strip, RecordMeta(case_no=DEMO_CASE_NO, made_by="孙立军"))
+    assert added.record_id is not None
+    make_queue(arc.svc).run([added.record_id])
+    r = clients["archivist"].get(f"/api/v1/records/{added.record_id}/pages/1")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(r.content)) as image:
+        assert image.width * image.height <= 8_000_000, image.size
+        assert image.height > 10 * image.width  # the shape is kept, only the resolution drops

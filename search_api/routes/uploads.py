@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import tempfile
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ csrf = [Depends(check_csrf_header)]
 CHUNK = 1 << 20
 UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 PAGE_WIDTH = 1100  # pixels of a page image in the viewer (readable on a laptop, light on the network)
+PAGE_MAX_PIXELS = 8_000_000  # whatever the page's shape, one page image stays under ~24 MB in memory
 
 
 class UploadOut(BaseModel):
@@ -226,15 +228,22 @@ def page_image(
         raise HTTPException(404, "该记录不是 PDF")
     if not 1 <= page <= (record.page_count or 0):
         raise HTTPException(404, "没有这一页")
-    data = b"".join(svc.store.iter_bytes(record.sha256))
-    with PDFIUM_LOCK, _pdf_errors():
-        pdf = pdfium.PdfDocument(data)
-        try:
-            pdf_page = pdf[page - 1]
-            width, _ = pdf_page.get_size()
-            image = pdf_page.render(scale=min(PAGE_WIDTH / max(width, 1.0), 4.0)).to_pil()
-        finally:
-            pdf.close()
+    with tempfile.TemporaryDirectory(prefix="page-") as tmp:
+        path = Path(tmp) / "original.pdf"
+        with path.open("wb") as out:  # streamed to disk: pdfium reads only the page it needs
+            for block in svc.store.iter_bytes(record.sha256):
+                out.write(block)
+        with PDFIUM_LOCK, _pdf_errors():
+            pdf = pdfium.PdfDocument(str(path))
+            try:
+                pdf_page = pdf[page - 1]
+                width, height = pdf_page.get_size()
+                scale = min(PAGE_WIDTH / max(width, 1.0), 4.0)
+                if width * height * scale * scale > PAGE_MAX_PIXELS:  # a poster, a strip 17,000 pt long
+                    scale = 0.99 * math.sqrt(PAGE_MAX_PIXELS / max(width * height, 1.0))  # pdfium rounds up
+                image = pdf_page.render(scale=scale).to_pil()
+            finally:
+                pdf.close()
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=85)
     return Response(
