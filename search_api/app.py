@@ -5,17 +5,33 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from archive.settings import Settings, get_settings
 from pipelines.background import Background
 from pipelines.context import open_services
 from search_api import auth
+from search_api.deps import get_principal
 from search_api.routes import access, compliance, dossiers, portal, uploads
 from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
 
 Extension = Callable[[FastAPI], None]
+# Only the app's own scripts, styles and media; no framing, no inline script, no plug-ins.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 Next = Callable[[Request], Awaitable[Response]]
 
 
@@ -26,6 +42,9 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
         title="执法全过程记录档案系统 API",
         version="0.1.0",
         description="Administrative enforcement record archive: ingest, store, search.",
+        openapi_url=None,  # served below, behind sign-in; the docs page is the UI's (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = open_services(settings)
@@ -41,6 +60,17 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     app.include_router(dossiers.router)
     for extend in extensions:
         extend(app)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(get_principal)])
+    def openapi_json() -> JSONResponse:
+        """The OpenAPI description of the API, for signed-in users."""
+        return JSONResponse(app.openapi())
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Next) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.middleware("http")
     async def server_timing(request: Request, call_next: Next) -> Response:

@@ -240,7 +240,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(NotAuthenticatedError)
     def _unauthenticated(request: Request, _exc: NotAuthenticatedError) -> Response:
-        if request.url.path.startswith("/api/"):
+        if request.url.path.startswith(("/api/", "/openapi.json")):
             return JSONResponse(
                 {"detail": "请先登录"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )

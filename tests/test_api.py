@@ -227,3 +227,34 @@ def test_derived_files(client: TestClient, anonymous: TestClient) -> None:
     assert f'src="/api/v1/records/{rid}/pages/1"' in page  # the viewer shows the page beside its text
     image = client.get(f"/api/v1/records/{rid}/pages/1")
     assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient, anonymous: TestClient) -> None:
+    for c, path in [
+        (client, "/"),
+        (client, "/api/v1/search?q=报警装置"),
+        (anonymous, "/login"),
+        (anonymous, "/api/v1/cases"),
+    ]:
+        r = c.get(path)
+        csp = r.headers.get("content-security-policy", "")
+        assert (
+            "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        ), path
+        assert "unsafe-inline" not in csp and "http" not in csp, path
+        assert r.headers.get("x-content-type-options") == "nosniff", path
+        assert r.headers.get("referrer-policy") == "same-origin", path
+        assert r.headers.get("x-frame-options") == "DENY", path
+
+
+def test_api_description_and_docs_need_sign_in_and_no_cdn(client: TestClient, anonymous: TestClient) -> None:
+    assert anonymous.get("/openapi.json").status_code == 401
+    r = anonymous.get("/docs", follow_redirects=False)
+    assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+    assert anonymous.get("/redoc").status_code in (303, 401, 404)
+    html = client.get("/docs").text
+    assert (
+        "/static/swagger/swagger-ui-bundle.js" in html and "https://" not in html and "<script>" not in html
+    )
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("执法全过程记录档案系统")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -133,6 +134,12 @@ ATTENTION_RULES = {
     "art26.metadata": "记录缺少第二十六条信息",
     "art26.transcript": "录音缺少文字记录（第二十六条）",
 }
+
+
+@pages.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request, who: PrincipalDep) -> HTMLResponse:
+    """The API's interactive documentation (Swagger UI from the installed package, no CDN)."""
+    return _render(request, "docs.html", {})
 
 
 @pages.get("/", response_model=None)
@@ -396,7 +403,11 @@ ERRORS = {
     413: ("文件过大", "较大的文件请用命令行 archive ingest 导入。"),
     422: ("请求参数不正确", "请检查填写的内容后重试。"),
 }
-NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi.json", "/redoc")
+NOT_PAGES = ("/api/", "/static/", "/openapi.json")
+# Swagger UI 5 as installed by the swagger-ui-py package (its files only; nothing from a CDN).
+_SWAGGER_SPEC = importlib.util.find_spec("swagger_ui")
+assert _SWAGGER_SPEC is not None and _SWAGGER_SPEC.origin is not None, "swagger-ui-py is a dependency"
+SWAGGER_UI = Path(_SWAGGER_SPEC.origin).parent / "static"
 
 
 def _error_page(request: Request, status: int, detail: str) -> HTMLResponse:
@@ -436,6 +447,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages)
     app.include_router(web_access.pages)
     app.include_router(web_cases.pages)
+    # Mounted first: /static/swagger is the installed Swagger UI, the rest the app's own files.
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 
