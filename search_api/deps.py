@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from search_api.records import NOT_FOUND, NotVisibleError, get_record
 MAX_ID = 2**31 - 1
 # A database id in a path: positive and within the column's range (larger is a 422, not a crash).
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdItem = Annotated[int, Field(ge=1, le=MAX_ID)]  # an id inside a JSON body
 
 
 def get_services(request: Request) -> Services:

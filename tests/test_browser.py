@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.demo import DEMO_PASSWORD, DEMO_USER
-from tests.support.browser import chromium, demo_server
+from tests.support.browser import chromium, demo_server, wait_js
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ def test_the_search_box_suggests_case_numbers_and_parties(server: str, browser, 
     page.click("form.login button[type=submit]")
     page.wait_for_selector("section.cases")
     page.locator("input[name=q]").press_sequentially("罚款 农安县宏达", delay=30)
-    page.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+    wait_js(page, "document.querySelectorAll('#suggestions option').length > 0")
     values = page.eval_on_selector_all("#suggestions option", "os => os.map(o => [o.value, o.label])")
     assert ["罚款 农安县宏达化工有限公司", "当事人 · 农应急罚〔2026〕12号"] in values
     page.screenshot(path=str(tmp_path / "suggest.png"))
@@ -115,19 +115,19 @@ def test_a_search_hit_opens_the_recording_at_its_second_and_the_transcript_follo
     assert f"?t={int(second)}" in href  # a transcript hit carries its second
     page.click("ol.hits a.hit-title >> nth=0")
     page.wait_for_selector("#player")
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {int(second)}) < 0.6")
+    wait_js(page, "document.getElementById('player').readyState >= 1")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {int(second)}) < 0.6")
     lines = page.locator("ol.segments li[data-start]")
     assert lines.count() >= 1
     last = lines.nth(lines.count() - 1)
     target = float(last.get_attribute("data-start") or "0")
     last.click()  # clicking a line seeks there; the line is then the current one
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.6")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.6")
     page.wait_for_selector("ol.segments li.current[aria-current=true]")
     # keyboard: the lines are focusable and Enter seeks too
     lines.nth(0).focus()
     page.keyboard.press("Enter")
     first = float(lines.nth(0).get_attribute("data-start") or "0")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {first}) < 0.6")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {first}) < 0.6")
     page.screenshot(path=str(tmp_path / "player.png"), full_page=True)
     page.close()

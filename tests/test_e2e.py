@@ -33,6 +33,7 @@ from tests.support.browser import (
     shoot,
     sign_in,
     tab_through,
+    wait_js,
 )
 from tests.support.media import run_tool, silence_wav, speech_wav
 
@@ -102,8 +103,9 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
     assert not page.is_visible("#av-warning")
     page.click("#upload-form button[type=submit]")
     rows = page.locator("#uploads li")
-    page.wait_for_function("document.querySelectorAll('#uploads li').length === 2")
-    page.wait_for_function(
+    wait_js(page, "document.querySelectorAll('#uploads li').length === 2")
+    wait_js(
+        page,
         "[...document.querySelectorAll('#uploads li')].every(li => li.dataset.status === 'processed')",
         timeout=240_000,
     )
@@ -120,7 +122,7 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
     assert page.evaluate("location.hash") == "#p2"
     assert UNIQUE in page.inner_text("article#p2")
     assert page.locator("article#p2 mark").all_inner_texts() == [UNIQUE]  # the query marked on the page
-    page.wait_for_function("document.querySelector('article#p2 img.page-image').naturalWidth > 500")
+    wait_js(page, "document.querySelector('article#p2 img.page-image').naturalWidth > 500")
     # the recording: found by a word of its transcript; the hit seeks to that second
     record_id = _record_id(page, "现场询问录音")
     t = httpx.Cookies()
@@ -139,8 +141,8 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
     assert f"?t={int(second)}" in (audio_hit.get_attribute("href") or "")
     audio_hit.click()
     page.wait_for_selector("#player")
-    page.wait_for_function("document.getElementById('player').readyState >= 1")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {int(second)}) < 0.6")
+    wait_js(page, "document.getElementById('player').readyState >= 1")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {int(second)}) < 0.6")
     assert second >= 3.0  # the speech starts after four seconds of silence
     shoot(page, "e2e-recording-at-second")
     page.context.close()
@@ -185,8 +187,9 @@ def test_a_party_requests_a_leader_approves_and_the_party_sees_only_the_redactio
     assert HIDDEN_ID not in archivist.locator("pre.redacted").inner_text()
     first_page = archivist.locator(".rendition-pages img").first
     first_page.scroll_into_view_if_needed()
-    archivist.wait_for_function(
-        "img => img.complete && img.naturalWidth > 500", arg=first_page.element_handle()
+    wait_js(
+        archivist,
+        "(i => i.complete && i.naturalWidth > 500)(document.querySelector('.rendition-pages img'))",
     )
     shoot(archivist, "e2e-archivist-release-preview")
     archivist.goto(request_page)

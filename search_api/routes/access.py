@@ -41,6 +41,7 @@ from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
     Id,
+    IdItem,
     ServicesDep,
     VisibleRecordDep,
     case_in_reach,
@@ -158,7 +159,7 @@ def get_request(request_id: Id, svc: ServicesDep, who: QueueDep) -> RequestOut:
 class ReviewIn(BaseModel):
     """The archivist's scope: records to release (redactions checked) and for how many days."""
 
-    scope: list[int] = Field(min_length=1, max_length=1000)
+    scope: list[IdItem] = Field(min_length=1, max_length=1000)
     days: int = Field(default=30, ge=1, le=180)
     note: str = Field(default="", max_length=2000)
 
@@ -263,7 +264,7 @@ class SpanIn(BaseModel):
 class SpanToggleIn(BaseModel):
     """Dismiss (active false) or restore spans."""
 
-    ids: list[int] = Field(min_length=1, max_length=10000)
+    ids: list[IdItem] = Field(min_length=1, max_length=10000)
     active: bool
 
 

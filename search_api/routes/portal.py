@@ -24,7 +24,7 @@ from archive.timeutil import from_db
 from indexer.query import QuerySyntaxError
 from pipelines.renditions import Rendition, RenditionError, watermarked
 from search_api.auth import Principal
-from search_api.deps import Id, ServicesDep, check_csrf_header, get_principal, require_roles
+from search_api.deps import Id, IdItem, ServicesDep, check_csrf_header, get_principal, require_roles
 from search_api.portal import (
     Granted,
     NotGrantedError,
@@ -62,7 +62,7 @@ class PortalRequestIn(BaseModel):
     """A 查阅 request: a case, optionally chosen records, and the reason."""
 
     case_no: str = Field(min_length=1, max_length=64)
-    record_ids: list[int] | None = Field(default=None, max_length=1000)
+    record_ids: list[IdItem] | None = Field(default=None, max_length=1000)
     reason: str = Field(min_length=4, max_length=2000)
 
 

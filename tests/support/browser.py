@@ -156,3 +156,14 @@ def tab_through(page: Any, presses: int = 60) -> list[dict[str, Any]]:
             continue
         seen.append(focused)
     return seen
+
+
+def wait_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Wait until ``expression`` is true in the page. Polls with ``page.evaluate`` (run by the
+    browser's debugger protocol): Playwright's ``wait_for_function`` compiles its predicate with
+    eval, which the app's Content-Security-Policy (no unsafe-eval) rightly refuses."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout / 1000:.0f} s: {expression}")
+        time.sleep(0.1)
