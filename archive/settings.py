@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `archive serve` binds")
     port: int = Field(default=8000, description="Port `archive serve` binds")
     upload_max_mb: int = Field(default=4096, description="Largest file accepted by a web upload (MB)")
+    request_max_kb: int = Field(
+        default=1024, description="Largest body of any other request (JSON, forms), refused unread (KB)"
+    )
     db: DbSettings = Field(default_factory=DbSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)

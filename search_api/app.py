@@ -6,13 +6,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from archive.settings import Settings, get_settings
 from pipelines.background import Background
 from pipelines.context import open_services
 from search_api import auth
+from search_api.auth import NotAuthenticatedError, load_principal
 from search_api.deps import get_principal
+from search_api.limits import BodyLimits, undecodable, validation_problem
 from search_api.routes import access, compliance, dossiers, portal, uploads
 from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
@@ -35,6 +38,11 @@ SECURITY_HEADERS = {
 Next = Callable[[Request], Awaitable[Response]]
 
 
+async def _validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(exc)
+
+
 def create_app(settings: Settings | None = None, extensions: Iterable[Extension] = ()) -> FastAPI:
     """Build the API app on ``settings``; ``extensions`` add more routes (the UI does)."""
     settings = settings or get_settings()
@@ -49,6 +57,24 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     app.state.settings = settings
     app.state.services = open_services(settings)
     app.state.background = Background(app.state.services)
+    engine = app.state.services.engine
+
+    def signed_in(request: Request) -> bool:
+        try:
+            load_principal(request, engine)
+        except NotAuthenticatedError:
+            return False
+        return True
+
+    # Added before the session middleware, so it runs inside it (the session cookie is read).
+    app.add_middleware(
+        BodyLimits,
+        upload_max=settings.upload_max_mb << 20,
+        body_max=settings.request_max_kb << 10,
+        signed_in=signed_in,
+    )
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(UnicodeError, undecodable)
     auth.install(app, settings)
     app.include_router(public)
     app.include_router(router)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -59,6 +59,7 @@ from search_api.auth import (
     sign_out,
 )
 from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
+from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
 from search_api.routes.uploads import requeue
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
@@ -428,7 +429,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if request.url.path.startswith(NOT_PAGES):
-        return await request_validation_exception_handler(request, exc)
+        return validation_problem(exc)
     return _error_page(request, 422, "请求中的参数不符合要求（例如编号不是数字，或缺少必填项）。")
 
 
