@@ -559,3 +559,48 @@ def test_a_page_image_has_a_pixel_cap_whatever_the_page_shape(
     with Image.open(io.BytesIO(r.content)) as image:
         assert image.width * image.height <= 8_000_000, image.size
         assert image.height > 10 * image.width  # the shape is kept, only the resolution drops
+
+
+def test_reads_steps_and_refusals_leave_an_audit_event(arc: Archive, clients: Clients) -> None:
+    archivist, demo = clients["archivist"], clients["demo"]
+
+    def events(event_type: str, obj: str) -> list[AuditEvent]:
+        with session_scope(arc.svc.engine) as s:
+            rows = s.scalars(
+                select(AuditEvent).where(AuditEvent.event_type == event_type, AuditEvent.object == obj)
+            ).all()
+            s.expunge_all()
+            return list(rows)
+
+    with session_scope(arc.svc.engine) as s:
+        pdf = s.scalars(select(Record.id).where(Record.mime == "application/pdf")).first()
+    assert pdf is not None
+    before = len(events("view", f"record:{pdf}"))
+    assert archivist.get(f"/api/v1/records/{pdf}/pages/1").status_code == 200
+    seen = events("view", f"record:{pdf}")
+    assert len(seen) == before + 1 and seen[-1].detail.get("page") == 1
+
+    audio = arc.records["现场检查录音"]
+    r = archivist.get(f"/api/v1/records/{audio}/media", headers={"Range": "bytes=100-199"})
+    assert r.status_code == 206
+    assert events("view", f"record:{audio}")[-1].detail.get("range") == "100-199"
+
+    inquiry = arc.records["询问笔录"]
+    assert archivist.get(f"/api/v1/records/{inquiry}/spans").status_code == 200
+    assert events("view", f"record:{inquiry}")[-1].detail.get("file") == "spans"
+
+    step = {"case_no": DEMO_CASE_NO, "kind": "现场检查", "occurred_at": "2026-10-12T09:30:00+08:00"}
+    before = len(events("event_add", f"case:{DEMO_CASE_NO}"))
+    assert demo.post("/api/v1/events", json=step).status_code == 201
+    added = events("event_add", f"case:{DEMO_CASE_NO}")
+    assert len(added) == before + 1 and added[-1].detail["kind"] == "现场检查"
+
+    r = demo.post("/api/v1/cases/不存在的案号/records", files={"file": ("a.txt", b"x", "text/plain")})
+    assert r.status_code == 404
+    assert [e.outcome for e in events("upload", "case:不存在的案号")] == ["denied"]
+
+    with TestClient(arc.app) as anonymous:
+        token = anonymous.post("/api/v1/auth/token", json={"username": "legal", "password": DEMO_PASSWORD})
+        bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+        assert anonymous.delete("/api/v1/auth/token", headers=bearer).status_code == 204
+    assert events("logout", "user:legal")[-1].detail.get("via") == "token"

@@ -302,12 +302,11 @@ def add_event_form(
         case_no=case_no, kind=kind, occurred_at=occurred_at, note=note.strip() or None, av_exempt=av_exempt
     )
     try:
-        event_id = create_event(body, svc, access).id  # the API's own step: same checks, same errors
+        create_event(body, svc, access, who)  # the API's own step: same checks, errors and audit
     except HTTPException as exc:
         if exc.status_code == 404:
             raise
         return RedirectResponse(f"{target}?event_error={quote(str(exc.detail))}#events", status_code=303)
-    audit.record(svc.engine, "event_add", who.actor, f"case:{case_no}", kind=kind.value, event=event_id)
     return RedirectResponse(f"{target}#events", status_code=303)
 
 

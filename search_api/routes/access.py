@@ -269,10 +269,17 @@ class SpanToggleIn(BaseModel):
 
 
 @router.get("/records/{record_id}/spans", response_model=list[SpanOut])
-def record_spans(record: VisibleRecordDep, svc: ServicesDep, _who: QueueDep) -> list[SpanOut]:
-    """The record's sensitive spans, detected and marked (档案管理员, 负责人, 系统管理员)."""
+def record_spans(record: VisibleRecordDep, svc: ServicesDep, who: QueueDep) -> list[SpanOut]:
+    """The record's sensitive spans, detected and marked (档案管理员, 负责人, 系统管理员): the hidden
+    values themselves, so every read is audited."""
+    out = _spans(svc, record.id)
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="spans", spans=len(out))
+    return out
+
+
+def _spans(svc: ServicesDep, record_id: int) -> list[SpanOut]:
     with Session(svc.engine) as s:
-        return [SpanOut(**vars(v)) for v in spans_of(s, record.id)]
+        return [SpanOut(**vars(v)) for v in spans_of(s, record_id)]
 
 
 @router.post("/records/{record_id}/spans", response_model=list[SpanOut], status_code=201, dependencies=csrf)
@@ -285,7 +292,7 @@ def mark_span(record: VisibleRecordDep, body: SpanIn, svc: ServicesDep, who: Spa
     audit.record(
         svc.engine, "spans_edit", who.actor, f"record:{record.id}", kind=body.kind.value, added=found
     )
-    return record_spans(record, svc, who)
+    return _spans(svc, record.id)
 
 
 @router.post("/records/{record_id}/spans/active", response_model=list[SpanOut], dependencies=csrf)
@@ -306,7 +313,7 @@ def toggle_spans(
         active=body.active,
         changed=n,
     )
-    return record_spans(record, svc, who)
+    return _spans(svc, record.id)
 
 
 class PreviewOut(BaseModel):

@@ -127,6 +127,7 @@ def revoke_token(request: Request, svc: ServicesDep, who: PrincipalDep) -> Respo
     with Session(svc.engine) as s:
         revoke_session(session=s, token=header[7:].strip())
         s.commit()
+    audit.record(svc.engine, "logout", who.actor, f"user:{who.username}", via="token")
     return Response(status_code=204)
 
 
@@ -269,8 +270,9 @@ def record_media(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep, 
         raise HTTPException(404, "该记录不是录音录像或图片")
     wanted = byte_range(request.headers.get("range"), record.size)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
-    if wanted is None or wanted[0] == 0:
-        audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="media")
+    # every read is audited, a ranged one with its range (a player's seek reads a new range)
+    span = None if wanted is None else f"{wanted[0]}-{wanted[0] + wanted[1] - 1}"
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="media", range=span)
     if wanted is None:
         headers["Content-Length"] = str(record.size)
         return StreamingResponse(svc.store.iter_bytes(record.sha256), media_type=record.mime, headers=headers)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import Case, CaseEvent, EventKind, Role, Severity
 from archive.timeutil import from_db
@@ -19,6 +20,7 @@ from pipelines.queue import failed_jobs
 from search_api.deps import (
     EDITORS,
     AccessDep,
+    PrincipalDep,
     ServicesDep,
     check_csrf_header,
     get_principal,
@@ -167,8 +169,8 @@ def events(
     status_code=201,
     dependencies=[Depends(check_csrf_header), Depends(require_roles(*EDITORS))],
 )
-def create_event(body: EventIn, svc: ServicesDep, access: AccessDep) -> EventOut:
-    """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
+def create_event(body: EventIn, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> EventOut:
+    """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed (audited)."""
     _visible_case_nos(svc, access, body.case_no)
     if body.av_exempt and not (body.note or "").strip():
         raise HTTPException(422, "不得或不宜录音录像时须写明理由（填在说明 note 中）")
@@ -180,4 +182,7 @@ def create_event(body: EventIn, svc: ServicesDep, access: AccessDep) -> EventOut
         raise HTTPException(404, "案件不存在或无权查看") from None
     except PermissionError as exc:
         raise HTTPException(409, str(exc)) from None
+    at = body.occurred_at.isoformat()
+    obj = f"case:{body.case_no}"
+    audit.record(svc.engine, "event_add", who.actor, obj, kind=body.kind.value, event=event_id, at=at)
     return next(e for e in events(svc, access, None, body.case_no) if e.id == event_id)

@@ -107,9 +107,15 @@ def upload(
 ) -> UploadOut:
     """Store one file of a case unaltered (SHA-256, object lock) and queue its processing
     (text, OCR, transcript, index). Status: ``GET /api/v1/records/{id}/status``."""
+    obj = f"case:{case_no[:64]}"
     with Session(svc.engine) as s:
-        case = case_in_reach(s, case_no, access)
+        try:
+            case = case_in_reach(s, case_no, access)
+        except HTTPException as exc:  # an unknown case or one out of reach: the attempt is kept
+            audit.record(svc.engine, "upload", who.actor, obj, "denied", reason=str(exc.detail))
+            raise
         if case.status is CaseStatus.ARCHIVED:
+            audit.record(svc.engine, "upload", who.actor, obj, "denied", reason="案件已归档")
             raise HTTPException(409, f"案件 {case_no} 已归档，不能再添加记录")
     name = safe_name(file.filename)
     limit = svc.settings.upload_max_mb << 20
@@ -221,9 +227,12 @@ def _pdf_errors() -> Iterator[None]:
 
 @router.get("/records/{record_id}/pages/{page}", response_class=Response)
 def page_image(
-    record: VisibleRecordDep, page: Annotated[int, PathParam(ge=1, le=100_000)], svc: ServicesDep
+    record: VisibleRecordDep,
+    page: Annotated[int, PathParam(ge=1, le=100_000)],
+    svc: ServicesDep,
+    who: PrincipalDep,
 ) -> Response:
-    """Page ``page`` (from 1) of a PDF record as a JPEG image, for the viewer."""
+    """Page ``page`` (from 1) of a PDF record as a JPEG image, for the viewer (audited)."""
     if record.mime != "application/pdf":
         raise HTTPException(404, "该记录不是 PDF")
     if not 1 <= page <= (record.page_count or 0):
@@ -244,6 +253,7 @@ def page_image(
                 image = pdf_page.render(scale=scale).to_pil()
             finally:
                 pdf.close()
+    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="page", page=page)
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=85)
     return Response(
