@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -218,6 +219,15 @@ def _apply_metadata(row: Record, result: ParseResult) -> datetime | None:
     return row.made_at
 
 
+_TEMP_PATH = re.compile(r"(?:/[\w.-]+)*/(?:tmp|var/tmp)/[^\s'\"，。；）)]+")
+
+
+def _plain(reason: str, workdir: Path, name: str) -> str:
+    """A failure reason as users see it: the server's working paths replaced by the file's name."""
+    reason = reason.replace(f"{workdir}/original{Path(name).suffix[:16]}", name).replace(str(workdir), name)
+    return _TEMP_PATH.sub(name, reason)
+
+
 def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     """Parse one record (in a limited child process) and store its derived files.
 
@@ -235,10 +245,11 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         )
         made_at, corrected = _save(svc, record_id, result)
     except ParseError as exc:
-        return ProcessOutcome(record_id, error=str(exc))
+        return ProcessOutcome(record_id, error=_plain(str(exc), workdir, record.original_name))
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
         log.exception("processing record %s failed", record_id)
-        return ProcessOutcome(record_id, error=f"处理时发生内部错误：{type(exc).__name__}: {exc}")
+        reason = _plain(f"{type(exc).__name__}: {exc}", workdir, record.original_name)
+        return ProcessOutcome(record_id, error=f"处理时发生内部错误：{reason}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at

@@ -131,6 +131,8 @@ def rendition_for(svc: Services, user_id: int, record_id: int) -> tuple[Granted,
 def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset: int) -> SearchResult:
     """The query language over the redacted text of the party's granted records."""
     parsed = parse_query(text)  # QuerySyntaxError for the caller to report
+    if not parsed.groups:  # only empty phrases or exclusions: a search for nothing finds nothing
+        return SearchResult(total=0, hits=[], facets={"case_no": [], "stage": []})
     with Session(svc.engine) as s:
         granted = granted_records(s, user_id)
     hits: list[Hit] = []

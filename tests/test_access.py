@@ -604,3 +604,16 @@ def test_reads_steps_and_refusals_leave_an_audit_event(arc: Archive, clients: Cl
         bearer = {"Authorization": f"Bearer {token.json()['token']}"}
         assert anonymous.delete("/api/v1/auth/token", headers=bearer).status_code == 204
     assert events("logout", "user:legal")[-1].detail.get("via") == "token"
+
+
+def test_a_failure_reason_names_the_file_not_a_server_path(arc: Archive, tmp_path: Path) -> None:
+    broken = tmp_path / "现场照片.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8)
+    added = ingest_file(arc.svc, broken, RecordMeta(case_no=DEMO_CASE_NO, made_by="孙立军"))
+    assert added.record_id is not None
+    make_queue(arc.svc).run([added.record_id])
+    with session_scope(arc.svc.engine) as s:
+        record = s.get(Record, added.record_id)
+        assert record is not None and record.error
+        error = record.error
+    assert "/tmp" not in error and "original" not in error and "rec" not in error.split("：")[-1], error

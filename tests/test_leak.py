@@ -212,3 +212,11 @@ def test_no_route_fails_with_a_server_error_for_any_role(world: World) -> None:
                 if role == "anonymous" and not public:
                     assert r.status_code in (303, 401, 404), path  # 404: no such route at all
                     _no_secret(r.content, f"anonymous {path}")
+
+
+def test_a_party_query_of_empty_phrases_finds_nothing(world: World) -> None:
+    party = world.clients["party"]
+    assert party.get("/api/v1/search", params={"q": "询问"}).json()["total"] >= 1
+    for q in ['""', '"  " ""', '-"询问"']:
+        body = party.get("/api/v1/search", params={"q": q}).json()
+        assert body.get("total", 0) == 0 and not body.get("hits"), (q, body)
