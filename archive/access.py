@@ -213,17 +213,6 @@ def linked_cases(*, session: Session, user_id: int) -> list[Case]:
     )
 
 
-def own_names(*, session: Session, user_id: int, case_id: int) -> frozenset[str]:
-    """The names of the 当事人 this account stands for in a case (not redacted for them)."""
-    return frozenset(
-        session.scalars(
-            select(Party.name)
-            .join(PartyLink, PartyLink.party_id == Party.id)
-            .where(PartyLink.user_id == user_id, Party.case_id == case_id)
-        )
-    )
-
-
 def _requestable(session: Session, case_id: int) -> set[int]:
     """Records of the case a party may ask for (never a 国家秘密 one)."""
     return set(

@@ -95,10 +95,9 @@ class _Reader:
 def find_in_read_text(text: str, basis: ReleaseBasis) -> list[tuple[int, int]]:
     """Spans to hide in text read off a page now: what detection finds there (the archivist's
     dismissals and the viewer's own values respected) and every writing of a hidden value."""
-    own_names = frozenset(basis.keep)
     spans = [
         (d.start, d.end)
-        for d in detect(text, names=basis.names, keep=own_names)
+        for d in detect(text, names=basis.names, keep=basis.keep)
         if (d.kind.value, d.text) not in basis.dismissed and not is_own(d.kind, d.text, basis.keep)
     ]
     view = match_view(text)

@@ -203,7 +203,7 @@ def _pdf_layers(data: bytes) -> str:
     for i in range(len(pdf)):
         page = pdf[i]
         parts.append(page.get_textpage().get_text_range())
-        parts.append(f"annotations:{sum(1 for _ in range(pdfium.raw.FPDFPage_GetAnnotCount(page.raw)))}")
+        parts.append(f"annotations:{pdfium.raw.FPDFPage_GetAnnotCount(page.raw)}")
         page.close()
     pdf.close()
     return "\n".join(parts)
