@@ -37,6 +37,7 @@ OUTCOMES = ("ok", "denied", "failed")
 EVENT_TYPES: dict[str, str] = {
     "login": "登录",
     "login_failed": "登录失败",
+    "login_throttled": "登录受限（失败次数过多）",
     "logout": "退出",
     "token_created": "创建 API 令牌",
     "search": "检索",

@@ -214,8 +214,6 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive wrong passwords
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -5,12 +5,13 @@ Nested sections use a double underscore: ``ARCHIVE_DB__URL``, ``ARCHIVE_STORAGE_
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only the dev profile may run on these; anything else must be configured.
@@ -162,6 +163,41 @@ class RedactionSettings(BaseModel):
     )
 
 
+class SignInSettings(BaseModel):
+    """Failed sign-ins and the client address they are counted against."""
+
+    failures_per_name_address: int = Field(
+        default=5,
+        description="Wrong passwords for one user name from one address before that name is refused "
+        "from that address for the rest of the window (the account itself is never locked)",
+    )
+    failures_per_address: int = Field(
+        default=100, description="Wrong passwords from one address, whatever the names, before it is refused"
+    )
+    window_minutes: int = Field(default=15, description="How long a failed sign-in is counted")
+    store: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="memory: counted in each server process; redis: shared by every API process "
+        "(the queue's Redis; use it when several processes or hosts serve the API)",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) of the reverse proxies in front of the server. Only "
+        "a request from one of them has its X-Forwarded-For read: the client is the right-most address "
+        "there that is not a trusted proxy. Empty: the direct peer is the client",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r}") from None
+        return [item.strip() for item in value]
+
+
 class QueueSettings(BaseModel):
     """Pipeline job execution."""
 
@@ -204,6 +240,7 @@ class Settings(BaseSettings):
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    signin: SignInSettings = Field(default_factory=SignInSettings)
 
     @model_validator(mode="after")
     def _secrets(self) -> Settings:

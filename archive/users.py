@@ -1,4 +1,8 @@
-"""User accounts: argon2 password hashes, sign-in checks with lockout, sessions and API tokens."""
+"""User accounts: argon2 password hashes, sign-in checks, sessions and API tokens.
+
+Wrong passwords never lock an account (anyone could lock the administrator out); they are
+slowed per user name and address by the server (search_api.throttle).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.models import Role, User, UserSession
-from archive.timeutil import from_db, to_local
+from archive.timeutil import from_db
 
 MIN_PASSWORD = 8
-MAX_FAILURES = 5  # consecutive wrong passwords before the account locks …
-LOCK_MINUTES = 15  # … for this long
 COOKIE_HOURS = 8
 TOKEN_DAYS = 90
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
@@ -27,14 +29,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 class UserError(ValueError):
     """A user could not be created; the message is shown to the operator."""
-
-
-class AccountLockedError(Exception):
-    """Too many wrong passwords: the account is locked until ``until``."""
-
-    def __init__(self, until: datetime) -> None:
-        self.until = until
-        super().__init__(f"连续 {MAX_FAILURES} 次密码错误，账号已锁定至 {to_local(until):%H:%M}，请稍后再试")
 
 
 def create_user(*, session: Session, username: str, display_name: str, role: Role, password: str) -> User:
@@ -54,39 +48,23 @@ def set_password(*, session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
     user.password_hash = _hasher.hash(password)
-    user.failed_logins, user.locked_until = 0, None
     revoke_all(session=session, user_id=user.id)
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; AccountLockedError while locked.
+    """The active user with these credentials, or None.
 
-    Counts consecutive failures on the account and locks it for LOCK_MINUTES after
-    MAX_FAILURES; the caller commits the session so the count is kept.
+    The hash is verified even for an unknown name (against a dummy), so the answer and its
+    timing do not tell which user names exist.
     """
     user = session.scalar(select(User).where(User.username == username))
-    now = datetime.now(UTC)
-    locked = from_db(user.locked_until) if user is not None else None
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
-        _hasher.verify(stored, password)  # always, so a lock is not told apart by timing
-        matched = True
+        _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
-        matched = False
-    if user is not None and locked is not None and locked > now:
-        raise AccountLockedError(locked)
-    if not matched:
-        if user is not None:
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILURES:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-                session.flush()
-                raise AccountLockedError(user.locked_until) from None
         return None
     if user is None or not user.is_active or not user.password_hash:
         return None
-    user.failed_logins, user.locked_until = 0, None
     return user
 
 

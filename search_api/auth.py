@@ -3,16 +3,14 @@
 The signed cookie carries only a random session id; the session itself lives in the database
 (``user_sessions``, hashed), so signing out, a password change or deactivation ends it at once,
 and signing in always starts a new id (no session fixation). Failed sign-ins are limited per
-account (lockout, archive.users) and per client address (here).
+name and client address (search_api.throttle); no account is ever locked by wrong passwords.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -28,13 +26,13 @@ from archive.models import Role
 from archive.settings import Settings
 from archive.users import (
     COOKIE_HOURS,
-    AccountLockedError,
     authenticate,
     open_session,
     resolve_session,
     revoke_session,
 )
 from indexer.documents import AccessFilter
+from search_api.throttle import SignInThrottle, TooManyAttemptsError, throttle_for
 
 SESSION_COOKIE = "archive_session"
 
@@ -48,10 +46,6 @@ CSRF_EXPIRED = "表单已过期，请刷新页面后重试"
 
 class CsrfError(Exception):
     """A form was posted without the token of the session that rendered it."""
-
-
-class TooManyAttemptsError(Exception):
-    """Too many failed sign-ins from one address."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +65,39 @@ class Principal:
         return Actor(self.username, self.role.value, self.ip)
 
 
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: Networks) -> bool:
+    return any(addr.version == net.version and addr in net for net in proxies)
+
+
 def client_ip(request: Request) -> str:
-    """The caller's address (the direct peer; a proxy in front must be configured to pass it)."""
-    return request.client.host if request.client else ""
+    """The caller's address: the direct peer, or behind a trusted proxy the right-most address of
+    X-Forwarded-For that is not itself a trusted proxy. Always a valid address or ''."""
+    peer = _address(request.client.host) if request.client else None
+    if peer is None:
+        return ""
+    proxies: Networks = getattr(request.app.state, "trusted_proxies", ())
+    if not proxies or not _trusted(peer, proxies):
+        return str(peer)
+    hops = [h for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        addr = _address(hop)
+        if addr is None:
+            break  # a forged or garbled entry: trust nothing to its left
+        client = addr
+        if not _trusted(addr, proxies):
+            break
+    return str(client)
 
 
 def _bearer(request: Request) -> str | None:
@@ -127,29 +151,32 @@ class SignedIn:
     role: Role
 
 
-def check_password(engine: Engine, username: str, password: str, ip: str) -> SignedIn | None:
-    """The user if the password is right (AccountLockedError while locked); audited either way."""
+def check_password(request: Request, engine: Engine, username: str, password: str) -> SignedIn | None:
+    """The user if the password is right, None if not; TooManyAttemptsError while this name from
+    this address is held back (the password is then not even checked). Audited either way.
+
+    A real and an unknown user name take the same path and get the same answers."""
+    ip = client_ip(request)
+    throttle: SignInThrottle = request.app.state.login_throttle
+    name = username.strip()[:64]
+    throttle.check(name, ip)
     with Session(engine) as s:
-        try:
-            user = authenticate(session=s, username=username, password=password)
-        except AccountLockedError:
-            s.commit()
+        user = authenticate(session=s, username=name, password=password)
+        found = SignedIn(user.id, user.username, user.role) if user is not None else None
+    if found is None:
+        held = throttle.failed(name, ip)
+        audit.record(engine, "login_failed", Actor(name, "", ip), f"user:{name}", "denied")
+        if held:
             audit.record(
                 engine,
-                "login_failed",
-                Actor(username[:64], "", ip),
-                f"user:{username[:64]}",
+                "login_throttled",
+                Actor(name, "", ip),
+                f"user:{name}",
                 "denied",
-                reason="locked",
+                minutes=round(throttle.window / 60),
             )
-            raise
-        s.commit()
-        if user is None:
-            audit.record(
-                engine, "login_failed", Actor(username[:64], "", ip), f"user:{username[:64]}", "denied"
-            )
-            return None
-        found = SignedIn(user.id, user.username, user.role)
+        return None
+    throttle.succeeded(name, ip)
     audit.record(engine, "login", Actor(found.username, found.role.value, ip), f"user:{found.username}")
     return found
 
@@ -197,38 +224,13 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise CsrfError
 
 
-class LoginThrottle:
-    """At most ``limit`` failed sign-ins per client address in ``window`` seconds (per process)."""
-
-    def __init__(self, limit: int = 20, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, ip: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(ip, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
-
-    def check(self, ip: str) -> None:
-        """TooManyAttemptsError when this address has failed too often lately."""
-        with self._lock:
-            if len(self._recent(ip, time.monotonic())) >= self.limit:
-                raise TooManyAttemptsError
-
-    def failed(self, ip: str) -> None:
-        """Count one failed sign-in."""
-        with self._lock:
-            self._recent(ip, time.monotonic()).append(time.monotonic())
-            if len(self._failures) > 100_000:  # bound memory under a spray of addresses
-                self._failures.clear()
-
-
 def install(app: FastAPI, settings: Settings) -> None:
     """Signed session cookies and the answers to unauthenticated requests."""
     assert settings.secret_key is not None  # the settings validator guarantees it
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = throttle_for(settings)
+    app.state.trusted_proxies = tuple(
+        ipaddress.ip_network(p, strict=False) for p in settings.signin.trusted_proxies
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -252,8 +254,10 @@ def install(app: FastAPI, settings: Settings) -> None:
         return JSONResponse({"detail": CSRF_EXPIRED}, status_code=400)
 
     @app.exception_handler(TooManyAttemptsError)
-    def _throttled(_request: Request, _exc: TooManyAttemptsError) -> Response:
-        return JSONResponse({"detail": "登录失败次数过多，请 10 分钟后再试"}, status_code=429)
+    def _throttled(_request: Request, exc: TooManyAttemptsError) -> Response:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
 
 
 def _quote(path: str) -> str:

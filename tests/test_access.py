@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 
 from archive import audit
 from archive.db import session_scope
-from archive.models import AccessGrant, AuditEvent, Record, SensitiveSpan, User
-from archive.users import LOCK_MINUTES, MAX_FAILURES
+from archive.models import AccessGrant, AuditEvent, Record, SensitiveSpan
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
+from pipelines.transcripts import current_transcript
 from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, Archive, build, login, signed_in
 
 pytestmark = pytest.mark.slow
@@ -100,6 +100,34 @@ def test_sensitive_spans_are_detected_in_the_demo_inquiry(arc: Archive) -> None:
     assert any(kind == "住址" and "黄龙路188号" in text for kind, text in found)
 
 
+def _mark_a_spoken_word(arc: Archive, archivist: TestClient, audio: int) -> tuple[float, float]:
+    """Mark a word of the recording's transcript as sensitive; its seconds (inside the padding)."""
+    with session_scope(arc.svc.engine) as s:
+        record = s.get(Record, audio)
+        assert record is not None
+        transcript = current_transcript(arc.svc.store, record)
+    words = [w for seg in transcript.segments for w in seg.words if w.text.strip() and w.end - w.start >= 0.2]
+    assert words, "the demo recording's transcript has timed words"
+    word = words[0]
+    r = archivist.post(f"/api/v1/records/{audio}/spans", json={"text": word.text.strip(), "kind": "其他"})
+    assert r.status_code == 201, r.text
+    return word.start, word.end
+
+
+def _samples(data: bytes) -> tuple[np.ndarray, int]:
+    with av.open(io.BytesIO(data)) as container:
+        frames = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
+        rate = container.streams.audio[0].sample_rate
+    return np.concatenate(frames).astype(np.float32), rate
+
+
+def _pitch(samples: np.ndarray, rate: int) -> float:
+    """The strongest frequency of a stretch of sound."""
+    assert len(samples) >= rate // 10
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(np.argmax(spectrum))])
+
+
 def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients: Clients) -> None:
     party, archivist, leader = clients["party"], clients["archivist"], clients["leader"]
     inquiry, decision, audio = (
@@ -121,6 +149,9 @@ def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients
     assert r.status_code == 409 and "国家秘密" in r.json()["detail"]
     assert party.post(f"/api/v1/portal/requests/{rid}/withdraw").json()["status"] == "已撤回"
 
+    # the archivist listens to the recording and marks a spoken word by hand (a machine transcript of
+    # synthetic speech is too unsure for automatic spans alone: the gate would block it)
+    said = _mark_a_spoken_word(arc, archivist, audio)
     rid = _flow(clients, [inquiry, decision, audio])
     mine = {x["id"]: x for x in party.get("/api/v1/portal/requests").json()}
     assert mine[rid]["status"] == "已批准" and mine[rid]["grant_state"] == "有效"
@@ -141,11 +172,13 @@ def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients
     pdf = pdfium.PdfDocument(r.content)
     assert all(page.get_textpage().get_text_range().strip() == "" for page in pdf)
     assert len(pdf) >= 1
-    # the recording: a bleeped audio rendition, decodable
+    # the recording: an audio rendition with a 1 kHz tone over the marked word, speech elsewhere
     r = party.get(f"/api/v1/portal/records/{audio}/file")
     assert r.status_code == 200 and r.headers["content-type"].startswith("audio/")
-    with av.open(io.BytesIO(r.content)) as container:
-        assert container.streams.audio
+    heard, rate = _samples(r.content)
+    start, end = said
+    assert _pitch(heard[int(start * rate) : int(end * rate)], rate) == pytest.approx(1000, abs=15)
+    assert _pitch(heard[int((end + 0.5) * rate) :], rate) != pytest.approx(1000, abs=15)
 
     # search: the party finds words of the redacted text, never the hidden ones
     assert party.get("/api/v1/search", params={"q": "报警装置"}).json()["total"] >= 1
@@ -326,40 +359,14 @@ def test_sign_in_starts_a_new_session_and_sign_out_ends_it(arc: Archive) -> None
             assert replay.get("/api/v1/me").status_code == 401
 
 
-def test_repeated_wrong_passwords_lock_the_account(arc: Archive) -> None:
-    with TestClient(arc.app) as c:
-        for _ in range(MAX_FAILURES - 1):
-            r = c.post("/api/v1/auth/token", json={"username": "legal", "password": "wrong-password"})
-            assert r.status_code == 401
-        r = c.post("/api/v1/auth/token", json={"username": "legal", "password": "wrong-password"})
-        assert r.status_code == 423 and "锁定" in r.json()["detail"]
-        # even the right password is refused while locked
-        r = c.post("/api/v1/auth/token", json={"username": "legal", "password": DEMO_PASSWORD})
-        assert r.status_code == 423
-    with session_scope(arc.svc.engine) as s:
-        user = s.scalar(select(User).where(User.username == "legal"))
-        assert user is not None and user.locked_until is not None
-        remaining = user.locked_until.replace(tzinfo=UTC) - datetime.now(UTC)
-        assert timedelta(minutes=LOCK_MINUTES - 1) < remaining <= timedelta(minutes=LOCK_MINUTES)
-        user.locked_until = None  # the lock has run out
+def test_login_events_and_refusals_are_audited(arc: Archive) -> None:
     with TestClient(arc.app) as c:
         assert (
-            c.post("/api/v1/auth/token", json={"username": "legal", "password": DEMO_PASSWORD}).status_code
-            == 201
+            c.post("/api/v1/auth/token", json={"username": "legal", "password": "wrong-pw"}).status_code
+            == 401
         )
-    # many failures from one address are throttled whatever the user name
-    with TestClient(arc.app) as c:
-        codes = [
-            c.post("/api/v1/auth/token", json={"username": f"nobody{i}", "password": "x"}).status_code
-            for i in range(25)
-        ]
-    assert codes[0] == 401 and 429 in codes
-    arc.app.state.login_throttle._failures.clear()
-
-
-def test_login_events_and_refusals_are_audited(arc: Archive) -> None:
     rows = audit.query(arc.svc.engine, audit.AuditQuery(event_type="login_failed"), limit=500)[1]
-    assert any(e.detail.get("reason") == "locked" for e in rows)
+    assert any(e.actor == "legal" and e.outcome == "denied" for e in rows)
     denied = audit.query(arc.svc.engine, audit.AuditQuery(event_type="view", outcome="denied"), limit=500)[1]
     assert {e.actor for e in denied} >= {"demo", "party"}  # the IDOR attempts above
     assert audit.verify(arc.svc.engine).ok

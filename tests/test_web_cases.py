@@ -270,14 +270,3 @@ def test_a_photo_is_shown_whole_with_its_exif(clients: Clients, tmp_path: Path) 
     assert f'class="photo" src="/api/v1/records/{rid}/media"' in page and "拍摄设备" in page
     shown = demo.get(f"/api/v1/records/{rid}/media")
     assert shown.status_code == 200 and shown.content == photo  # the original, unaltered
-
-
-def test_a_locked_account_shows_as_locked(arc: Archive, clients: Clients) -> None:
-    # stored times come back from SQLite as naive UTC: read them as UTC, not Beijing time
-    c = TestClient(arc.app)
-    for _ in range(5):
-        form = c.get("/login").text
-        token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        c.post("/login", data={"username": "legal", "password": "wrong-password", "csrf": token})
-    row = clients["admin"].get("/admin/users").text.split("<td>legal</td>", 1)[1].split("</tr>", 1)[0]
-    assert "已锁定" in row

@@ -459,7 +459,16 @@ def serve(
     svc = open_services(settings)  # migrate before the workers start
     Background(svc).resume()  # jobs a stopped server left unfinished carry on in the background
     warm_up()  # the segmenter (~1 s) loads before the first search, not during it
-    uvicorn.run("ui.web:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+    # The app reads X-Forwarded-For itself, and only from ARCHIVE_SIGNIN__TRUSTED_PROXIES; uvicorn
+    # would otherwise believe it from any local peer (and write what it says as the client).
+    uvicorn.run(
+        "ui.web:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 app.command("check")(cli_cases.check_cmd)

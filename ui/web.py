@@ -30,7 +30,6 @@ from archive.models import (
     Stage,
 )
 from archive.settings import Settings
-from archive.users import AccountLockedError
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
@@ -46,13 +45,10 @@ from search_api.app import create_app as create_api_app
 from search_api.auth import (
     CSRF_EXPIRED,
     CsrfError,
-    LoginThrottle,
     NotAuthenticatedError,
     Principal,
-    TooManyAttemptsError,
     check_csrf,
     check_password,
-    client_ip,
     home_of,
     load_principal,
     sign_in,
@@ -63,6 +59,7 @@ from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
 from search_api.routes.uploads import requeue
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
+from search_api.throttle import TooManyAttemptsError
 from ui import web_access, web_cases
 from ui.render import render as _render
 
@@ -95,20 +92,14 @@ def login(
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> HTMLResponse | RedirectResponse:
-    """Check the password (with lockout and a per-address limit) and start a new session."""
+    """Check the password (failures slowed per name and address) and start a new session."""
     check_csrf(request, csrf)
-    ip = client_ip(request)
-    throttle: LoginThrottle = request.app.state.login_throttle
     error, status = "", 401
     try:
-        throttle.check(ip)
-        user = check_password(svc.engine, username.strip(), password, ip)
-    except TooManyAttemptsError:
-        user, error, status = None, "登录失败次数过多，请 10 分钟后再试", 429
-    except AccountLockedError as exc:
-        user, error, status = None, str(exc), 423
+        user = check_password(request, svc.engine, username, password)
+    except TooManyAttemptsError as exc:
+        user, error, status = None, str(exc), 429
     if user is None:
-        throttle.failed(ip)
         ctx = {"next": _safe_next(next), "error": error or "用户名或密码错误", "username": username}
         return _render(request, "login.html", ctx, status_code=status)
     sign_in(request, svc.engine, user.id)

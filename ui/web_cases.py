@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive import audit
 from archive.db import session_scope
 from archive.models import (
+    AuditEvent,
     Case,
     CaseAssignment,
     CaseEvent,
@@ -420,12 +421,21 @@ def _users_context(svc: ServicesDep) -> dict[str, Any]:
         assigned = dict(
             s.execute(select(CaseAssignment.user_id, func.count()).group_by(CaseAssignment.user_id)).all()
         )
+        # Wrong passwords lock nothing; the administrator sees who is being guessed at.
+        failures = dict(
+            s.execute(
+                select(AuditEvent.object, func.count())
+                .where(AuditEvent.event_type == "login_failed", AuditEvent.at >= now - timedelta(days=1))
+                .where(AuditEvent.object.in_([f"user:{u.username}" for u in users]))
+                .group_by(AuditEvent.object)
+            ).all()
+        )
         s.expunge_all()
     rows = [
         {
             "u": u,
             "last": last.get(u.id),
-            "locked": u.locked_until is not None and _moment(u.locked_until) > now,
+            "failures": failures.get(f"user:{u.username}", 0),
             "cases": assigned.get(u.id, 0),
         }
         for u in users

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.audit import Actor
 from archive.models import Role
-from archive.users import TOKEN_DAYS, AccountLockedError, open_session, revoke_session
+from archive.users import TOKEN_DAYS, open_session, revoke_session
 from pipelines.records import (
     ClassificationLoweringError,
     RecordFrozenError,
@@ -26,7 +26,7 @@ from pipelines.records import (
     update_record,
 )
 from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
-from search_api.auth import LoginThrottle, check_password, client_ip, csrf_token
+from search_api.auth import check_password, client_ip, csrf_token
 from search_api.deps import (
     AccessDep,
     EditorDep,
@@ -91,18 +91,10 @@ class TokenOut(BaseModel):
 
 @public.post("/auth/token", response_model=TokenOut, status_code=201, tags=["system"])
 def create_token(body: TokenIn, request: Request, svc: ServicesDep) -> TokenOut:
-    """Exchange a user name and password for a bearer token (same lockout and rate limit as the
-    sign-in page)."""
-    ip = client_ip(request)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    throttle.check(ip)
-    try:
-        user = check_password(svc.engine, body.username.strip(), body.password, ip)
-    except AccountLockedError as exc:
-        throttle.failed(ip)
-        raise HTTPException(423, str(exc)) from None
+    """Exchange a user name and password for a bearer token (failures are slowed per name and
+    address as on the sign-in page: 429 with Retry-After)."""
+    user = check_password(request, svc.engine, body.username, body.password)
     if user is None:
-        throttle.failed(ip)
         raise HTTPException(401, "用户名或密码错误")
     with Session(svc.engine) as s:
         token = open_session(session=s, user_id=user.id, kind="token", hours=body.days * 24, name=body.name)
@@ -110,7 +102,7 @@ def create_token(body: TokenIn, request: Request, svc: ServicesDep) -> TokenOut:
     audit.record(
         svc.engine,
         "token_created",
-        Actor(user.username, user.role.value, ip),
+        Actor(user.username, user.role.value, client_ip(request)),
         f"user:{user.username}",
         name=body.name,
         days=body.days,
