@@ -13,10 +13,12 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -526,8 +528,21 @@ class Record(Base):
     """记录: one file-level item of evidence or documentation, with its 第二十六条 metadata."""
 
     __tablename__ = "records"
-    # A deleted record's id is never given to another (grants and requests name ids).
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # The same bytes are one record per case (a file can rightly belong to several cases, and
+        # whether it is in a case the uploader cannot see must not decide what they may store) …
+        UniqueConstraint("case_id", "sha256", name="uq_records_case_sha256"),
+        # … and once among the records not yet in any case (NULLs are distinct to a UNIQUE).
+        Index(
+            "uq_records_caseless_sha256",
+            "sha256",
+            unique=True,
+            sqlite_where=text("case_id IS NULL"),
+            postgresql_where=text("case_id IS NULL"),
+        ),
+        # A deleted record's id is never given to another (grants and requests name ids).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -535,7 +550,7 @@ class Record(Base):
         ForeignKey("case_events.id", ondelete="SET NULL", name="fk_records_event_id_case_events"), index=True
     )
     piece_no: Mapped[int | None] = mapped_column(Integer)  # 件号 once the case is filed
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "stage"))
     form: Mapped[RecordForm] = mapped_column(_enum(RecordForm, "record_form"), default=RecordForm.TEXT)
     document_type: Mapped[str | None] = mapped_column(String(64))

@@ -175,6 +175,11 @@ class SignInSettings(BaseModel):
         default=100, description="Wrong passwords from one address, whatever the names, before it is refused"
     )
     window_minutes: int = Field(default=15, description="How long a failed sign-in is counted")
+    backoff_max_s: int = Field(
+        default=60,
+        description="Longest rest a user name gets after failures from any addresses together (after "
+        "failures_per_name_address of them, each further failure doubles the rest: 1, 2, 4 … s)",
+    )
     store: Literal["memory", "redis"] = Field(
         default="memory",
         description="memory: counted in each server process; redis: shared by every API process "

@@ -364,4 +364,6 @@ def fixity(svc: Services) -> list[FixityResult]:
     """Re-hash every stored original against its recorded SHA-256."""
     with Session(svc.engine) as s:
         rows = list(s.execute(select(Record.id, Record.title, Record.sha256).order_by(Record.id)))
-    return [FixityResult(rid, title, sha, original_problem(svc, sha) is None) for rid, title, sha in rows]
+    # One object can hold the original of several records (the same file in several cases).
+    ok = {sha: original_problem(svc, sha) is None for sha in dict.fromkeys(sha for _, _, sha in rows)}
+    return [FixityResult(rid, title, sha, ok[sha]) for rid, title, sha in rows]

@@ -51,13 +51,17 @@ class IngestOutcome:
     reason: str | None = None
 
 
-def _existing(svc: Services, sha256: str) -> int | None:
+def _existing(svc: Services, sha256: str, case_no: str | None) -> int | None:
+    """The record of these bytes in that case (or outside any case): one record per case."""
     with session_scope(svc.engine) as s:
-        return s.scalar(select(Record.id).where(Record.sha256 == sha256))
+        case = get_by_case_no(session=s, case_no=case_no) if case_no else None
+        in_case = Record.case_id == case.id if case is not None else Record.case_id.is_(None)
+        return s.scalar(select(Record.id).where(Record.sha256 == sha256, in_case))
 
 
 def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
-    """Store ``path`` as a new record with a pending processing job, or report a duplicate."""
+    """Store ``path`` as a new record with a pending processing job, or report a duplicate (the same
+    bytes already in that case; in another case they make a record of their own)."""
     shown = str(path)
     try:
         sha256, size = hash_file(path)
@@ -65,7 +69,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
     except OSError as exc:
         return IngestOutcome(shown, "failed", reason=f"无法读取文件：{exc.strerror or exc}")
 
-    existing = _existing(svc, sha256)
+    existing = _existing(svc, sha256, meta.case_no)
     if existing is not None:
         if not svc.store.exists(sha256):  # the record survived a lost object: put it back
             svc.store.put_file(path, sha256, mime=mime, lock=True)
@@ -124,7 +128,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
         return IngestOutcome(shown, "failed", reason=str(exc))
     except IntegrityError:
         # Another ingest stored the same bytes between our check and our insert.
-        existing = _existing(svc, sha256)
+        existing = _existing(svc, sha256, meta.case_no)
         if existing is None:
             raise
         return IngestOutcome(shown, "duplicate", record_id=existing)

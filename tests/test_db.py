@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from archive.db import downgrade, get_engine, migrate, session_scope
 from archive.models import (
+    Base,
     Case,
     CaseOrigin,
     Classification,
@@ -146,11 +149,22 @@ def test_case_with_parties_records_files_and_jobs_round_trip(engine: Engine) -> 
         assert tuple(raw) == ("调查取证", "文字", "内部")
 
 
-def test_same_bytes_cannot_make_two_records(engine: Engine) -> None:
+def test_same_bytes_make_one_record_per_case(engine: Engine) -> None:
     with session_scope(engine) as s:
         s.add(_record(None, sha="b" * 64))
+        s.add(_record(_case("农应急罚〔2026〕1号"), sha="b" * 64))
+        s.add(_record(_case("农应急罚〔2026〕2号"), sha="b" * 64))  # the same file in another case
     with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(_record(None, sha="b" * 64))
+        s.add(_record(None, sha="b" * 64))  # twice outside any case
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        case = s.scalars(select(Case).where(Case.case_no == "农应急罚〔2026〕1号")).one()
+        s.add(_record(case, sha="b" * 64))  # twice in one case
+
+
+def test_the_migrated_schema_is_the_models_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
 
 
 def test_one_job_of_a_kind_per_record(engine: Engine) -> None:

@@ -81,13 +81,35 @@ def test_an_upload_is_stored_processed_searchable_and_audited(clients: Clients, 
     assert again.status_code == 201 and again.json() == {
         "status": "duplicate",
         "record_id": rid,
-        "message": "相同内容的文件已在档案中，未重复保存",
+        "message": "相同内容的文件已在本案中，未重复保存",
     }
     # fixity on demand, and the audit trail
     fix = demo.get(f"/api/v1/records/{rid}/fixity").json()
     assert fix["ok"] is True and fix["sha256"] == record["sha256"]
     events = clients["leader"].get("/api/v1/audit", params={"object": f"record:{rid}"}).json()["events"]
     assert {"upload", "fixity"} <= {e["event_type"] for e in events}
+
+
+def test_a_file_already_in_a_case_out_of_sight_is_stored_again_in_ones_own_case(
+    arc: Archive, clients: Clients
+) -> None:
+    demo = clients["demo"]
+    with session_scope(arc.svc.engine) as s:
+        other = s.get(Record, arc.other_record)
+        assert other is not None and other.case.case_no == OTHER_CASE
+        data = b"".join(arc.svc.store.iter_bytes(other.sha256))
+    assert demo.get(f"/api/v1/records/{arc.other_record}").status_code == 404
+    r = _upload(demo, DEMO_CASE_NO, "另案材料副本.txt", data, stage="调查取证")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "ingested" and body["record_id"] != arc.other_record
+    assert OTHER_CASE not in r.text and "无权" not in r.text
+    mine = demo.get(f"/api/v1/records/{body['record_id']}").json()
+    assert mine["case_no"] == DEMO_CASE_NO and mine["sha256"] == other.sha256
+    again = _upload(demo, DEMO_CASE_NO, "再次上传.txt", data)
+    assert again.json()["status"] == "duplicate" and again.json()["record_id"] == body["record_id"]
+    # one object in the store serves both records; each has its own fixity answer
+    assert demo.get(f"/api/v1/records/{body['record_id']}/fixity").json()["ok"] is True
 
 
 def test_bad_uploads_are_refused_or_kept_failed_with_a_reason(arc: Archive, clients: Clients) -> None:

@@ -156,7 +156,7 @@ def upload(
         return UploadOut(
             status="duplicate",
             record_id=outcome.record_id if seen else None,
-            message="相同内容的文件已在档案中，未重复保存" + ("" if seen else "（在您无权查看的案件中）"),
+            message="相同内容的文件已在本案中，未重复保存",
         )
     audit.record(svc.engine, "upload", who.actor, f"record:{outcome.record_id}", file=name, case=case_no)
     background(request).submit([outcome.record_id])
