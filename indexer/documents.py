@@ -93,6 +93,7 @@ class SearchResult:
     total: int
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    pending: list[int] = field(default_factory=list)  # records not searched yet (a party's renditions)
 
 
 class IndexUnavailableError(RuntimeError):

@@ -8,7 +8,8 @@ rows stay the source of truth, so a server that stops mid-batch resumes the same
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from pipelines.context import Services
@@ -23,6 +24,29 @@ class Background:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="archive-processing")
+        # Slow work asked for by a request that must not wait for it (a party's renditions).
+        self._later = ThreadPoolExecutor(1, thread_name_prefix="archive-later")
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+
+    def later(self, key: str, work: Callable[[], None]) -> Future[None] | None:
+        """Run ``work`` in the background once; while one with this key waits or runs, another is
+        not queued (a party searching again does not pile up the same renditions)."""
+        with self._lock:
+            if key in self._queued:
+                return None
+            self._queued.add(key)
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("后台任务 %s 失败", key)
+            finally:
+                with self._lock:
+                    self._queued.discard(key)
+
+        return self._later.submit(run)
 
     def submit(self, record_ids: Sequence[int]) -> Future[None] | None:
         """Queue ``record_ids`` for processing (their job rows are already pending)."""

@@ -58,6 +58,10 @@ class RenditionError(RuntimeError):
     """A rendition cannot be made (the record is not processed, or the redaction failed)."""
 
 
+class RenditionPendingError(RenditionError):
+    """The rendition is not made yet and the caller asked not to make it now."""
+
+
 @dataclass(frozen=True)
 class Rendition:
     """A record as a party may see it, and the release gate's verdict on it."""
@@ -116,10 +120,18 @@ def _rendition(
 
 
 def prepare(
-    svc: Services, record_id: int, keep: frozenset[str] = frozenset(), mode: str = "full"
+    svc: Services,
+    record_id: int,
+    keep: frozenset[str] = frozenset(),
+    mode: str = "full",
+    *,
+    make_now: bool = True,
 ) -> Rendition:
     """The record's rendition for a viewer who keeps ``keep`` (their own names and ID numbers),
-    made and checked by the release gate once, then reused while nothing it depends on changes."""
+    made and checked by the release gate once, then reused while nothing it depends on changes.
+
+    ``make_now=False``: only a rendition already made is returned (RenditionPendingError if none),
+    for callers that must not spend seconds per page (a search over many records)."""
     with Session(svc.engine) as s:
         record = s.scalar(select(Record).where(Record.id == record_id).options(selectinload(Record.files)))
         if record is None or record.status is not ProcessingStatus.PROCESSED:
@@ -133,6 +145,8 @@ def prepare(
         if text_kind in files and file_kind in files and check is not None:
             text = stored_bytes(svc, files[text_kind].sha256).decode("utf-8")
             return _rendition(record_id, title, text, files[file_kind], suffix, basis, check)
+        if not make_now:
+            raise RenditionPendingError("该记录的脱敏件正在准备")
         source = files.get("text")
         raw = stored_bytes(svc, source.sha256).decode("utf-8") if source else ""
         s.expunge_all()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.models import Case, Record, Role
 from indexer.documents import AccessFilter
+from pipelines.background import Background
 from pipelines.context import Services
 from search_api.auth import Principal, access_filter_for, check_csrf, load_principal
 from search_api.records import NOT_FOUND, NotVisibleError, get_record
@@ -99,3 +100,9 @@ StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
 EDITORS = (Role.OFFICER, Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
 EditorDep = Annotated[Principal, Depends(require_roles(*EDITORS))]
 RecordRemoverDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.ADMIN))]
+
+
+def background(request: Request) -> Background:
+    """The app's background threads (created with the app)."""
+    bg: Background = request.app.state.background
+    return bg

@@ -7,6 +7,7 @@ a facet count can reveal a hidden span (第二十八条).
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from indexer.highlight import first_match
 from indexer.hits import make_hit
 from indexer.query import parse_query
 from pipelines.context import Services
-from pipelines.renditions import Rendition, RenditionError, prepare, redact_title
+from pipelines.renditions import Rendition, RenditionError, RenditionPendingError, prepare, redact_title
 
 
 class NotGrantedError(LookupError):
@@ -114,31 +115,47 @@ def granted_record(s: Session, user_id: int, record_id: int) -> Granted:
 BLOCKED = "该记录的脱敏件未通过发布前检查，暂不能提供；档案管理员正在处理"
 
 
-def rendition_for(svc: Services, user_id: int, record_id: int) -> tuple[Granted, Rendition]:
+def rendition_for(
+    svc: Services, user_id: int, record_id: int, *, make_now: bool = True
+) -> tuple[Granted, Rendition]:
     """The granted record and its redacted rendition for this party, only if the release gate
-    passed it (RenditionError otherwise, never naming what was found)."""
+    passed it (RenditionError otherwise, never naming what was found; RenditionPendingError when
+    ``make_now`` is false and it is not made yet)."""
     with Session(svc.engine) as s:
         granted = granted_record(s, user_id, record_id)
         keep = keep_for(s, user_id, granted.case_id)
         grant = _best_grants(s, user_id)[record_id]
         mode = request_mode(grant.request, record_id)
-    rendition = prepare(svc, record_id, keep, mode)
+    rendition = prepare(svc, record_id, keep, mode, make_now=make_now)
     if not rendition.passed:
         raise RenditionError(BLOCKED)
     return granted, rendition
 
 
+def prepare_quietly(svc: Services, user_id: int, record_id: int) -> None:
+    """Make the party's rendition of a record now (for the background): a blocked or failed one
+    stays unsearched and is the archivist's to handle on the request page."""
+    with contextlib.suppress(RenditionError, NotGrantedError):
+        rendition_for(svc, user_id, record_id)
+
+
 def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset: int) -> SearchResult:
-    """The query language over the redacted text of the party's granted records."""
+    """The query language over the redacted text of the party's granted records (renditions
+    already made only: a search never runs the release gate; the others are ``pending``, for
+    the caller to have them made in the background)."""
     parsed = parse_query(text)  # QuerySyntaxError for the caller to report
     if not parsed.groups:  # only empty phrases or exclusions: a search for nothing finds nothing
         return SearchResult(total=0, hits=[], facets={"case_no": [], "stage": []})
     with Session(svc.engine) as s:
         granted = granted_records(s, user_id)
     hits: list[Hit] = []
+    pending: list[int] = []
     for g in granted:
         try:
-            rendition = rendition_for(svc, user_id, g.record_id)[1]
+            rendition = rendition_for(svc, user_id, g.record_id, make_now=False)[1]
+        except RenditionPendingError:
+            pending.append(g.record_id)
+            continue
         except RenditionError:
             continue  # not released (the gate blocked it): nothing of it is searched
         haystack = rendition.title + "\n" + rendition.text
@@ -165,4 +182,4 @@ def search_granted(svc: Services, user_id: int, text: str, *, limit: int, offset
         "case_no": Counter(h.case_no for h in hits).most_common(),
         "stage": Counter(h.stage for h in hits if h.stage).most_common(),
     }
-    return SearchResult(total=len(hits), hits=hits[offset : offset + limit], facets=facets)
+    return SearchResult(total=len(hits), hits=hits[offset : offset + limit], facets=facets, pending=pending)

@@ -53,6 +53,7 @@ class SearchOut(BaseModel):
     total: int
     hits: list[HitOut]
     facets: dict[str, list[FacetOut]] = {}
+    pending: int = 0  # a party's granted records not searched yet: their renditions are being made
 
 
 class StoredFileOut(BaseModel):

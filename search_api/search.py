@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query
@@ -12,9 +13,10 @@ from archive import audit
 from archive.models import Classification, RecordForm, Stage
 from indexer.documents import SORTS, AccessFilter, IndexUnavailableError, SearchQuery, SearchResult
 from indexer.query import QuerySyntaxError
+from pipelines.background import Background
 from pipelines.context import Services
 from search_api.auth import Principal
-from search_api.portal import search_granted
+from search_api.portal import prepare_quietly, search_granted
 
 
 @dataclass(frozen=True)
@@ -117,15 +119,23 @@ FILTER_PARAMS = {
 FiltersDep = Annotated[Filters, Depends(get_filters)]
 
 
-def run_search(svc: Services, query: SearchQuery, access: AccessFilter, who: Principal) -> SearchResult:
+def run_search(
+    svc: Services, query: SearchQuery, access: AccessFilter, who: Principal, background: Background
+) -> SearchResult:
     """Search for the caller, audited; a query the language cannot parse is a 400 with the reason.
 
     A caller limited to redacted renditions (a party) is searched over those alone, never the
-    index (filters other than the text do not apply there).
+    index (filters other than the text do not apply there); renditions not made yet are made in
+    ``background`` and counted in ``pending`` meanwhile.
     """
     try:
         if access.redacted:
             result = search_granted(svc, who.user_id, query.text, limit=query.limit, offset=query.offset)
+            for record_id in result.pending:
+                background.later(
+                    f"rendition:{who.user_id}:{record_id}",
+                    partial(prepare_quietly, svc, who.user_id, record_id),
+                )
         else:
             result = svc.index.search(query, access)
         audit.record(svc.engine, "search", who.actor, "search", q=query.text, total=result.total)

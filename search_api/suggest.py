@@ -25,7 +25,10 @@ def _like(text: str) -> str:
 
 
 def suggest(*, session: Session, prefix: str, access: AccessFilter, limit: int = 10) -> list[Suggestion]:
-    """案号 and party names starting with ``prefix`` first, then those merely containing it."""
+    """案号 and party names starting with ``prefix`` first, then those merely containing it.
+
+    A party (redacted access) is suggested 案号 only: names are not even looked up, so neither the
+    answer nor its length under any ``limit`` tells of other people's names."""
     if not isinstance(access, AccessFilter):
         raise PermissionError("suggestions need the access filter of an authenticated principal")
     text = prefix.strip()
@@ -43,7 +46,8 @@ def suggest(*, session: Session, prefix: str, access: AccessFilter, limit: int =
         cases = cases.where(Case.case_no.in_(allowed))
         parties = parties.where(Case.case_no.in_(allowed))
     found: list[tuple[int, int, Suggestion]] = []
-    for kind, stmt in (("case_no", cases), ("party", parties)):
+    kinds = [("case_no", cases)] + ([] if access.redacted else [("party", parties)])
+    for kind, stmt in kinds:
         for value, case_no in session.execute(stmt.limit(200)):
             starts = 0 if value.startswith(text) else 1
             found.append((starts, len(value), Suggestion(kind, value, case_no)))

@@ -5,6 +5,7 @@ fixation, brute force). One demo archive is built for the module."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,6 +225,46 @@ def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients
         "download",
     } <= kinds
     assert {"search", "access_withdraw"} <= kinds
+
+
+def test_a_party_is_suggested_case_numbers_alike_under_any_limit(arc: Archive, clients: Clients) -> None:
+    party = clients["party"]
+    _flow(clients, [arc.records["行政处罚决定书"]])  # a granted case, to be suggested
+    full = party.get("/api/v1/suggest", params={"q": "农", "limit": 50}).json()
+    assert [s["value"] for s in full] == [DEMO_CASE_NO]  # not the company names containing 农
+    for limit in range(1, 4):
+        assert party.get("/api/v1/suggest", params={"q": "农", "limit": limit}).json() == full[:limit]
+    # a prefix of a party's name only: nothing, so the answer tells nothing of who is named
+    assert party.get("/api/v1/suggest", params={"q": "宏达", "limit": 1}).json() == []
+
+
+def test_a_party_search_never_runs_the_release_gate_itself(arc: Archive, clients: Clients) -> None:
+    party, archivist = clients["party"], clients["archivist"]
+    decision = arc.records["行政处罚决定书"]
+    _flow(clients, [decision])  # previewed for the review: its rendition is made
+    found = party.get("/api/v1/search", params={"q": "报警装置"}).json()
+    assert decision in {h["record_id"] for h in found["hits"]} and found["pending"] == 0
+    # a span marked after the approval: the party's rendition must be made again
+    spans = archivist.post(f"/api/v1/records/{decision}/spans", json={"text": "伍万元", "kind": "其他"})
+    assert spans.status_code == 201, spans.text
+    first = party.get("/api/v1/search", params={"q": "报警装置"}).json()
+    assert first["pending"] >= 1 and decision not in {h["record_id"] for h in first["hits"]}
+    deadline = time.monotonic() + 120
+    while True:  # made in the background meanwhile
+        again = party.get("/api/v1/search", params={"q": "报警装置"}).json()
+        if decision in {h["record_id"] for h in again["hits"]}:
+            break
+        assert time.monotonic() < deadline, again
+        time.sleep(0.5)
+    assert again["pending"] == 0
+    text = party.get(f"/api/v1/portal/records/{decision}").json()["text"]
+    assert "伍万元" not in text and "报警装置" in text
+    ids = [
+        sp["id"] for sp in archivist.get(f"/api/v1/records/{decision}/spans").json() if sp["text"] == "伍万元"
+    ]
+    assert ids
+    r = archivist.post(f"/api/v1/records/{decision}/spans/active", json={"ids": ids, "active": False})
+    assert r.status_code == 200
 
 
 def test_a_denial_is_shown_to_the_party_with_its_reason(clients: Clients) -> None:

@@ -112,6 +112,18 @@ def test_a_file_already_in_a_case_out_of_sight_is_stored_again_in_ones_own_case(
     assert demo.get(f"/api/v1/records/{body['record_id']}/fixity").json()["ok"] is True
 
 
+def test_a_gb18030_original_is_served_as_gb18030(clients: Clients) -> None:
+    demo = clients["demo"]
+    text = "询问笔录（GB18030 编码）\n被询问人：王某某，联系地址：农安县。\n"
+    r = _upload(demo, DEMO_CASE_NO, "国标编码笔录.txt", text.encode("gb18030"), stage="调查取证")
+    assert r.status_code == 201, r.text
+    rid = r.json()["record_id"]
+    assert _wait(demo, rid)["status"] == "processed"
+    original = demo.get(f"/api/v1/records/{rid}/original")
+    assert original.headers["content-type"] == "text/plain; charset=gb18030"
+    assert original.content.decode("gb18030") == text  # what a browser or editor will show
+
+
 def test_bad_uploads_are_refused_or_kept_failed_with_a_reason(arc: Archive, clients: Clients) -> None:
     demo = clients["demo"]
     # a case the officer is not assigned to does not exist for them

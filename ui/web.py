@@ -54,7 +54,15 @@ from search_api.auth import (
     sign_in,
     sign_out,
 )
-from search_api.deps import EDITORS, AccessDep, PrincipalDep, ServicesDep, VisibleRecordDep, get_principal
+from search_api.deps import (
+    EDITORS,
+    AccessDep,
+    PrincipalDep,
+    ServicesDep,
+    VisibleRecordDep,
+    background,
+    get_principal,
+)
 from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
 from search_api.routes.uploads import requeue
@@ -209,7 +217,7 @@ def search_page(
     if q.strip() and error is None:
         try:
             query = filters.query(q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True)
-            result = run_search(svc, query, access, who)
+            result = run_search(svc, query, access, who, background(request))
         except HTTPException as exc:
             error = str(exc.detail)
     params = {k: v for k, v in request.query_params.items() if v and k != "page"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.audit import Actor
-from archive.models import Role
+from archive.models import Record, Role
 from archive.users import TOKEN_DAYS, open_session, revoke_session
 from pipelines.records import (
     ClassificationLoweringError,
@@ -35,6 +36,7 @@ from search_api.deps import (
     RecordRemoverDep,
     ServicesDep,
     VisibleRecordDep,
+    background,
     check_csrf_header,
     get_principal,
 )
@@ -125,6 +127,7 @@ def revoke_token(request: Request, svc: ServicesDep, who: PrincipalDep) -> Respo
 
 @router.get("/search", response_model=SearchOut, tags=["search"])
 def search(
+    request: Request,
     svc: ServicesDep,
     access: AccessDep,
     who: PrincipalDep,
@@ -138,10 +141,12 @@ def search(
 ) -> SearchOut:
     """Full-text search over every record the caller may see (a party: their granted records,
     redacted)."""
-    result = run_search(svc, filters.query(q, limit=limit, offset=offset, facets=facets), access, who)
+    query = filters.query(q, limit=limit, offset=offset, facets=facets)
+    result = run_search(svc, query, access, who, background(request))
     return SearchOut(
         total=result.total,
         hits=[HitOut(**vars(h)) for h in result.hits],
+        pending=len(result.pending),
         facets={k: [FacetOut(value=v, count=n) for v, n in vals] for k, vals in result.facets.items()},
     )
 
@@ -159,7 +164,7 @@ def suggestions(
     """
     with Session(svc.engine) as s:
         found = suggest(session=s, prefix=q, access=access, limit=limit)
-    return [SuggestionOut(**vars(x)) for x in found if not access.redacted or x.kind == "case_no"]
+    return [SuggestionOut(**vars(x)) for x in found]
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
@@ -217,6 +222,19 @@ def record_text(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -
     return PlainTextResponse(text)
 
 
+def served_type(record: Record) -> str:
+    """The Content-Type of an original as stored: text names the encoding it was read in (a GB18030
+    file is not UTF-8); text whose encoding is not known is plain bytes."""
+    if not record.mime.startswith("text/"):
+        return record.mime
+    encoding = (record.source_meta or {}).get("encoding")
+    try:
+        name = codecs.lookup(encoding).name if isinstance(encoding, str) else None
+    except LookupError:
+        name = None
+    return f"{record.mime}; charset={name}" if name else "application/octet-stream"
+
+
 @router.get("/records/{record_id}/original", tags=["records"])
 def record_original(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> StreamingResponse:
     """Download the unaltered original (streamed)."""
@@ -224,7 +242,7 @@ def record_original(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDe
     disposition = f"attachment; filename*=UTF-8''{quote(record.original_name)}"
     return StreamingResponse(
         svc.store.iter_bytes(record.sha256),
-        media_type=record.mime,
+        media_type=served_type(record),
         headers={
             "Content-Disposition": disposition,
             "Content-Length": str(record.size),

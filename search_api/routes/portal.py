@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -21,20 +21,29 @@ from archive.access import (
 from archive.db import session_scope
 from archive.models import AccessRequest, Role
 from archive.timeutil import from_db
-from indexer.query import QuerySyntaxError
+from indexer.documents import SearchQuery
 from pipelines.renditions import Rendition, RenditionError, watermarked
 from search_api.auth import Principal
-from search_api.deps import Id, IdItem, ServicesDep, check_csrf_header, get_principal, require_roles
+from search_api.deps import (
+    AccessDep,
+    Id,
+    IdItem,
+    ServicesDep,
+    background,
+    check_csrf_header,
+    get_principal,
+    require_roles,
+)
 from search_api.portal import (
     Granted,
     NotGrantedError,
     granted_records,
     linked_case_records,
     rendition_for,
-    search_granted,
 )
 from search_api.routes.access import workflow_actor
 from search_api.schemas import FacetOut, HitOut, SearchOut
+from search_api.search import run_search
 
 router = APIRouter(prefix="/api/v1/portal", dependencies=[Depends(get_principal)], tags=["portal"])
 PartyDep = Annotated[Principal, Depends(require_roles(Role.PARTY))]
@@ -242,20 +251,22 @@ def my_record_file(record_id: Id, svc: ServicesDep, who: PartyDep) -> Response:
 
 @router.get("/search", response_model=SearchOut)
 def search_mine(
+    request: Request,
     svc: ServicesDep,
     who: PartyDep,
+    access: AccessDep,
     q: str = Query(..., min_length=1, max_length=500),
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10000),
 ) -> SearchOut:
-    """Search the redacted text of the records granted to this account."""
-    try:
-        result = search_granted(svc, who.user_id, q, limit=limit, offset=offset)
-    except QuerySyntaxError as exc:
-        raise HTTPException(400, str(exc)) from None
-    audit.record(svc.engine, "search", who.actor, "portal", q=q, total=result.total)
+    """Search the redacted text of the records granted to this account. Records whose renditions
+    are not made yet are counted in ``pending`` and made in the background (search again later)."""
+    result = run_search(
+        svc, SearchQuery(text=q, limit=limit, offset=offset), access, who, background(request)
+    )
     return SearchOut(
         total=result.total,
         hits=[HitOut(**vars(h)) for h in result.hits],
+        pending=len(result.pending),
         facets={k: [FacetOut(value=v, count=n) for v, n in vals] for k, vals in result.facets.items()},
     )

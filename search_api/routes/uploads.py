@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.models import CaseStatus, Stage
 from archive.timeutil import CST
-from pipelines.background import Background
 from pipelines.context import Services
 from pipelines.dossier import original_problem
 from pipelines.ingest import RecordMeta, ingest_file
@@ -35,6 +34,7 @@ from search_api.deps import (
     PrincipalDep,
     ServicesDep,
     VisibleRecordDep,
+    background,
     case_in_reach,
     check_csrf_header,
     get_principal,
@@ -68,12 +68,6 @@ class StatusOut(BaseModel):
 
 
 STATUS_LABELS = {"pending": "等待处理", "processing": "处理中", "processed": "已完成", "failed": "处理失败"}
-
-
-def background(request: Request) -> Background:
-    """The app's processing thread (created with the app)."""
-    bg: Background = request.app.state.background
-    return bg
 
 
 def safe_name(name: str | None) -> str:
