@@ -96,6 +96,25 @@ def _tall_pdf(path: Path) -> Path:
     return path
 
 
+def _guess(client: httpx.Client, name: str, tries: int) -> httpx.Response:
+    """``tries`` wrong passwords for ``name`` from one address; the last answer."""
+    answers = [
+        client.post("/api/v1/auth/token", json={"username": name, "password": "wrong-password"})
+        for _ in range(tries)
+    ]
+    return answers[-1]
+
+
+def _owner(base: str) -> httpx.Response:
+    """The account's owner from another loopback address, after the name's short rest."""
+    with httpx.Client(base_url=base, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+        first = other.post("/api/v1/auth/token", json={"username": "admin", "password": DEMO_PASSWORD})
+        if first.status_code != 429:
+            return first
+        time.sleep(float(first.headers.get("retry-after", "1")) + 0.05)
+        return other.post("/api/v1/auth/token", json={"username": "admin", "password": DEMO_PASSWORD})
+
+
 def main() -> None:
     """Start the server, send each request, print the figures."""
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as tmp_s:
@@ -202,6 +221,22 @@ def main() -> None:
                     "page image of a 300 x 17,000 pt page",
                     False,
                     lambda: client.get(f"/api/v1/records/{tall_id}/pages/1", headers=auth),
+                ),
+                ("6 wrong passwords for admin (the 6th)", True, lambda: _guess(client, "admin", 6)),
+                (
+                    "6 wrong passwords for an unknown name (the 6th)",
+                    True,
+                    lambda: _guess(client, "nobody", 6),
+                ),
+                ("admin's right password from another address", True, lambda: _owner(base)),
+                (
+                    "forged X-Forwarded-For carrying a script",
+                    True,
+                    lambda: client.post(
+                        "/api/v1/auth/token",
+                        json={"username": "leader", "password": "wrong"},
+                        headers={"X-Forwarded-For": "<script>alert(1)</script>"},
+                    ),
                 ),
             ]
             watch = Watch(proc.pid, server_tmp)

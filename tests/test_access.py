@@ -23,8 +23,16 @@ from archive.models import AccessGrant, AuditEvent, Record, SensitiveSpan
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
-from pipelines.transcripts import current_transcript
-from tests.support.access import OTHER_CASE, OTHER_MARKER, PARTY_NEVER, Archive, build, login, signed_in
+from tests.support.access import (
+    OTHER_CASE,
+    OTHER_MARKER,
+    PARTY_NEVER,
+    Archive,
+    build,
+    login,
+    mark_spoken_word,
+    signed_in,
+)
 
 pytestmark = pytest.mark.slow
 Clients = dict[str, TestClient]
@@ -101,20 +109,6 @@ def test_sensitive_spans_are_detected_in_the_demo_inquiry(arc: Archive) -> None:
     assert any(kind == "住址" and "黄龙路188号" in text for kind, text in found)
 
 
-def _mark_a_spoken_word(arc: Archive, archivist: TestClient, audio: int) -> tuple[float, float]:
-    """Mark a word of the recording's transcript as sensitive; its seconds (inside the padding)."""
-    with session_scope(arc.svc.engine) as s:
-        record = s.get(Record, audio)
-        assert record is not None
-        transcript = current_transcript(arc.svc.store, record)
-    words = [w for seg in transcript.segments for w in seg.words if w.text.strip() and w.end - w.start >= 0.2]
-    assert words, "the demo recording's transcript has timed words"
-    word = words[0]
-    r = archivist.post(f"/api/v1/records/{audio}/spans", json={"text": word.text.strip(), "kind": "其他"})
-    assert r.status_code == 201, r.text
-    return word.start, word.end
-
-
 def _samples(data: bytes) -> tuple[np.ndarray, int]:
     with av.open(io.BytesIO(data)) as container:
         frames = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
@@ -152,7 +146,7 @@ def test_the_whole_flow_request_review_approve_view_revoke(arc: Archive, clients
 
     # the archivist listens to the recording and marks a spoken word by hand (a machine transcript of
     # synthetic speech is too unsure for automatic spans alone: the gate would block it)
-    said = _mark_a_spoken_word(arc, archivist, audio)
+    said = mark_spoken_word(arc, archivist, audio)
     rid = _flow(clients, [inquiry, decision, audio])
     mine = {x["id"]: x for x in party.get("/api/v1/portal/requests").json()}
     assert mine[rid]["status"] == "已批准" and mine[rid]["grant_state"] == "有效"

@@ -23,6 +23,7 @@ from pipelines.context import Services, open_services
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ensure_demo_user, load_demo
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
+from pipelines.transcripts import current_transcript
 from ui.web import create_app
 
 OTHER_CASE = "农应急罚〔2026〕99号"
@@ -117,3 +118,17 @@ def build(tmp: Path) -> Archive:
         other_record=o1.record_id,
         secret_record=o2.record_id,
     )
+
+
+def mark_spoken_word(arc: Archive, archivist: TestClient, audio: int) -> tuple[float, float]:
+    """Mark a word of the recording's transcript as sensitive; its seconds (inside the padding)."""
+    with session_scope(arc.svc.engine) as s:
+        record = s.get(Record, audio)
+        assert record is not None
+        transcript = current_transcript(arc.svc.store, record)
+    words = [w for seg in transcript.segments for w in seg.words if w.text.strip() and w.end - w.start >= 0.2]
+    assert words, "the demo recording's transcript has timed words"
+    word = words[0]
+    r = archivist.post(f"/api/v1/records/{audio}/spans", json={"text": word.text.strip(), "kind": "其他"})
+    assert r.status_code == 201, r.text
+    return word.start, word.end
