@@ -43,6 +43,7 @@ from tests.support.redaction_data import (
     write_video,
     write_wav,
 )
+from tests.support.watermark import read_mark
 
 DPI = 150
 PAGE1 = ["当事人张建国，身份证号110101199003071234，联系电话13800138000", "住址：农安县宏达路18号"]
@@ -413,7 +414,9 @@ def test_watermark_pdf_is_burned_in_and_has_no_text_layer(text_layer_pdf: tuple[
     assert a.shape == b.shape
     changed = np.abs(a - b) > 20
     assert changed.mean() > 0.02  # a visible, repeated mark over the page
-    assert b.min() >= 0 and (b[changed] > 120).mean() > 0.5  # semi-transparent: no black strokes
+    assert (b[changed] > 120).mean() > 0.5  # semi-transparent: no black strokes
+    said = read_mark(before, after)
+    assert "张建国" in said and "2026-05-0110:30" in said  # the viewer and the minute, legible
     line = PAGE1[0]
     start = line.index(ID_NO)
     assert region(after, glyph_rect(line, 0, start, start + len(ID_NO), DPI)).mean() < 80  # still hidden
@@ -434,6 +437,8 @@ def test_watermark_image_keeps_its_kind_and_drops_metadata(tmp_path: Path) -> No
     original = np.asarray(photo.rotate(-90, expand=True).convert("L"), dtype=np.float64)
     marked = np.asarray(image.convert("L"), dtype=np.float64)
     assert (np.abs(original - marked) > 20).mean() > 0.02
+    said = read_mark(photo.rotate(-90, expand=True), image)
+    assert "张建国" in said and "2026-05-0110:30" in said
 
 
 # --- sound -----------------------------------------------------------------------------------
