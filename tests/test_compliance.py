@@ -4,7 +4,9 @@ findings API, and findings that follow changes to records and events at once."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,9 +25,26 @@ from ui.web import create_app
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("compliance") / "var"
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data as `archive demo` leaves it; never changed (tests work on copies)."""
+    d = tmp_path_factory.mktemp("compliance") / "demo"
     assert run_cli(["demo"], d).returncode == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def data(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo data shared by the tests below that build on one another's events."""
+    d = tmp_path_factory.mktemp("compliance") / "var"
+    shutil.copytree(pristine, d)
+    return d
+
+
+@pytest.fixture
+def own_data(pristine: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo data for one test: no other test's events or records."""
+    d = tmp_path / "var"
+    shutil.copytree(pristine, d)
     return d
 
 
@@ -111,30 +130,42 @@ def test_bad_commands_say_why(data: Path) -> None:
     assert run_cli(["check", "--case", "不存在的案号"], data).returncode == 2
 
 
-@pytest.fixture
-def officer(data: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=data)
-    svc = open_services(settings)
+def _ensure_user(data: Path, username: str, display_name: str, role: Role, password: str) -> None:
+    from sqlalchemy import select
+
+    from archive.models import User
+
+    svc = open_services(Settings(data_dir=data))
     with session_scope(svc.engine) as s:
-        from sqlalchemy import select
+        if s.scalar(select(User).where(User.username == username)) is None:
+            create_user(session=s, username=username, display_name=display_name, role=role, password=password)
 
-        from archive.models import User
 
-        if s.scalar(select(User).where(User.username == "party9")) is None:
-            create_user(
-                session=s, username="party9", display_name="王某", role=Role.PARTY, password="party-pass-9"
-            )
-    with TestClient(create_app(settings)) as c:
+@contextmanager
+def _officer_on(data: Path) -> Iterator[TestClient]:
+    """The demo officer signed in on ``data`` (and a party user, party9, created there)."""
+    _ensure_user(data, "party9", "王某", Role.PARTY, "party-pass-9")
+    with TestClient(create_app(Settings(data_dir=data))) as c:
         login(c, DEMO_USER, DEMO_PASSWORD)
         c.headers["X-CSRF-Token"] = c.get("/api/v1/me").json()["csrf"]
+        yield c
+
+
+@pytest.fixture
+def officer(data: Path) -> Iterator[TestClient]:
+    with _officer_on(data) as c:
         yield c
 
 
 def test_the_findings_api_and_metadata_fixes(officer: TestClient) -> None:
     rows = officer.get("/api/v1/findings", params={"case": DEMO_CASE_NO}).json()
     assert rows and all(r["case_no"] == DEMO_CASE_NO for r in rows)
+    every = officer.get("/api/v1/findings").json()
     errors = officer.get("/api/v1/findings", params={"severity": "违规"}).json()
-    assert all(r["severity"] == "违规" for r in errors)
+    # the filter keeps exactly the 违规 findings: the demo case is late under 第二十五条 (one of them)
+    assert "art25.av_upload_deadline" in {r["rule_id"] for r in errors}
+    assert errors == [r for r in every if r["severity"] == "违规"]
+    assert {r["severity"] for r in errors} == {"违规"}
     assert officer.get("/api/v1/findings", params={"case": "不存在"}).status_code == 404
     # a record missing its 证明对象 is found, and fixed through the API
     rid = officer.get("/api/v1/search", params={"q": "伍万元"}).json()["hits"][0]["record_id"]
@@ -145,20 +176,38 @@ def test_the_findings_api_and_metadata_fixes(officer: TestClient) -> None:
     assert not [r for r in officer.get("/api/v1/findings").json() if r["rule_id"] == "art26.metadata"]
 
 
-def test_events_api(officer: TestClient, data: Path) -> None:
-    body = {"case_no": DEMO_CASE_NO, "kind": "告知陈述申辩", "occurred_at": "2026-10-20T09:00:00+08:00"}
-    r = officer.post("/api/v1/events", json=body)
-    assert r.status_code == 201, r.text
-    assert r.json()["kind"] == "告知陈述申辩"
-    kinds = [e["kind"] for e in officer.get("/api/v1/events", params={"case": DEMO_CASE_NO}).json()]
-    assert "告知陈述申辩" in kinds and "执行终结" in kinds
-    assert "art13.rights_notice" not in {r["rule_id"] for r in officer.get("/api/v1/findings").json()}
-    r = officer.post("/api/v1/events", json={**body, "kind": "查封扣押", "av_exempt": True})
-    assert r.status_code == 422
-    assert officer.post("/api/v1/events", json={**body, "kind": "吃饭"}).status_code == 422
-    r = officer.post("/api/v1/events", json=body, headers={"X-CSRF-Token": "forged"})
-    assert r.status_code == 400
-    with TestClient(create_app(Settings(data_dir=data))) as party:
+def test_events_api(own_data: Path) -> None:
+    def rule_ids(c: TestClient) -> set[str]:
+        return {r["rule_id"] for r in c.get("/api/v1/findings", params={"case": DEMO_CASE_NO}).json()}
+
+    def kinds(c: TestClient) -> list[str]:
+        return [e["kind"] for e in c.get("/api/v1/events", params={"case": DEMO_CASE_NO}).json()]
+
+    with _officer_on(own_data) as officer:
+        before = kinds(officer)
+        assert "art13.rights_notice" not in rule_ids(officer)  # no decision yet
+        # a penalty decision without a rights notice before it breaks 第十三条 …
+        decision = {"case_no": DEMO_CASE_NO, "kind": "作出决定", "occurred_at": "2026-10-28T16:00:00+08:00"}
+        assert officer.post("/api/v1/events", json=decision).status_code == 201
+        assert "art13.rights_notice" in rule_ids(officer)
+        # … and the notice, recorded through the API before the decision, mends it
+        body = {"case_no": DEMO_CASE_NO, "kind": "告知陈述申辩", "occurred_at": "2026-10-20T09:00:00+08:00"}
+        r = officer.post("/api/v1/events", json=body)
+        assert r.status_code == 201, r.text
+        assert r.json()["kind"] == "告知陈述申辩"
+        ended = {**body, "kind": "执行终结", "occurred_at": "2026-11-02T09:00:00+08:00"}
+        assert officer.post("/api/v1/events", json=ended).status_code == 201
+        after = kinds(officer)
+        assert sorted(after) == sorted([*before, "作出决定", "告知陈述申辩", "执行终结"])
+        assert after[-3:] == ["告知陈述申辩", "作出决定", "执行终结"]  # in the order they happened
+        assert "art13.rights_notice" not in rule_ids(officer)
+        r = officer.post("/api/v1/events", json={**body, "kind": "查封扣押", "av_exempt": True})
+        assert r.status_code == 422
+        assert officer.post("/api/v1/events", json={**body, "kind": "吃饭"}).status_code == 422
+        r = officer.post("/api/v1/events", json=body, headers={"X-CSRF-Token": "forged"})
+        assert r.status_code == 400
+        assert kinds(officer) == after  # none of the refused ones was recorded
+    with TestClient(create_app(Settings(data_dir=own_data))) as party:
         login(party, "party9", "party-pass-9")
         assert party.get("/api/v1/findings").status_code == 403
         assert party.get("/api/v1/events", params={"case": DEMO_CASE_NO}).status_code == 403
@@ -177,20 +226,7 @@ def test_the_compliance_page(officer: TestClient, data: Path) -> None:
 
 def test_fixity_through_the_api(officer: TestClient, data: Path) -> None:
     assert officer.get("/api/v1/fixity").status_code == 403  # an officer (执法人员) may not
-    svc = open_services(Settings(data_dir=data))
-    with session_scope(svc.engine) as s:
-        from sqlalchemy import select
-
-        from archive.models import User
-
-        if s.scalar(select(User).where(User.username == "arch9")) is None:
-            create_user(
-                session=s,
-                username="arch9",
-                display_name="李档案",
-                role=Role.ARCHIVIST,
-                password="arch-pass-9",
-            )
+    _ensure_user(data, "arch9", "李档案", Role.ARCHIVIST, "arch-pass-9")
     with TestClient(create_app(Settings(data_dir=data))) as archivist:
         login(archivist, "arch9", "arch-pass-9")
         report = archivist.get("/api/v1/fixity").json()

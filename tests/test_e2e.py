@@ -109,7 +109,8 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
         "[...document.querySelectorAll('#uploads li')].every(li => li.dataset.status === 'processed')",
         timeout=240_000,
     )
-    assert all(v == 100 for v in page.eval_on_selector_all("#uploads progress", "ps => ps.map(p => p.value)"))
+    # one progress bar per uploaded file, each full
+    assert page.eval_on_selector_all("#uploads progress", "ps => ps.map(p => p.value)") == [100, 100]
     assert "已完成" in rows.nth(1).inner_text()
     shoot(page, "e2e-upload-done")
 

@@ -20,29 +20,33 @@ from indexer.backend import SearchIndex
 from indexer.documents import AccessFilter, IndexDoc, SearchQuery, SearchResult
 from pipelines.samples import make_index_docs
 from tests.conftest import ES_STANDIN, make_test_index
+from tests.support.scan import scan, scan_facets, scan_ids
 
 ALL = AccessFilter.unrestricted("contract")
 DOCS = make_index_docs(400, random.Random(11))
 CORPUS = {d.record_id: "".join(normalise(d.title + "\n" + d.text).split()) for d in DOCS}
 
-QUERIES: list[tuple[str, dict[str, object]]] = [
-    ("当事人", {}),
-    ("复议", {}),
-    ("行政复议", {}),
-    ("危险化学品 整改", {}),
-    ('"责令限期整改"', {}),
-    ("先行登记保存", {}),
-    ("留置送达 OR 公告送达", {}),
-    ("执法记录仪 -录像", {}),
-    ("罚款", {"stage": "审查决定"}),
-    ("罚款", {"form": "音像"}),
-    ("当事人", {"classification": "内部", "made_by": "周晓梅"}),
-    ("整改", {"document_type": "询问笔录"}),
-    ("整改", {"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 28)}),
-    ("陈述、申辩", {}),
-    ("宏", {}),  # one character
-    ("罚款 伍万元", {}),  # nothing has it
+# (query, filters, what it means spelled out for the substring scan: AND of OR-groups, excluded)
+QUERIES: list[tuple[str, dict[str, object], list[list[str]], list[str]]] = [
+    ("当事人", {}, [["当事人"]], []),
+    ("复议", {}, [["复议"]], []),
+    ("行政复议", {}, [["行政复议"]], []),
+    ("危险化学品 整改", {}, [["危险化学品"], ["整改"]], []),
+    ('"责令限期整改"', {}, [["责令限期整改"]], []),
+    ("先行登记保存", {}, [["先行登记保存"]], []),
+    ("留置送达 OR 公告送达", {}, [["留置送达", "公告送达"]], []),
+    ("执法记录仪 -录像", {}, [["执法记录仪"]], ["录像"]),  # every 执法记录仪 sentence has 录像
+    ("整改 -录像", {}, [["整改"]], ["录像"]),
+    ("罚款", {"stage": "审查决定"}, [["罚款"]], []),
+    ("罚款", {"form": "音像"}, [["罚款"]], []),
+    ("当事人", {"classification": "内部", "made_by": "周晓梅"}, [["当事人"]], []),
+    ("整改", {"document_type": "询问笔录"}, [["整改"]], []),
+    ("整改", {"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 28)}, [["整改"]], []),
+    ("陈述、申辩", {}, [["陈述、申辩"]], []),
+    ("宏", {}, [["宏"]], []),  # one character
+    ("罚款 伍万元", {}, [["罚款"], ["伍万元"]], []),  # nothing has it
 ]
+MATCHES_NOTHING = {"执法记录仪 -录像", "罚款 伍万元"}
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +66,32 @@ def _all(ix: SearchIndex, text: str, **kw: object) -> SearchResult:
     return ix.search(SearchQuery(text, limit=1000, facets=True, **kw), ALL)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "filters"), QUERIES, ids=[q for q, _ in QUERIES])
+@pytest.mark.parametrize(("text", "filters", "all_of", "none_of"), QUERIES, ids=[q[0] for q in QUERIES])
 def test_both_backends_give_the_same_hits_and_facet_counts(
-    both: list[SearchIndex], text: str, filters: dict[str, object]
+    both: list[SearchIndex],
+    text: str,
+    filters: dict[str, object],
+    all_of: list[list[str]],
+    none_of: list[str],
 ) -> None:
+    matching = scan(DOCS, all_of, none_of, filters)
+    expected = {d.record_id for d in matching}
+    # the first word alone is always in the corpus: an empty answer is the rest of the query's doing
+    assert scan(DOCS, all_of[:1], (), filters)
+    # a query is expected to match nothing exactly when it is listed so; every other one has hits
+    assert bool(expected) is (text not in MATCHES_NOTHING), f"{len(expected)} records match"
     tantivy, es = (_all(ix, text, **filters) for ix in both)
-    assert {h.record_id for h in tantivy.hits} == {h.record_id for h in es.hits}
-    assert tantivy.total == es.total == len(tantivy.hits)
+    # each backend equals the substring scan, not merely the other backend
+    assert {h.record_id for h in tantivy.hits} == expected, "tantivy"
+    assert {h.record_id for h in es.hits} == expected, "es"
+    assert tantivy.total == es.total == len(tantivy.hits) == len(expected)
     assert {k: sorted(v) for k, v in tantivy.facets.items()} == {k: sorted(v) for k, v in es.facets.items()}
+    scanned = scan_facets(matching)
+    assert {k: sorted(tantivy.facets[k]) for k in scanned} == scanned
     # the snippet and page of a hit come from the same stored text on both
-    t_hits = {h.record_id: h.snippet for h in tantivy.hits}
-    assert all(t_hits[h.record_id] == h.snippet for h in es.hits)
+    assert {h.record_id: (h.snippet, h.page) for h in es.hits} == {
+        h.record_id: (h.snippet, h.page) for h in tantivy.hits
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,9 +129,14 @@ def test_updates_and_deletes_reach_both(both: list[SearchIndex]) -> None:
 
 def test_access_filter_on_both(both: list[SearchIndex]) -> None:
     officer = AccessFilter("o", case_nos=frozenset({"农应急罚〔2026〕3号", "农应急罚〔2026〕5号"}))
+    expected = scan_ids(DOCS, [["当事人"]], case_nos=officer.case_nos)
+    assert expected, "records of the officer's cases should contain the word"
+    # the unrestricted search finds more: the filter, not the words, is what narrows it
+    assert scan_ids(DOCS, [["当事人"]]) > expected
     results = [ix.search(SearchQuery("当事人", limit=100), officer) for ix in both]
-    assert {h.case_no for h in results[0].hits} <= set(officer.case_nos or ())
-    assert {h.record_id for h in results[0].hits} == {h.record_id for h in results[1].hits}
+    for ix, result in zip(both, results, strict=True):
+        assert {h.record_id for h in result.hits} == expected, ix.name
+        assert {h.case_no for h in result.hits} <= set(officer.case_nos or ()), ix.name
     for ix in both:
         with pytest.raises(PermissionError):
             ix.search(SearchQuery("当事人"), None)  # type: ignore[arg-type]

@@ -164,8 +164,12 @@ def test_sort_by_date_and_paging(index: SearchIndex) -> None:
 def test_highlight_marks_every_alternative(index: SearchIndex) -> None:
     (hit,) = index.search(SearchQuery('"责令限期整改" -复议', document_type="责令限期整改指令书"), ALL).hits
     assert "<mark>责令限期整改</mark>" in hit.snippet
-    hits = index.search(SearchQuery("留置送达 OR 公告送达"), ALL).hits
-    assert all("<mark>" in h.snippet for h in hits)
+    snippets = {h.record_id: h.snippet for h in index.search(SearchQuery("留置送达 OR 公告送达"), ALL).hits}
+    assert set(snippets) == {1, 2}
+    # each hit marks the alternative it contains, and only what it matched
+    assert "<mark>留置送达</mark>" in snippets[1] and "公告送达" not in snippets[1]
+    assert "<mark>公告送达</mark>" in snippets[2] and "留置送达" not in snippets[2]
+    assert [s.count("<mark>") for s in (snippets[1], snippets[2])] == [1, 1]
 
 
 def test_hits_open_the_right_second_or_page(index: SearchIndex) -> None:

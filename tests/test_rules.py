@@ -178,10 +178,7 @@ def test_art16_21_each_service_method_needs_its_record(kind: EventKind, paper: s
 
 
 def test_art25_two_working_days_across_the_spring_festival() -> None:
-    def photo(made: str, stored: str) -> Record:
-        return record("现场照片", "照片", form=RecordForm.AUDIOVISUAL, mime="image/jpeg",
-                      made_at=at(made), stored_at=at(stored, "17:00"))  # fmt: skip
-
+    photo = _photo
     # Friday 13 Feb: due Tuesday 24 Feb (14 Feb is a make-up workday, 15–23 Feb off)
     assert "art25.av_upload_deadline" not in rule_ids(
         findings(case(), [], [*START, photo("2026-02-13", "2026-02-24")])
@@ -207,6 +204,23 @@ def test_art25_two_working_days_across_the_spring_festival() -> None:
     gap = [f for f in findings(case(), [], [*START, photo("2026-12-30", "2027-01-05")])
            if f.rule_id == "art25.av_upload_deadline"]  # fmt: skip
     assert len(gap) == 1 and gap[0].severity is Severity.WARNING and "2027 年的法定节假日" in gap[0].message
+
+
+def test_art25_across_the_new_year_and_national_day() -> None:
+    def late(made: str, stored: str) -> list[dict[str, object]]:
+        found = findings(case(), [], [*START, _photo(made, stored)], today=date(2026, 11, 2))
+        return [f.evidence for f in found if f.rule_id == "art25.av_upload_deadline"]
+
+    # Wednesday 31 Dec 2025: 1–3 Jan 2026 off, Sunday 4 Jan worked → due Monday 5 Jan
+    assert late("2025-12-31", "2026-01-05") == []
+    assert late("2025-12-31", "2026-01-06") == [
+        {"made": "2025-12-31", "stored": "2026-01-06", "due": "2026-01-05", "late_workdays": 1}
+    ]
+    # Thursday 8 Oct 2026 (国庆节 1–7 Oct off): Saturday 10 Oct is worked → due that Saturday
+    assert late("2026-10-08", "2026-10-10") == []
+    assert late("2026-10-08", "2026-10-12") == [
+        {"made": "2026-10-08", "stored": "2026-10-12", "due": "2026-10-10", "late_workdays": 1}
+    ]
 
 
 def test_art26_metadata_on_every_record() -> None:
@@ -252,9 +266,56 @@ def test_art27_filed_within_30_days_by_a_named_archivist() -> None:
     assert "art27.archive_deadline" not in rule_ids(findings(filed, [ended], START, today=date(2026, 3, 20)))
 
 
-def test_every_rule_is_exercised_here() -> None:
-    import inspect
-    import sys
+def _photo(made: str, stored: str) -> Record:
+    return record("现场照片", "照片", form=RecordForm.AUDIOVISUAL, mime="image/jpeg",
+                  made_at=at(made), stored_at=at(stored, "17:00"))  # fmt: skip
 
-    source = inspect.getsource(sys.modules[__name__])
-    assert all(rule.id in source for rule in RULES)
+
+def _breaking_cases() -> dict[str, tuple[Case, list[CaseEvent], list[Record], date]]:
+    """For each rule id, a case that breaks that rule (each built fresh)."""
+    ask = event(EventKind.QUESTION_PARTY, at("2026-02-10"))
+    seize = event(EventKind.SEIZURE, at("2026-02-13"))
+    decide = event(EventKind.DECISION, at("2026-02-26"))
+    ended = event(EventKind.ENFORCEMENT_ENDED, at("2026-01-20"))
+    failed = sound("询问录音", transcribed=False, status=ProcessingStatus.FAILED, error="音频无法解码")
+    decided = [*START, record("行政处罚决定书", event=decide)]
+    return {
+        "art6_8.start_records": (case(), [], [], TODAY),
+        "art9_24.event_records": (case(), [ask], START, TODAY),
+        "art10_23.full_av_record": (case(), [seize], [*START, record("查封扣押决定书", event=seize)], TODAY),
+        "art12.decision_approval": (case(), [decide], decided, TODAY),
+        "art13.rights_notice": (case(), [decide], decided, TODAY),
+        "art25.av_upload_deadline": (case(), [], [*START, _photo("2026-02-13", "2026-02-25")], TODAY),
+        "art26.metadata": (case(), [], [*START, record("现场检查记录", made_how=None, proves="")], TODAY),
+        "art26.transcript": (case(), [], [*START, failed], TODAY),
+        "art27.archive_deadline": (case(archivist="李档案"), [ended], START, date(2026, 2, 20)),
+        "art27.archivist_named": (case(), [ended], START, date(2026, 1, 25)),
+    }
+
+
+def test_every_rule_has_a_case_that_breaks_it() -> None:
+    """Behaviour, not mentions: each rule of RULES fires on its own breaking case here."""
+    breaking = _breaking_cases()
+    assert set(breaking) == {rule.id for rule in RULES}  # a new rule needs a case here
+    fired = {rule_id: rule_ids(findings(*facts)) for rule_id, facts in breaking.items()}
+    assert {rule_id for rule_id, found in fired.items() if rule_id not in found} == set()
+    # the deadline rules fire on their own: with the archivist named only the deadline is late, and
+    # before the deadline only the missing archivist is reported
+    assert {i for i in fired["art27.archive_deadline"] if i.startswith("art27")} == {"art27.archive_deadline"}
+    assert {i for i in fired["art27.archivist_named"] if i.startswith("art27")} == {"art27.archivist_named"}
+
+
+def test_a_compliant_case_breaks_no_rule() -> None:
+    """The other half: no rule fires on a case that keeps every rule (so none fires regardless)."""
+    notify = event(EventKind.NOTIFY_RIGHTS, at("2026-02-12"))
+    decide = event(EventKind.DECISION, at("2026-02-26"))
+    ended = event(EventKind.ENFORCEMENT_ENDED, at("2026-02-27"))
+    records = [
+        *START,
+        record("行政处罚告知书", event=notify),
+        record("案件审批表"),
+        record("行政处罚决定书", event=decide),
+        sound("询问录音"),
+        _photo("2026-02-13", "2026-02-24"),
+    ]
+    assert rule_ids(findings(case(archivist="李档案"), [notify, decide, ended], records)) == set()
