@@ -17,19 +17,8 @@ from archive.settings import Settings
 from archive.users import create_user
 from pipelines.context import open_services
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ENDED_CASE_NO, ensure_demo_user, load_demo
+from tests.support.access import login
 from ui.web import create_app
-
-
-def login(c: TestClient, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> None:
-    form = c.get("/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert token is not None
-    r = c.post(
-        "/login",
-        data={"username": username, "password": password, "csrf": token.group(1), "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
 
 
 @pytest.fixture(scope="module")

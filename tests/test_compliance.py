@@ -20,7 +20,7 @@ from pipelines.context import open_services
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER
 from pipelines.samples import write_pdf
 from tests.conftest import run_cli
-from tests.test_api import login
+from tests.support.access import login
 from ui.web import create_app
 
 

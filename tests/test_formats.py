@@ -15,6 +15,7 @@ from pipelines.parsers.base import EncryptedError
 from tests.conftest import IN_CI
 from tests.support import documents as d
 from tests.support.metrics import cer, squash
+from tests.support.redaction_data import image_only_pdf, mixed_pdf
 
 LINES = ["行政处罚决定书", "当事人：农安县宏达化工有限公司", "危险化学品仓库未设置可燃气体报警装置"]
 
@@ -38,7 +39,7 @@ def test_text_pdf_pages_and_thumbnails(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_image_only_pdf_is_ocrd_with_boxes(tmp_path: Path) -> None:
-    r = parse(d.image_pdf(tmp_path / "scan.pdf", [d.render_text_image(LINES)]))
+    r = parse(image_only_pdf(tmp_path / "scan.pdf", [d.render_text_image(LINES)]))
     assert cer("".join(LINES), r.text) <= 0.02
     page = r.ocr[0]
     assert page["rotation"] == 0 and page["lines"]
@@ -51,7 +52,7 @@ def test_image_only_pdf_is_ocrd_with_boxes(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_mixed_pdf_gets_text_for_every_page(tmp_path: Path) -> None:
     scan = d.render_text_image(["送达回证", "受送达人：农安县宏达化工有限公司"])
-    r = parse(d.mixed_pdf(tmp_path / "mixed.pdf", ["询问笔录", "被询问人：张建国"], scan))
+    r = parse(mixed_pdf(tmp_path / "mixed.pdf", ["询问笔录", "被询问人：张建国"], scan))
     assert len(r.pages) == 2
     assert squash(r.pages[0]) == "询问笔录被询问人：张建国"
     assert cer("送达回证受送达人：农安县宏达化工有限公司", r.pages[1]) <= 0.05

@@ -15,6 +15,7 @@ from archive.settings import Settings
 from archive.storage import make_store
 from tests.conftest import run_cli
 from tests.support import documents as d
+from tests.support.redaction_data import image_only_pdf, mixed_pdf
 
 
 def _records(data: Path) -> dict[str, Record]:
@@ -31,7 +32,7 @@ def test_case_folder_of_every_kind(tmp_path: Path) -> None:
     src.mkdir()
     d.write_text_pdf(src / "立案审批表.pdf", ["立案审批表：同意立案调查"])
     scan = d.render_text_image(["送达回证", "受送达人签收：张建国"])
-    d.mixed_pdf(src / "送达材料.pdf", ["邮寄送达登记"], scan)
+    mixed_pdf(src / "送达材料.pdf", ["邮寄送达登记"], scan)
     d.photo_with_exif(src / "现场照片.jpg")
     d.docx_with_table(src / "询问笔录.docx")
     d.ofd(src / "处罚决定书.ofd", [["罚款人民币伍万元"]])
@@ -81,7 +82,7 @@ def test_case_folder_of_every_kind(tmp_path: Path) -> None:
 def test_retry_reruns_only_failed_processing(tmp_path: Path) -> None:
     src = tmp_path / "scan"
     src.mkdir()
-    d.image_pdf(src / "扫描件.pdf", [d.render_text_image(["现场检查记录", "责令限期整改"])])
+    image_only_pdf(src / "扫描件.pdf", [d.render_text_image(["现场检查记录", "责令限期整改"])])
     data = tmp_path / "var"
     # A limit too tight for OCR: the record fails with the reason, the original is kept.
     first = run_cli(["ingest", str(src), "--json"], data, ARCHIVE_PARSING__TIMEOUT_S="1")

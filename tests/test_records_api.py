@@ -14,7 +14,7 @@ from archive.settings import Settings
 from archive.users import create_user
 from pipelines.context import open_services
 from pipelines.demo import COMPANY, DEMO_CASE_NO, ensure_demo_user, load_demo
-from tests.test_api import login
+from tests.support.access import login, search_hits
 from ui.web import create_app
 
 
@@ -53,15 +53,8 @@ def archivist(app: FastAPI) -> Iterator[TestClient]:
     yield from _client(app, "arch", "arch-pass-1")
 
 
-def _hits(c: TestClient, q: str, **params: str) -> list[dict[str, object]]:
-    r = c.get("/api/v1/search", params={"q": q, **params})
-    assert r.status_code == 200, r.text
-    hits: list[dict[str, object]] = r.json()["hits"]
-    return hits
-
-
 def _record_id(c: TestClient, q: str) -> int:
-    (hit,) = _hits(c, q)
+    (hit,) = search_hits(c, q)
     return int(hit["record_id"])  # type: ignore[call-overload]
 
 
@@ -73,9 +66,9 @@ def test_a_metadata_correction_is_searchable_at_once(officer: TestClient) -> Non
     )
     assert r.status_code == 200, r.text
     assert r.json()["made_by"] == "孙立军、周晓梅"
-    assert [h["record_id"] for h in _hits(officer, "伍万元", made_by="孙立军、周晓梅")] == [rid]
-    assert [h["record_id"] for h in _hits(officer, "伍万元", kind="行政处罚决定书（更正）")] == [rid]
-    assert _hits(officer, "伍万元", kind="行政处罚决定书") == []
+    assert [h["record_id"] for h in search_hits(officer, "伍万元", made_by="孙立军、周晓梅")] == [rid]
+    assert [h["record_id"] for h in search_hits(officer, "伍万元", kind="行政处罚决定书（更正）")] == [rid]
+    assert search_hits(officer, "伍万元", kind="行政处罚决定书") == []
 
 
 def test_edits_are_checked(officer: TestClient, app: FastAPI) -> None:
@@ -95,7 +88,7 @@ def test_only_archivists_delete_and_the_record_leaves_the_index(
     rid = _record_id(officer, "报警器去年坏了")
     assert officer.delete(f"/api/v1/records/{rid}").status_code == 403
     assert archivist.delete(f"/api/v1/records/{rid}").status_code == 204
-    assert _hits(officer, "报警器去年坏了") == []
+    assert search_hits(officer, "报警器去年坏了") == []
     assert officer.get(f"/api/v1/records/{rid}").status_code == 404
     assert archivist.delete(f"/api/v1/records/{rid}").status_code == 404
 

@@ -24,7 +24,7 @@ from archive.users import create_user
 from pipelines.context import Services, open_services
 from pipelines.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
 from pipelines.media.transcript import Transcript
-from tests.test_api import login
+from tests.support.access import login, search_hits
 from ui.web import create_app
 
 pytestmark = pytest.mark.slow
@@ -68,13 +68,6 @@ def _current(c: TestClient, rid: int) -> Transcript:
     return Transcript.from_json(r.content)
 
 
-def _hits(c: TestClient, q: str) -> list[dict[str, object]]:
-    r = c.get("/api/v1/search", params={"q": q})
-    assert r.status_code == 200, r.text
-    hits: list[dict[str, object]] = r.json()["hits"]
-    return hits
-
-
 def test_the_machine_transcript_is_version_one(officer: TestClient, rid: int) -> None:
     (v1,) = officer.get(f"/api/v1/records/{rid}/transcript/versions").json()
     assert (v1["version"], v1["source"], v1["current"]) == (1, "machine", True)
@@ -85,7 +78,7 @@ def test_the_machine_transcript_is_version_one(officer: TestClient, rid: int) ->
 def test_a_line_by_line_correction_becomes_current_and_searchable(officer: TestClient, rid: int) -> None:
     machine = _current(officer, rid)
     lines = [s.text for s in machine.segments]
-    assert not _hits(officer, "复核无误")
+    assert not search_hits(officer, "复核无误")
     r = officer.post(f"/api/v1/records/{rid}/transcript", data={"text": "只有一行\n多出一行\n" * 5})
     assert r.status_code == 422 and f"转写稿有 {len(lines)} 段" in r.json()["detail"]
 
@@ -104,7 +97,7 @@ def test_a_line_by_line_correction_becomes_current_and_searchable(officer: TestC
     assert now.segments[-1].words == []  # its text changed: the machine's word times no longer fit
     if len(lines) > 1:
         assert now.segments[0].words == machine.segments[0].words  # unchanged text keeps them
-    (hit,) = _hits(officer, "复核无误")
+    (hit,) = search_hits(officer, "复核无误")
     assert hit["record_id"] == rid and hit["start_s"] == round(machine.segments[-1].start, 2)
     assert officer.get(f"/api/v1/records/{rid}/text").text == "\n".join(corrected)
     meta = officer.get(f"/api/v1/records/{rid}").json()["source_meta"]
@@ -126,7 +119,7 @@ def test_an_edited_srt_can_move_times(officer: TestClient, rid: int) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["version"] == 3
     assert _current(officer, rid).segments[0].start == 0.4
-    (hit,) = _hits(officer, "并盖章")
+    (hit,) = search_hits(officer, "并盖章")
     assert hit["record_id"] == rid
 
 
@@ -218,7 +211,7 @@ def test_reprocessing_keeps_the_correction_current(svc: Services, officer: TestC
             v.source for v in s.scalars(select(TranscriptVersion).where(TranscriptVersion.record_id == rid))
         ]
     assert sources.count("machine") == 1 and len(sources) == 4
-    assert [h["record_id"] for h in _hits(officer, "页面校对")] == [rid]
+    assert [h["record_id"] for h in search_hits(officer, "页面校对")] == [rid]
     assert officer.get(f"/api/v1/records/{rid}").json()["source_meta"]["transcript_status"] == "已校对"
 
 

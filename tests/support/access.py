@@ -20,7 +20,7 @@ from archive.settings import Settings
 from archive.timeutil import CST
 from pipelines.compliance import create_case
 from pipelines.context import Services, open_services
-from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, ensure_demo_user, load_demo
+from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER, ensure_demo_user, load_demo
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
 from pipelines.transcripts import current_transcript
@@ -53,7 +53,7 @@ class Archive:
     secret_record: int = 0
 
 
-def login(c: TestClient, username: str, password: str = DEMO_PASSWORD) -> None:
+def login(c: TestClient, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the login form (CSRF token from the page)."""
     form = c.get("/login").text
     token = re.search(r'name="csrf" value="([^"]+)"', form)
@@ -132,3 +132,11 @@ def mark_spoken_word(arc: Archive, archivist: TestClient, audio: int) -> tuple[f
     r = archivist.post(f"/api/v1/records/{audio}/spans", json={"text": word.text.strip(), "kind": "其他"})
     assert r.status_code == 201, r.text
     return word.start, word.end
+
+
+def search_hits(c: TestClient, q: str, **params: str) -> list[dict[str, object]]:
+    """The hits of ``GET /api/v1/search`` for the client (asserting the call succeeded)."""
+    r = c.get("/api/v1/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    hits: list[dict[str, object]] = r.json()["hits"]
+    return hits

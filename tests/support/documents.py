@@ -14,7 +14,6 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from pipelines.samples import FONT, _font, write_pdf
@@ -69,29 +68,6 @@ def noisy(image: Image.Image, seed: int = 1) -> Image.Image:
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=35)  # JPEG artefacts
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-
-
-def image_pdf(path: Path, images: list[Image.Image]) -> Path:
-    """A PDF of page images only (no text layer), like a scanner makes."""
-    images[0].save(path, "PDF", resolution=200, save_all=True, append_images=images[1:])
-    return path
-
-
-def mixed_pdf(path: Path, text_lines: list[str], scan: Image.Image) -> Path:
-    """Page 1 has a text layer, page 2 is a scanned image."""
-    _font()
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=True)
-    width, height = A4
-    c.setFont(FONT, 14)
-    y = height - 80
-    for line in text_lines:
-        c.drawString(60, y, line)
-        y -= 24
-    c.showPage()
-    c.drawImage(ImageReader(scan), 0, 0, width=width, height=height)
-    c.showPage()
-    c.save()
-    return path
 
 
 def docx_with_table(path: Path) -> Path:
