@@ -30,6 +30,7 @@ from tests.conftest import BIN, IN_CI, REPO
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FILES = 100
+WAIT_S = 300  # for a fifth of the jobs to be done, and then for worker a to hold one
 
 
 def _redis_or_skip() -> None:
@@ -89,6 +90,17 @@ def _done(svc: Services) -> int:
         return s.scalar(select(func.count()).select_from(Job).where(Job.status == JobStatus.DONE)) or 0
 
 
+def _held_by(svc: Services, pid: int) -> dict[int, int]:
+    """Record id → attempts so far, of the jobs running in worker process ``pid``."""
+    with session_scope(svc.engine) as s:
+        rows = s.execute(
+            select(Job.record_id, Job.attempts).where(
+                Job.status == JobStatus.RUNNING, Job.worker.like(f"%:{pid}")
+            )
+        ).all()
+    return {rid: attempts for rid, attempts in rows}
+
+
 def test_two_workers_one_killed_every_file_processed_exactly_once(
     redis_settings: Settings, tmp_path: Path
 ) -> None:
@@ -102,14 +114,22 @@ def test_two_workers_one_killed_every_file_processed_exactly_once(
         outcomes: list[object] = []
         runner = threading.Thread(target=lambda: outcomes.extend(make_queue(svc).run(ids)))  # type: ignore[arg-type]
         runner.start()
-        deadline = time.monotonic() + 300
-        while _done(svc) < FILES // 5 and time.monotonic() < deadline:
+        deadline = time.monotonic() + WAIT_S
+        while _done(svc) < FILES // 5:
+            assert time.monotonic() < deadline, f"only {_done(svc)} of {FILES} jobs done after {WAIT_S} s"
             time.sleep(0.2)
-        with session_scope(svc.engine) as s:
-            in_flight = s.scalars(
-                select(Job.record_id).where(Job.status == JobStatus.RUNNING, Job.worker.like(f"%:{a.pid}"))
-            ).all()
-        os.kill(a.pid, signal.SIGKILL)  # mid-way: some of its jobs are running right now
+        # Kill worker a while it holds jobs. Freeze it first (a stopped process is alive, so none of
+        # its jobs is taken from it, and it commits nothing), read what it holds, then SIGKILL it;
+        # if it held nothing at that instant, let it go on and try again.
+        in_flight: dict[int, int] = {}
+        while not in_flight:
+            assert time.monotonic() < deadline, f"worker a never held a running job ({_done(svc)} done)"
+            os.kill(a.pid, signal.SIGSTOP)
+            in_flight = _held_by(svc, a.pid)
+            if not in_flight:
+                os.kill(a.pid, signal.SIGCONT)
+                time.sleep(0.02)
+        os.kill(a.pid, signal.SIGKILL)
         a.wait(10)
         runner.join(600)
         assert not runner.is_alive(), "the queue did not finish"
@@ -117,6 +137,7 @@ def test_two_workers_one_killed_every_file_processed_exactly_once(
     finally:
         for p in (a, b):
             if p.poll() is None:
+                p.send_signal(signal.SIGCONT)  # a may be frozen if the test failed at the kill
                 p.send_signal(signal.SIGINT)
         for p in (a, b):
             try:
@@ -127,9 +148,12 @@ def test_two_workers_one_killed_every_file_processed_exactly_once(
     with session_scope(svc.engine) as s:
         jobs = s.scalars(select(Job)).all()
         assert len(jobs) == FILES and {j.status for j in jobs} == {JobStatus.DONE}, logs[-2000:]
-        # the other worker finished what the killed one was doing
-        taken_over = [j for j in jobs if j.record_id in in_flight]
-        assert all(j.worker is None and j.status is JobStatus.DONE for j in taken_over)
+        # the other worker finished what the killed one was doing: each of those jobs ran again
+        taken_over = {j.record_id: j for j in jobs if j.record_id in in_flight}
+        assert in_flight and taken_over.keys() == in_flight.keys(), (in_flight, logs[-2000:])
+        for rid, j in taken_over.items():
+            assert j.worker is None and j.status is JobStatus.DONE, (rid, j.worker, j.status)
+            assert j.attempts > in_flight[rid], (rid, j.attempts, in_flight[rid])
         # one text file per record, no record twice
         texts = s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.kind == "text"))
         assert texts == FILES

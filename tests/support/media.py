@@ -32,10 +32,12 @@ def run_tool(*args: str) -> None:
 
 
 def speech_wav(path: Path, pinyin: str) -> None:
-    """Mandarin speech from pinyin (espeak-ng), as 16 kHz mono WAV."""
+    """Mandarin speech from pinyin (espeak-ng), as 16 kHz mono WAV, the same bytes every time:
+    sox dithers with random noise when it resamples unless told not to (-D), and what Whisper
+    hears in this robotic voice changes with that noise."""
     raw = path.with_suffix(".raw.wav")
     run_tool("espeak-ng", "-v", "cmn-latn-pinyin", "-s", "120", "-w", str(raw), pinyin)
-    run_tool("sox", str(raw), "-r", "16000", "-c", "1", str(path))
+    run_tool("sox", "-D", str(raw), "-r", "16000", "-c", "1", str(path))
     raw.unlink()
 
 
