@@ -8,7 +8,7 @@ OPENAI_STAMP := $(VENV)/.installed-openai
 OPENAI_WHISPER := openai-whisper==20250625
 export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-openai lint typecheck pytest bench clean
+.PHONY: run test install install-openai lint typecheck pytest bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,16 @@ pytest:
 
 bench: install
 	$(BIN)/python bench/ingest.py
+
+## mutation: can the tests fail? mutmut on the access, audit, PII, redaction, rules and calendar
+## modules with the tests that cover them (on demand only: not in CI nor in `make test`)
+MUTATION_STAMP := $(VENV)/.installed-mutation
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,mutation]"
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
