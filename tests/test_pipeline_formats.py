@@ -7,23 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from archive.db import get_engine, session_scope
-from archive.models import ProcessingStatus, Record
+from archive.models import ProcessingStatus
 from archive.settings import Settings
 from archive.storage import make_store
 from tests.conftest import run_cli
 from tests.support import documents as d
+from tests.support.records import stored_records
 from tests.support.redaction_data import image_only_pdf, mixed_pdf
-
-
-def _records(data: Path) -> dict[str, Record]:
-    with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:
-        rows = s.scalars(select(Record)).all()
-        for r in rows:
-            _ = r.files
-        return {r.original_name: r for r in rows}
 
 
 @pytest.mark.slow
@@ -51,7 +42,7 @@ def test_case_folder_of_every_kind(tmp_path: Path) -> None:
     assert "文件为空" in failed["空白.pdf"] and "无法识别" in failed["乱码.pdf"]
     assert "音视频" in failed["录音.docx"] and "解压炸弹" in failed["超大图.png"]
 
-    records = _records(data)
+    records = stored_records(data)
     store = make_store(Settings(data_dir=data))
     for r in records.values():
         assert store.verify(r.sha256)  # every original kept, failed or not
@@ -96,7 +87,7 @@ def test_retry_reruns_only_failed_processing(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == {"retried": 1, "skipped": [], "failed": []}
     assert json.loads(run_cli(["search", "责令限期整改", "--json"], data).stdout)["total"] == 1
-    (record,) = _records(data).values()
+    (record,) = stored_records(data).values()
     assert record.status is ProcessingStatus.PROCESSED and record.error is None
 
     noop = run_cli(["retry", str(rid), "--json"], data)  # nothing failed: nothing to redo

@@ -27,6 +27,7 @@ from archive.storage import make_store
 from pipelines.media.transcript import Transcript
 from tests.conftest import IN_CI, run_cli
 from tests.support.media import run_tool, silence_wav, speech_wav, write_amr
+from tests.support.records import stored_records
 
 TOOLS = [shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")]
 pytestmark = [
@@ -123,14 +124,6 @@ def _thanks(t: Transcript) -> float | None:
     return next((w.start for s in t.segments for w in s.words if "谢" in w.text), None)
 
 
-def _records(data: Path) -> dict[str, Record]:
-    with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:
-        rows = s.scalars(select(Record)).all()
-        for r in rows:
-            _ = r.files, r.jobs
-        return {r.original_name: r for r in rows}
-
-
 def _transcript(data: Path, record: Record) -> Transcript:
     store = make_store(Settings(data_dir=data))
     (f,) = [f for f in record.files if f.kind == "transcript"]
@@ -146,7 +139,7 @@ def test_bad_recordings_fail_clearly_and_are_kept(ingested: Ingested) -> None:
     for name in ("损坏.mp3", "截断.m4a"):
         assert "文件已损坏" in failed[name] and "原件已保存" in failed[name], (name, failed[name])
     store = make_store(Settings(data_dir=data))
-    records = _records(data)
+    records = stored_records(data)
     assert set(records) == {*SPOKEN, *BROKEN, *NOT_SPOKEN}, sorted(records)
     for name, r in records.items():
         assert store.verify(r.sha256), name
@@ -155,7 +148,7 @@ def test_bad_recordings_fail_clearly_and_are_kept(ingested: Ingested) -> None:
 @pytest.mark.parametrize("name", SPOKEN)
 def test_speech_is_transcribed_with_times_and_files(ingested: Ingested, name: str) -> None:
     data = ingested.data
-    record = _records(data)[name]
+    record = stored_records(data)[name]
     assert record.status is ProcessingStatus.PROCESSED, (name, record.error)
     assert {"transcript", "transcript-srt", "transcript-vtt", "text"} <= {f.kind for f in record.files}
     assert record.source_meta and record.source_meta["transcript_status"] == "已转写"
@@ -180,13 +173,13 @@ def test_speech_is_transcribed_with_times_and_files(ingested: Ingested, name: st
 
 def test_damage_and_truncation_keep_what_can_be_heard(ingested: Ingested) -> None:
     data = ingested.data
-    damaged = _records(data)["中段损坏.mp3"]
+    damaged = stored_records(data)["中段损坏.mp3"]
     assert damaged.warnings and "损坏的片段" in damaged.warnings[0], damaged.warnings
     # the damage is reported where it is: in the pause between the counting and the thanks
     where = re.search(r"在 (\d+) 秒", damaged.warnings[0])
     assert where, damaged.warnings[0]
     assert ingested.pause[0] - 1 <= int(where[1]) <= ingested.pause[1] + 1, (where[1], ingested.pause)
-    full = _transcript(data, _records(data)["询问录音.wav"])
+    full = _transcript(data, stored_records(data)["询问录音.wav"])
     assert full.duration == pytest.approx(ingested.seconds, abs=0.1)
     # decoding goes on past the damaged stretch (~0.2 s of sound lost) to the end of the file
     heard = _transcript(data, damaged)
@@ -194,7 +187,7 @@ def test_damage_and_truncation_keep_what_can_be_heard(ingested: Ingested) -> Non
     said, found = _thanks(full), _thanks(heard)
     assert said is not None and found is not None, (full.text(), heard.text())
     assert found == pytest.approx(said, abs=1.0)  # word times themselves jitter ±0.5 s
-    cut = _records(data)["末尾截断.mp3"]
+    cut = stored_records(data)["末尾截断.mp3"]
     assert cut.status is ProcessingStatus.PROCESSED, cut.error
     assert cut.warnings and "末尾可能被截断" in cut.warnings[0], cut.warnings
     transcript = _transcript(data, cut)
@@ -205,7 +198,7 @@ def test_damage_and_truncation_keep_what_can_be_heard(ingested: Ingested) -> Non
 
 def test_a_transcript_hit_opens_the_segment_second(ingested: Ingested) -> None:
     data = ingested.data
-    record = _records(data)["询问录音.wav"]
+    record = stored_records(data)["询问录音.wav"]
     segments = _transcript(data, record).segments
     # A word Whisper wrote in a later segment, so the hit must open past the first one.
     later = [w for seg in segments[1:] for w in re.findall(r"[\u4e00-\u9fff]{2}", seg.text)]
@@ -223,7 +216,7 @@ def test_a_transcript_hit_opens_the_segment_second(ingested: Ingested) -> None:
 
 def test_silence_is_no_speech_never_invented_text(ingested: Ingested) -> None:
     data = ingested.data
-    record = _records(data)["静音.wav"]
+    record = stored_records(data)["静音.wav"]
     assert record.status is ProcessingStatus.PROCESSED
     assert record.source_meta and record.source_meta["transcript_status"] == "未检测到语音"
     t = _transcript(data, record)
@@ -232,13 +225,13 @@ def test_silence_is_no_speech_never_invented_text(ingested: Ingested) -> None:
 
 def test_videos_get_facts_keyframes_and_a_no_audio_note(ingested: Ingested) -> None:
     data = ingested.data
-    cam = _records(data)["执法记录仪.mp4"]
+    cam = stored_records(data)["执法记录仪.mp4"]
     assert cam.source_meta is not None
     media = cam.source_meta["media"]
     assert (media["video_codec"], media["width"], media["height"]) == ("h264", 320, 240)
     assert media["duration_s"] == pytest.approx(14, abs=0.5)
     assert len([f for f in cam.files if f.kind.startswith("thumb-")]) == 2  # 0 s and 10 s
-    mute = _records(data)["无声视频.mp4"]
+    mute = stored_records(data)["无声视频.mp4"]
     assert mute.status is ProcessingStatus.PROCESSED
     assert mute.source_meta and mute.source_meta["transcript_status"] == "无音轨"
     assert mute.warnings and "没有音轨" in mute.warnings[0]
@@ -265,7 +258,7 @@ def test_the_record_page_shows_the_transcript_by_second(ingested: Ingested) -> N
 
     from archive.models import Role
     from archive.users import create_user
-    from tests.test_api import login
+    from tests.support.access import login
     from ui.web import create_app
 
     data = ingested.data
@@ -274,7 +267,7 @@ def test_the_record_page_shows_the_transcript_by_second(ingested: Ingested) -> N
         create_user(
             session=s, username="keeper", display_name="刘淑芬", role=Role.ARCHIVIST, password="keeper-pass-1"
         )
-    records = _records(data)
+    records = stored_records(data)
     with TestClient(create_app(settings)) as c:
         login(c, "keeper", "keeper-pass-1")  # an archivist sees every case, assigned or not
         page = c.get(f"/records/{records['执法记录仪.mp4'].id}").text
