@@ -1,13 +1,21 @@
 """Reading audio and video with PyAV (FFmpeg's libraries): container facts, audio as 16 kHz
 mono chunks (a two-hour recording never sits in memory whole), and video frames.
+
+Which stream is "the recording" is chosen here once, for every reader: an m4a's cover art is a
+one-frame video stream, a file may carry a disabled alternate audio track or one no decoder
+knows, and an MP4 may hold nothing but metadata. Encrypted (DRM) tracks are found in the MP4
+box tree before anything is decoded, and by the encryption data FFmpeg attaches to packets.
 """
 
 from __future__ import annotations
 
+import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import av
 import numpy as np
@@ -17,6 +25,19 @@ SAMPLE_RATE = 16_000  # what Whisper listens at
 
 class MediaError(Exception):
     """The file cannot be read as audio/video; the message is shown to users (Chinese)."""
+
+
+class EncryptedMediaError(MediaError):
+    """The recording is encrypted (DRM): nothing can be decoded without the key."""
+
+
+ENCRYPTED_AUDIO = "音频已加密（DRM），无法解码；原件已保存"
+ENCRYPTED_VIDEO = "视频已加密（DRM），无法解码；原件已保存"
+UNKNOWN_AUDIO_CODEC = "音频编码无法识别，无法解码；原件已保存"
+UNKNOWN_VIDEO_CODEC = "视频编码无法识别，无法解码；原件已保存"
+NO_STREAMS = "文件中没有音频或视频流；原件已保存"
+# container tags that describe the file format, not the recording
+_FORMAT_TAGS = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder"})
 
 
 @dataclass(frozen=True)
@@ -35,10 +56,17 @@ class MediaInfo:
     height: int | None = None
     fps: float | None = None
     created_at: str | None = None  # creation_time tag of the container or a stream, as written
+    title: str | None = None  # the container's title tag (an m4a's ©nam), as written
+    tags: dict[str, str] = field(default_factory=dict)  # other descriptive container tags
+
+    @property
+    def metadata_only(self) -> bool:
+        """A container holding metadata (and perhaps cover art) but no sound or moving picture."""
+        return not self.has_audio and not self.has_video
 
     def as_metadata(self) -> dict[str, Any]:
         """Non-empty facts, for the record's metadata."""
-        return {k: v for k, v in vars(self).items() if v not in (None, "")}
+        return {k: v for k, v in vars(self).items() if v not in (None, "", {})}
 
 
 def _open(path: Path) -> Any:
@@ -51,18 +79,37 @@ def _open(path: Path) -> Any:
 
 
 def probe(path: Path) -> MediaInfo:
-    """Container and stream facts; MediaError if nothing in the file can be decoded."""
+    """Container and stream facts; MediaError if nothing in the file can be decoded.
+
+    EncryptedMediaError if the sound (or, in a file without sound, the picture) is encrypted. A
+    container with neither sound nor picture but with tags is metadata-only (``metadata_only``),
+    not an error: its tags are what there is to keep.
+    """
+    encrypted = encrypted_tracks(path)
+    if "audio" in encrypted:
+        raise EncryptedMediaError(ENCRYPTED_AUDIO)
     with _open(path) as c:
-        audio = next(iter(c.streams.audio), None)
-        video = next((s for s in c.streams.video if not _is_cover_art(s)), None)
+        audio = audio_stream(c)
+        video = None if "video" in encrypted else video_stream(c)
+        if audio is None and c.streams.audio:
+            raise MediaError(UNKNOWN_AUDIO_CODEC)
         if audio is None and video is None:
-            raise MediaError("文件中没有音频或视频流；原件已保存")
+            if "video" in encrypted:
+                raise EncryptedMediaError(ENCRYPTED_VIDEO)
+            if any(not _is_cover_art(s) for s in c.streams.video):
+                raise MediaError(UNKNOWN_VIDEO_CODEC)
+            if not _descriptive(c.metadata):
+                raise MediaError(NO_STREAMS)
         duration = c.duration / av.time_base if c.duration else None
         if duration is None:
             stream = audio or video
             if stream is not None and stream.duration and stream.time_base:
                 duration = float(stream.duration * stream.time_base)
-        tags = {**dict(c.metadata), **(dict(video.metadata) if video else {})}
+        tags = {
+            **dict(c.metadata),
+            **(dict(audio.metadata) if audio else {}),
+            **(dict(video.metadata) if video else {}),
+        }
         return MediaInfo(
             duration_s=round(duration, 3) if duration else None,
             container=c.format.name,
@@ -76,12 +123,139 @@ def probe(path: Path) -> MediaInfo:
             height=video.codec_context.height if video else None,
             fps=round(float(video.average_rate), 3) if video and video.average_rate else None,
             created_at=tags.get("creation_time") or tags.get("date"),
+            title=dict(c.metadata).get("title"),
+            tags=_descriptive(c.metadata),
         )
+
+
+def _descriptive(metadata: Any) -> dict[str, str]:
+    """The container tags that say something about the recording (not its format)."""
+    skip = _FORMAT_TAGS | {"title", "creation_time"}
+    return {k: str(v) for k, v in dict(metadata).items() if k not in skip and str(v).strip()}
+
+
+def audio_stream(c: Any) -> Any | None:
+    """The recording's sound: of the audio streams a decoder knows, an enabled (default) one before a
+    disabled alternate, then the longest; the first of equals. None if there is none."""
+    usable = [s for s in c.streams.audio if s.codec_context is not None and s.codec_context.sample_rate]
+    if not usable:
+        return None
+    return max(usable, key=lambda s: (bool(s.disposition & av.stream.Disposition.default), _length(s)))
+
+
+def video_stream(c: Any) -> Any | None:
+    """The recording's picture: the first video stream a decoder knows that is not cover art."""
+    return next(
+        (s for s in c.streams.video if s.codec_context is not None and not _is_cover_art(s)),
+        None,
+    )
+
+
+def _length(stream: Any) -> float:
+    if stream.frames:
+        return float(stream.frames)
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return 0.0
 
 
 def _is_cover_art(stream: Any) -> bool:
     # An mp3/m4a's embedded picture shows up as a one-frame video stream.
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+# ISO base media files (MP4, M4A, MOV, 3GP): sample entries of encrypted tracks, and the boxes
+# that carry a protection scheme (ISO/IEC 23001-7 common encryption, Apple FairPlay).
+_ENCRYPTED_ENTRIES = {b"enca": "audio", b"encv": "video", b"drms": "audio", b"drmi": "video"}
+_HANDLERS = {b"soun": "audio", b"vide": "video"}
+_TOP_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"})
+_MAX_ENTRY = 1 << 20
+
+
+def encrypted_tracks(path: Path) -> set[str]:
+    """Kinds ("audio", "video") of the tracks of an MP4-family file whose sample entries are
+    encrypted (``enca``/``encv``, FairPlay ``drms``/``drmi``) or carry a protection scheme
+    (``sinf``/``schm``). Reads box headers only; empty for any other file."""
+    found: set[str] = set()
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            top = list(islice(_boxes(f, 0, size), 1000))
+            if not top or top[0][0] not in _TOP_BOXES:
+                return found
+            for kind, start, end in top:
+                if kind == b"moov":
+                    for child, s, e in _boxes(f, start, end):
+                        if child == b"trak":
+                            found |= _trak_encryption(f, s, e)
+    except OSError:
+        pass
+    return found
+
+
+def _boxes(f: IO[bytes], start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, first byte of the body, end) of each box in [start, end); stops at a malformed one."""
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        head = f.read(8)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack(">I4s", head)
+        body = pos + 8
+        if size == 1:  # 64-bit size follows
+            large = f.read(8)
+            if len(large) < 8:
+                return
+            size, body = struct.unpack(">Q", large)[0], pos + 16
+        elif size == 0:  # to the end of the enclosing box
+            size = end - pos
+        if size < body - pos or pos + size > end:
+            return
+        yield kind, body, pos + size
+        pos += size
+
+
+def _child(f: IO[bytes], start: int, end: int, *path: bytes) -> tuple[int, int] | None:
+    for kind, s, e in _boxes(f, start, end):
+        if kind == path[0]:
+            return (s, e) if len(path) == 1 else _child(f, s, e, *path[1:])
+    return None
+
+
+def _trak_encryption(f: IO[bytes], start: int, end: int) -> set[str]:
+    mdia = _child(f, start, end, b"mdia")
+    if mdia is None:
+        return set()
+    handler = None
+    hdlr = _child(f, *mdia, b"hdlr")
+    if hdlr is not None:
+        f.seek(hdlr[0] + 8)  # version and flags, pre_defined (QuickTime: component type)
+        handler = _HANDLERS.get(f.read(4))
+    stsd = _child(f, *mdia, b"minf", b"stbl", b"stsd")
+    if stsd is None:
+        return set()
+    found = set()
+    for kind, s, e in _boxes(f, stsd[0] + 8, stsd[1]):  # version, flags, entry count
+        f.seek(s)
+        entry = f.read(min(e - s, _MAX_ENTRY))
+        protected = kind != b"resv" and (_holds_box(entry, b"sinf") or _holds_box(entry, b"schm"))
+        if kind in _ENCRYPTED_ENTRIES or protected:
+            what = handler or _ENCRYPTED_ENTRIES.get(kind)
+            if what:
+                found.add(what)
+    return found
+
+
+def _holds_box(data: bytes, kind: bytes) -> bool:
+    """Whether ``data`` (a sample entry's body) contains a well-formed box of type ``kind``."""
+    at = data.find(kind, 4)
+    while at >= 4:
+        size = struct.unpack(">I", data[at - 4 : at])[0]
+        if 8 <= size <= len(data) - at + 4:
+            return True
+        at = data.find(kind, at + 1)
+    return False
 
 
 @dataclass
@@ -114,21 +288,22 @@ def pause_cut(block: np.ndarray, size: int) -> int:
 def audio_chunks(
     path: Path, chunk_s: float = 300.0, report: DecodeReport | None = None
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """(start second, samples) of the first audio stream: float32 mono at 16 kHz, about
+    """(start second, samples) of the recording's sound (audio_stream): float32 mono at 16 kHz, about
     ``chunk_s`` seconds at a time, each ending at a pause (see pause_cut).
 
     A packet that cannot be decoded (damage inside the file) is skipped; where the frames'
     timestamps show a gap it is filled with silence, so later seconds stay where they are in the
     recording (an MP3's timestamps count frames and show no gap); ``report`` says where.
-    MediaError if the file has no audio or nothing in it decodes at all.
+    MediaError if the file has no audio or nothing in it decodes at all; EncryptedMediaError if
+    FFmpeg marks the packets as encrypted (a DRM scheme the box check in probe did not see).
     """
     size = int(chunk_s * SAMPLE_RATE)
     report = report if report is not None else DecodeReport()
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     with _open(path) as c:
-        if not c.streams.audio:
-            raise MediaError("没有音轨")
-        stream = c.streams.audio[0]
+        stream = audio_stream(c)
+        if stream is None:
+            raise MediaError(UNKNOWN_AUDIO_CODEC if c.streams.audio else "没有音轨")
         buf: list[np.ndarray] = []
         held = start = 0
         first_time: float | None = None
@@ -149,6 +324,8 @@ def audio_chunks(
             while True:
                 try:
                     packet = next(packets)
+                    if packet.has_sidedata("encryption_info"):  # encrypted samples: noise or errors
+                        raise EncryptedMediaError(ENCRYPTED_AUDIO)
                     frames = packet.decode()
                 except StopIteration:
                     break
@@ -182,7 +359,7 @@ def video_frames(path: Path, every_s: float) -> Iterator[tuple[float, Any]]:
     ``every_s`` seconds. Only keyframes are decoded, so a long body-camera file is read fast and
     never held in memory."""
     with _open(path) as c:
-        video = next((s for s in c.streams.video if not _is_cover_art(s)), None)
+        video = video_stream(c)
         if video is None:
             return
         video.thread_type = "AUTO"

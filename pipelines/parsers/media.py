@@ -9,10 +9,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pipelines.media.decode import MediaError, probe, video_frames
+from pipelines.media.decode import EncryptedMediaError, MediaError, probe, video_frames
 from pipelines.media.transcribe import NoAudioError, make_transcriber
 from pipelines.media.transcript import NO_SPEECH
-from pipelines.parsers.base import ParseContext, ParseError, ParseResult
+from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult
 
 MAX_THUMBNAILS = 360  # an hour of video at one every 10 s
 THUMB_SIZE = (320, 320)
@@ -20,6 +20,8 @@ THUMB_SIZE = (320, 320)
 TRANSCRIPT_DONE = "已转写"
 TRANSCRIPT_EMPTY = NO_SPEECH
 NO_AUDIO = "无音轨"
+METADATA_ONLY = "只有元数据"
+METADATA_ONLY_WARNING = "只有元数据，没有音频或视频内容；原件已保存"
 
 
 def _jpeg(image: object) -> bytes:
@@ -43,14 +45,25 @@ class MediaParser:
         return 50 if mime.startswith(("audio/", "video/")) else 0
 
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
-        """Probe, take keyframes of a video, transcribe the sound."""
+        """Probe, take keyframes of a video, transcribe the sound.
+
+        An encrypted (DRM) recording fails as EncryptedError; a container with only metadata is
+        kept with its tags and a note that there is nothing to play or transcribe.
+        """
         try:
             info = probe(path)
+        except EncryptedMediaError as exc:
+            raise EncryptedError(str(exc)) from exc
         except MediaError as exc:
             raise ParseError(str(exc)) from exc
         meta: dict[str, object] = {"media": info.as_metadata()}
         if info.created_at:
             meta["media_created_at"] = info.created_at
+        if info.metadata_only:
+            meta["transcript_status"] = METADATA_ONLY
+            return ParseResult(
+                text="", pages=[""], metadata=meta, warnings=[METADATA_ONLY_WARNING], parser=self.name
+            )
         thumbnails: list[bytes] = []
         if info.has_video:
             for _, image in video_frames(path, every_s=ctx.keyframe_every_s):
@@ -77,6 +90,8 @@ class MediaParser:
                 thumbnails=thumbnails,
                 parser=self.name,
             )
+        except EncryptedMediaError as exc:
+            raise EncryptedError(str(exc)) from exc
         except MediaError as exc:
             raise ParseError(f"{exc}；原件已保存" if "原件已保存" not in str(exc) else str(exc)) from exc
         meta["transcript_status"] = TRANSCRIPT_EMPTY if transcript.empty else TRANSCRIPT_DONE
