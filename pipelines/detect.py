@@ -38,17 +38,68 @@ _ZIP_KINDS = [
 ]
 
 
-def _is_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_ODF_KINDS = {
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.text-template",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.spreadsheet-template",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.presentation-template",
+    "application/vnd.oasis.opendocument.graphics",
+}
+
+
+def text_encoding(data: bytes) -> str | None:
+    """The encoding ``data`` reads as text in, or None for binary: UTF-8 and GB18030 first (what
+    offices here write), UTF-16 by its byte-order mark, then a detector for the rest (Big5,
+    windows-1252, cp866, EBCDIC …). A multi-byte character cut at the end of a sample is allowed."""
+    if data.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if b"\x00" in data:
+        return _utf16_without_mark(data)
     for enc in TEXT_ENCODINGS:
         try:
-            head.decode(enc)
-            return True
+            data.decode(enc)
+            return enc
         except UnicodeDecodeError as exc:
-            if exc.start >= len(head) - 4:  # a multi-byte character cut at the end of the sample
-                return True
-    return False
+            if exc.start >= len(data) - 4:
+                return enc
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=None, threshold=0.2).best()
+    if best is None or not str(best).strip():
+        return None
+    return str(best.encoding)
+
+
+def _utf16_without_mark(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark (Windows "Unicode" text): it decodes, and Latin letters
+    give a zero in every other byte."""
+    even = len(data) - len(data) % 2
+    for enc, zeros in (("utf-16-le", data[1:even:2]), ("utf-16-be", data[0:even:2])):
+        if zeros.count(0) < len(zeros) // 4:
+            continue
+        try:
+            text = data[:even].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+            return enc
+    return None
+
+
+def _is_text(head: bytes) -> bool:
+    return text_encoding(head) is not None
+
+
+def _as_text(head: bytes) -> bytes:
+    """The sample re-encoded as UTF-8 (for the HTML and mail checks), or itself."""
+    enc = text_encoding(head)
+    if enc in (None, "utf-8"):
+        return head
+    assert enc is not None
+    return head.decode(enc, errors="ignore").encode("utf-8")
 
 
 def sniff(head: bytes) -> str:
@@ -70,9 +121,10 @@ def sniff(head: bytes) -> str:
             head[8:12], "application/octet-stream"
         )
     if _is_text(head):
-        if _HTML.match(head):
+        text = _as_text(head).lstrip(b"\xef\xbb\xbf")
+        if _HTML.match(text):
             return "text/html"
-        if len(_MAIL_HEADER.findall(head[:4096])) >= 2:
+        if len(_MAIL_HEADER.findall(text[:4096])) >= 2:
             return "message/rfc822"
         return "text/plain"
     return "application/octet-stream"
@@ -82,8 +134,12 @@ def _zip_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
-    except (zipfile.BadZipFile, OSError):
+            # OpenDocument: the package's first entry, "mimetype", names the kind (ISO/IEC 26300)
+            first = z.read("mimetype")[:100].decode("ascii", "ignore").strip() if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
         return "application/zip"
+    if first in _ODF_KINDS:
+        return first
     if "OFD.xml" in names or "ofd.xml" in {n.lower() for n in names}:
         return "application/ofd"
     if "[Content_Types].xml" in names:

@@ -249,7 +249,8 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
         log.exception("processing record %s failed", record_id)
         reason = _plain(f"{type(exc).__name__}: {exc}", workdir, record.original_name)
-        return ProcessOutcome(record_id, error=f"处理时发生内部错误：{reason}")
+        error = f"处理程序出错（{reason}）；原件已保存，错误已记录，可稍后重新处理"
+        return ProcessOutcome(record_id, error=error)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at

@@ -77,4 +77,5 @@ def test_empty_and_unsupported_files(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match="文件为空"):
         parse_file(empty, ParseContext(mime=detect_mime(empty)))
     with pytest.raises(UnsupportedFormatError, match="暂不支持"):
-        pick_parser("application/octet-stream")
+        pick_parser("application/x-no-such-type")
+    assert pick_parser("application/octet-stream").name == "tika"  # tried before "unsupported"

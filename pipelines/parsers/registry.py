@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pipelines.parsers.base import ParseContext, ParseError, Parser, ParseResult
@@ -11,6 +12,8 @@ from pipelines.parsers.ofd import OfdParser
 from pipelines.parsers.pdf import PdfParser
 from pipelines.parsers.text import TextParser
 from pipelines.parsers.tika import TikaParser
+
+log = logging.getLogger(__name__)
 
 PARSERS: list[Parser] = [TextParser(), PdfParser(), ImageParser(), TikaParser(), OfdParser(), MediaParser()]
 
@@ -30,5 +33,16 @@ def pick_parser(mime: str) -> Parser:
 
 
 def parse_file(path: Path, ctx: ParseContext) -> ParseResult:
-    """Parse with the parser the MIME type selects."""
-    return pick_parser(ctx.mime).parse(path, ctx)
+    """Parse with the parser the MIME type selects. A parser's unexpected exception (a bug, or a
+    library tripping over a strange file) becomes a plain reason, logged with its traceback."""
+    parser = pick_parser(ctx.mime)
+    try:
+        return parser.parse(path, ctx)
+    except ParseError:
+        raise
+    except Exception as exc:
+        log.error("parser %s failed on a %s file", parser.name, ctx.mime, exc_info=True)
+        raise ParseError(
+            f"解析程序未能读取该文件（{type(exc).__name__}），文件的格式可能不常见或已损坏；"
+            "原件已保存，错误已记录供排查"
+        ) from exc

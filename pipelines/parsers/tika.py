@@ -1,13 +1,22 @@
-"""Apache Tika for Office, RTF, HTML, e-mail and anything else it knows: in process through
-iscc-tika (Tika compiled to a native library), or a Tika server when one is configured."""
+"""Apache Tika for Office, OpenDocument, RTF, HTML, e-mail and anything else it knows: in process
+through iscc-tika (Tika compiled to a native library), or a Tika server when one is configured.
+
+Presentations are read slide by slide (pipelines.parsers.slides). When Tika fails on an Office
+file, its text is read a second way (pipelines.parsers.plaintext) and both reasons are kept if
+that fails too. A file of a type nothing else knows is tried here before it is called
+unsupported."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult
+from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
+from pipelines.parsers.plaintext import fallback_text
+from pipelines.parsers.slides import PRESENTATION_TYPES, odp_slides, tidy, xhtml_slides
+from pipelines.parsers.text import decode_text
 
 MAX_TEXT_CHARS = 50_000_000
 # Tika metadata worth keeping, under names the rest of the system uses.
@@ -29,7 +38,14 @@ OFFICE_TYPES = frozenset(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/x-tika-msoffice",  # .doc / .xls / .ppt (OLE2)
+        "application/x-tika-msoffice",  # .doc / .xls / .ppt, and WPS's .wps / .et / .dps (OLE2)
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.text-template",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.spreadsheet-template",
+        "application/vnd.oasis.opendocument.presentation",
+        "application/vnd.oasis.opendocument.presentation-template",
+        "application/vnd.oasis.opendocument.graphics",
         "application/rtf",
         "text/html",
         "message/rfc822",
@@ -50,11 +66,13 @@ def _reason(message: str) -> ParseError:
     return ParseError(f"文档已损坏或格式不正确，无法解析（{message[:200]}）；原件已保存")
 
 
-def _extract_embedded(path: Path) -> tuple[str, dict[str, Any]]:
+def _extract_embedded(path: Path, xhtml: bool = False) -> tuple[str, dict[str, Any]]:
     from iscc_tika import Extractor
 
     extractor = Extractor()
     extractor.set_extract_string_max_length(MAX_TEXT_CHARS)
+    if xhtml:
+        extractor = extractor.set_xml_output(True)  # returns the configured extractor
     try:
         text, meta = extractor.extract_file_to_string(str(path))
     except Exception as exc:  # iscc-tika raises TypeError/RuntimeError wrapping Tika's errors
@@ -62,18 +80,37 @@ def _extract_embedded(path: Path) -> tuple[str, dict[str, Any]]:
     return text, dict(meta)
 
 
-def _extract_server(path: Path, url: str) -> tuple[str, dict[str, Any]]:
+def _extract_server(path: Path, url: str, xhtml: bool = False) -> tuple[str, dict[str, Any]]:
     os.environ.setdefault("TIKA_CLIENT_ONLY", "True")  # never try to download a server jar
     from tika import parser as tika_parser
 
     try:
-        parsed = tika_parser.from_file(str(path), serverEndpoint=url, requestOptions={"timeout": 600})
+        parsed = tika_parser.from_file(
+            str(path), serverEndpoint=url, xmlContent=xhtml, requestOptions={"timeout": 600}
+        )
     except Exception as exc:
         raise ParseError(f"Tika 服务器不可用或解析失败（{exc}）；原件已保存") from exc
     status = parsed.get("status", 200)
     if status != 200:
         raise _reason(f"Tika server answered HTTP {status}")
     return parsed.get("content") or "", dict(parsed.get("metadata") or {})
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?[\w.:-]*["']?[^>]*>""", re.I)
+
+
+def _html_as_utf8(path: Path) -> Path:
+    """A UTF-8 copy of an HTML page, read in the encoding its bytes are in (its own meta charset
+    is often wrong: a GB18030 page saved as "iso-8859-1"); the copy's meta says UTF-8."""
+    data = path.read_bytes()
+    try:
+        text, _ = decode_text(data)
+    except ParseError:
+        return path
+    out = path.with_name(path.stem + "-utf8.html")
+    body = _META_CHARSET.sub(b"", text.encode("utf-8"))
+    out.write_bytes(b'<meta charset="utf-8">' + body)
+    return out
 
 
 class TikaParser:
@@ -83,17 +120,69 @@ class TikaParser:
     mime_types = OFFICE_TYPES
 
     def score(self, mime: str) -> int:
-        """First choice for the Office family; a last resort for PDF."""
+        """First choice for the Office family; a last resort for PDF and for types nothing else
+        knows (octet-stream, a zip that is no known package)."""
         if mime in self.mime_types:
             return 10
-        return 1 if mime == "application/pdf" else 0
+        return 1 if mime in ("application/pdf", "application/octet-stream", "application/zip") else 0
+
+    def _extract(self, path: Path, ctx: ParseContext, xhtml: bool = False) -> tuple[str, dict[str, Any]]:
+        if ctx.tika_url:
+            return _extract_server(path, ctx.tika_url, xhtml)
+        return _extract_embedded(path, xhtml)
 
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
-        """Text and selected metadata."""
-        if ctx.tika_url:
-            text, raw = _extract_server(path, ctx.tika_url)
-        else:
-            text, raw = _extract_embedded(path)
+        """Text and selected metadata (slide by slide for presentations)."""
+        if ctx.mime == "text/html":
+            path = _html_as_utf8(path)
+        try:
+            text, raw = self._extract(path, ctx)
+        except EncryptedError:
+            raise
+        except ParseError as first:
+            return self._second_way(path, ctx, first)
         meta = {new: _first(raw[old]) for old, new in _KEEP.items() if old in raw}
         text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip("\n")
+        kind = str(meta.get("tika_content_type") or "").split(";")[0].strip()
+        if ctx.mime in ("application/octet-stream", "application/zip") and (
+            not text.strip() or kind in ("", "application/octet-stream", "application/zip")
+        ):
+            raise ParseError(f"无法识别的文件格式（{ctx.mime}），Apache Tika 也未能读出内容；原件已保存")
+        if kind in PRESENTATION_TYPES:
+            slides = self._slides(path, ctx, kind)
+            if any(s.strip() for s in slides):
+                meta["slides"] = len(slides)
+                return ParseResult(text=join_pages(slides), pages=slides, metadata=meta, parser=self.name)
+            text = tidy(text)
         return ParseResult(text=text, pages=[text], metadata=meta, parser=self.name)
+
+    def _slides(self, path: Path, ctx: ParseContext, kind: str) -> list[str]:
+        """The text of each slide ([] if the file does not split)."""
+        try:
+            if "opendocument" in kind:
+                return odp_slides(path)
+            xhtml, _ = self._extract(path, ctx, xhtml=True)
+            return xhtml_slides(xhtml)
+        except (ParseError, ValueError, KeyError, OSError, SyntaxError):
+            return []
+
+    def _second_way(self, path: Path, ctx: ParseContext, first: ParseError) -> ParseResult:
+        """Text without the layout when Tika failed on an Office file; both reasons if none."""
+        if ctx.mime in ("application/octet-stream", "application/zip"):
+            raise ParseError(
+                f"无法识别的文件格式（{ctx.mime}），Apache Tika 也未能读出内容（{first}）；原件已保存"
+            ) from first
+        if ctx.mime not in self.mime_types - {"text/html", "message/rfc822"}:
+            raise first
+        said = str(first).removesuffix("；原件已保存")
+        text = fallback_text(path).strip()
+        if not text:
+            raise ParseError(f"{said}；以纯文本方式读取也未找到文字；原件已保存") from first
+        warning = f"Apache Tika 未能解析（{said}），已改用纯文本方式读出文字：格式、表格与版面可能不完整"
+        return ParseResult(
+            text=text,
+            pages=[text],
+            metadata={"extracted_by": "plaintext"},
+            warnings=[warning],
+            parser="plaintext",
+        )

@@ -225,3 +225,54 @@ def docx_bomb(path: Path, megabytes: int = 2000) -> Path:
 def write_text_pdf(path: Path, pages: list[str]) -> Path:
     """A text-layer PDF (one string per page)."""
     return write_pdf(path, pages)
+
+
+SLIDES = ["第一页 执法检查部署会", "第二页 可燃气体报警装置整改要求", "第三页 复查结论"]
+
+
+def presentation(path: Path, slides: list[str] = SLIDES) -> Path:
+    """A flat OpenDocument presentation (one text frame per slide), for LibreOffice to convert."""
+    pages = "".join(
+        f'<draw:page draw:name="p{n}"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="22cm" svg:height="3cm">'
+        f"<draw:text-box><text:p>{text}</text:p></draw:text-box></draw:frame></draw:page>"
+        for n, text in enumerate(slides, 1)
+    )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.3" '
+        'office:mimetype="application/vnd.oasis.opendocument.presentation">'
+        f"<office:body><office:presentation>{pages}</office:presentation></office:body></office:document>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def epub(path: Path, paragraph: str) -> Path:
+    """A minimal EPUB 3 book of one chapter (a zip no Office or OFD check knows: Tika reads it)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        z.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" '
+            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="book.opf" media-type="application/oebps-package+xml"/>'
+            "</rootfiles></container>",
+        )
+        z.writestr(
+            "book.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
+            'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            '<dc:identifier id="id">urn:uuid:1</dc:identifier><dc:title>汇编</dc:title>'
+            "<dc:language>zh</dc:language></metadata><manifest>"
+            '<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest>'
+            '<spine><itemref idref="c1"/></spine></package>',
+        )
+        z.writestr(
+            "c1.xhtml",
+            '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+            f"<head><title>第一章</title></head><body><p>{paragraph}</p></body></html>",
+        )
+    return path
