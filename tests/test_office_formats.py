@@ -168,6 +168,13 @@ def test_a_type_nothing_else_knows_is_tried_with_tika_first(tmp_path: Path) -> N
         parse(noise)
 
 
+def test_a_truncated_office_file_is_called_incomplete(made: dict[str, Path], tmp_path: Path) -> None:
+    cut = tmp_path / "截断.docx"
+    cut.write_bytes(made["docx"].read_bytes()[:2000])
+    with pytest.raises(ParseError, match="已损坏或不完整"):
+        parse(cut)
+
+
 def test_a_parsers_bug_is_a_plain_reason_and_a_logged_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

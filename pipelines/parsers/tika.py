@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,11 @@ class TikaParser:
         """Text and selected metadata (slide by slide for presentations)."""
         if ctx.mime == "text/html":
             path = _html_as_utf8(path)
+        if ctx.mime == "application/zip" and not zipfile.is_zipfile(path):
+            raise ParseError(
+                "压缩包格式的文件（如 DOCX、XLSX、OFD）已损坏或不完整（可能未下载或拷贝完），"
+                "无法打开；原件已保存"
+            )
         try:
             text, raw = self._extract(path, ctx)
         except EncryptedError:
