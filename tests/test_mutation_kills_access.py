@@ -67,6 +67,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     stub = Gate()
 
     def release_problems(session: Session, req: AccessRequest, record_ids: list[int]) -> list[str]:
+        assert isinstance(session, Session) and req in session  # the gate reads the same transaction
         stub.calls.append((req.id, list(record_ids)))
         return list(stub.problems)
 
@@ -556,3 +557,29 @@ def test_only_the_requester_withdraws_and_only_before_the_decision(s: Session, w
     access.review(session=s, actor=_actor(w.archivist), request_id=reviewed.id, scope=[w.r1.id], days=3)
     access.withdraw(session=s, actor=_actor(w.party), request_id=reviewed.id)
     assert s.get(AccessRequest, reviewed.id).status is W  # type: ignore[union-attr]
+
+
+def test_each_officer_and_each_party_account_has_a_row_of_its_own(s: Session, w: World) -> None:
+    _user(s, "officer2", Role.OFFICER, "吴警官")
+    first = access.assign(session=s, case_no=w.case.case_no, username="officer", by="赵局长")
+    second = access.assign(session=s, case_no=w.case.case_no, username="officer2", by="赵局长")
+    assert first.id != second.id and (first.user_id, second.user_id) == (
+        w.officer.id,
+        s.scalar(select(User.id).where(User.username == "officer2")),
+    )
+    _user(s, "party3", Role.PARTY, "张三的代理人")
+    own = access.link_party(
+        session=s, username="party3", case_no=w.case.case_no, party_name="张三", id_checked="护照", by="周"
+    )
+    assert own.user_id != w.party.id and own.id_checked == "护照"
+    assert len(s.scalars(select(PartyLink).where(PartyLink.party_id == own.party_id)).all()) == 2
+
+
+def test_a_party_may_ask_for_every_record_it_may_see(s: Session, w: World, gate: Gate) -> None:
+    every = [w.r1.id, w.r2.id, w.pending.id]  # all of the case but the 国家秘密 one
+    req = access.create_request(
+        session=s, actor=_actor(w.party), case_no=w.case.case_no, record_ids=every, reason="全部记录"
+    )
+    assert req.requested_records == sorted(every)
+    access.review(session=s, actor=_actor(w.archivist), request_id=req.id, scope=[w.r1.id], days=2)
+    assert req.review_note is None  # no note given
