@@ -31,10 +31,11 @@ from archive.models import (
     Role,
     User,
 )
+from archive.permissions import ROLES_FOR, Action, may
 from archive.release import release_problems
 from archive.timeutil import from_db
 
-SEES_EVERY_CASE = frozenset({Role.ARCHIVIST, Role.LEADER, Role.LEGAL_REVIEWER, Role.ADMIN})
+SEES_EVERY_CASE = ROLES_FOR[Action.SEE_EVERY_CASE]
 NEVER_TO_PARTIES = frozenset({Classification.STATE_SECRET})
 PARTY_LEVELS = frozenset(c.value for c in Classification if c not in NEVER_TO_PARTIES)
 MAX_GRANT_DAYS = 180
@@ -53,24 +54,24 @@ class Actor:
     role: Role
 
 
-# (from, to) → roles allowed to make that step
-TRANSITIONS: dict[tuple[RequestStatus, RequestStatus], frozenset[Role]] = {
-    (RequestStatus.SUBMITTED, RequestStatus.REVIEWED): frozenset({Role.ARCHIVIST}),
-    (RequestStatus.REVIEWED, RequestStatus.REVIEWED): frozenset({Role.ARCHIVIST}),  # scope revised
-    (RequestStatus.REVIEWED, RequestStatus.APPROVED): frozenset({Role.LEADER}),
-    (RequestStatus.SUBMITTED, RequestStatus.DENIED): frozenset({Role.LEADER}),
-    (RequestStatus.REVIEWED, RequestStatus.DENIED): frozenset({Role.LEADER}),
-    (RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN): frozenset({Role.PARTY}),
-    (RequestStatus.REVIEWED, RequestStatus.WITHDRAWN): frozenset({Role.PARTY}),
+# (from, to) → the action that step is (its roles come from the permission table)
+TRANSITIONS: dict[tuple[RequestStatus, RequestStatus], Action] = {
+    (RequestStatus.SUBMITTED, RequestStatus.REVIEWED): Action.REVIEW_REQUEST,
+    (RequestStatus.REVIEWED, RequestStatus.REVIEWED): Action.REVIEW_REQUEST,  # scope revised
+    (RequestStatus.REVIEWED, RequestStatus.APPROVED): Action.DECIDE_REQUEST,
+    (RequestStatus.SUBMITTED, RequestStatus.DENIED): Action.DECIDE_REQUEST,
+    (RequestStatus.REVIEWED, RequestStatus.DENIED): Action.DECIDE_REQUEST,
+    (RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN): Action.REQUEST_ACCESS,
+    (RequestStatus.REVIEWED, RequestStatus.WITHDRAWN): Action.REQUEST_ACCESS,
 }
 
 
 def check_transition(current: RequestStatus, to: RequestStatus, role: Role) -> None:
     """Refuse a step the workflow table does not allow for this role."""
-    allowed = TRANSITIONS.get((current, to))
-    if allowed is None:
+    action = TRANSITIONS.get((current, to))
+    if action is None:
         raise AccessError(f"申请当前为“{current.value}”，不能改为“{to.value}”")
-    if role not in allowed:
+    if not may(role, action):
         raise AccessError(f"{role.value}不能把“{current.value}”的申请改为“{to.value}”")
 
 
@@ -336,7 +337,7 @@ def withdraw(*, session: Session, actor: Actor, request_id: int) -> AccessReques
 
 def revoke(*, session: Session, actor: Actor, grant_id: int, reason: str) -> AccessGrant:
     """End a grant at once (负责人 or 档案管理员), with a reason."""
-    if actor.role not in (Role.LEADER, Role.ARCHIVIST):
+    if not may(actor.role, Action.REVOKE_GRANT):
         raise AccessError(f"{actor.role.value}不能撤销查阅授权")
     grant = session.get(AccessGrant, grant_id)
     if grant is None:
@@ -355,7 +356,7 @@ def requests_for(*, session: Session, actor: Actor) -> list[AccessRequest]:
     stmt = select(AccessRequest).order_by(AccessRequest.id.desc())
     if actor.role is Role.PARTY:
         stmt = stmt.where(AccessRequest.requester_id == actor.user_id)
-    elif actor.role not in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN):
+    elif not may(actor.role, Action.SEE_OVERSIGHT):
         return []
     return list(session.scalars(stmt))
 

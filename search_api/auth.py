@@ -23,6 +23,7 @@ from archive import audit
 from archive.access import visibility
 from archive.audit import Actor
 from archive.models import Role
+from archive.permissions import Action, may
 from archive.settings import Settings
 from archive.users import (
     COOKIE_HOURS,
@@ -183,7 +184,7 @@ def check_password(request: Request, engine: Engine, username: str, password: st
 
 def home_of(role: Role) -> str:
     """Where a user lands after signing in."""
-    return "/portal" if role is Role.PARTY else "/"
+    return "/" if may(role, Action.USE_STAFF_PAGES) else "/portal"
 
 
 def sign_in(request: Request, engine: Engine, user_id: int) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import Case, Record, Role
+from archive.models import Case, Record
+from archive.permissions import Action, may
 from indexer.documents import AccessFilter
 from pipelines.background import Background
 from pipelines.context import Services
@@ -84,22 +85,21 @@ def check_csrf_header(request: Request, principal: PrincipalDep) -> None:
         check_csrf(request, request.headers.get("x-csrf-token", ""))
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only principals with one of ``roles`` (403 otherwise)."""
+def allowed_to(action: Action) -> Callable[[Principal], Principal]:
+    """A dependency admitting only principals whose role may take ``action`` (403 otherwise)."""
 
     def _check(principal: PrincipalDep) -> Principal:
-        if principal.role not in roles:
+        if not may(principal.role, action):
             raise HTTPException(403, "您的角色无权执行此操作")
         return principal
 
     return _check
 
 
-STAFF = tuple(r for r in Role if r is not Role.PARTY)
-StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
-EDITORS = (Role.OFFICER, Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
-EditorDep = Annotated[Principal, Depends(require_roles(*EDITORS))]
-RecordRemoverDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.ADMIN))]
+StaffDep = Annotated[Principal, Depends(allowed_to(Action.USE_STAFF_PAGES))]
+EditorDep = Annotated[Principal, Depends(allowed_to(Action.EDIT_RECORD))]
+UploaderDep = Annotated[Principal, Depends(allowed_to(Action.UPLOAD))]
+RecordRemoverDep = Annotated[Principal, Depends(allowed_to(Action.DELETE_RECORD))]
 
 
 def background(request: Request) -> Background:

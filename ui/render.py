@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from archive.permissions import Action, actions_of
 from archive.timeutil import to_local
 from search_api.auth import NotAuthenticatedError, Principal, csrf_token, load_principal
 from search_api.routes.uploads import STATUS_LABELS
@@ -38,5 +39,6 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         me: Principal | None = load_principal(request, request.app.state.services.engine)
     except NotAuthenticatedError:
         me = None
-    base = {"me": me, "csrf": csrf_token(request)}
+    actions = actions_of(me.role) if me is not None else frozenset()
+    base = {"me": me, "csrf": csrf_token(request), "can": lambda action: Action(action) in actions}
     return templates.TemplateResponse(request, name, base | context, status_code=status_code)

@@ -29,6 +29,7 @@ from archive.models import (
     Role,
     Stage,
 )
+from archive.permissions import Action, may
 from archive.settings import Settings
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
@@ -55,7 +56,6 @@ from search_api.auth import (
     sign_out,
 )
 from search_api.deps import (
-    EDITORS,
     AccessDep,
     PrincipalDep,
     ServicesDep,
@@ -148,7 +148,7 @@ def home(
 ) -> HTMLResponse | RedirectResponse:
     """工作台: what needs this user's attention — overdue uploads and missing metadata in their
     cases, cases due for filing, requests awaiting their review or approval, failed jobs."""
-    if who.role is Role.PARTY:
+    if not may(who.role, Action.USE_STAFF_PAGES):
         return RedirectResponse("/portal", status_code=302)
     with Session(svc.engine) as s:
         cases = list_cases(session=s, access=access)
@@ -169,9 +169,9 @@ def home(
     ctx = {
         "cases": cases,
         "attention": attention,
-        "due": due if who.role in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN) else [],
+        "due": due if may(who.role, Action.SEE_OVERSIGHT) else [],
         "requests": (mine[1], waiting.get(mine[0], 0)) if mine else None,
-        "failed": failed_jobs(svc) if who.role in (Role.ARCHIVIST, Role.ADMIN) else [],
+        "failed": failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else [],
         "errors": sum(r.errors for r in results),
         "today": today_local(),
     }
@@ -296,7 +296,7 @@ def _record_context(
         "transcript": transcript,
         "transcript_state": _transcript_state(record, meta),
         "versions": versions,
-        "can_correct": transcript is not None and who.role in EDITORS and not frozen,
+        "can_correct": transcript is not None and may(who.role, Action.UPLOAD) and not frozen,
         "media": meta.get("media") or {},
         "keyframes": sorted(thumbs, key=lambda k: int(k.split("-")[1])),
         "correction_error": None,
@@ -306,7 +306,7 @@ def _record_context(
         "derived": [
             f for f in record.files if f.role.value == "derivative" and not f.kind.startswith("thumb-")
         ],
-        "can_retry": who.role in EDITORS and not frozen,
+        "can_retry": may(who.role, Action.UPLOAD) and not frozen,
     } | extra
 
 
@@ -332,7 +332,7 @@ def correct_transcript_form(
 ) -> HTMLResponse | RedirectResponse:
     """校对转写: save the officer's corrected transcript as the new current version."""
     check_csrf(request, csrf)
-    if who.role not in EDITORS:
+    if not may(who.role, Action.UPLOAD):
         raise HTTPException(403, "您的角色无权执行此操作")
     if file is not None and file.filename:
         data, name = file.file.read(MAX_CORRECTION_BYTES + 1), file.filename
@@ -361,7 +361,7 @@ def retry_form(
 ) -> RedirectResponse:
     """重新处理 a failed record (the stored original is reused)."""
     check_csrf(request, csrf)
-    if who.role not in EDITORS:
+    if not may(who.role, Action.UPLOAD):
         raise HTTPException(403, "您的角色无权执行此操作")
     retried = requeue(request, svc, record.id, who)
     return RedirectResponse(f"/records/{record.id}?retried={int(retried)}", status_code=303)
@@ -370,7 +370,7 @@ def retry_form(
 @pages.get("/compliance", response_class=HTMLResponse)
 def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
     """合规检查: every visible case's findings; cases due or overdue for filing first."""
-    if who.role is Role.PARTY:
+    if not may(who.role, Action.USE_STAFF_PAGES):
         raise HTTPException(403, "您的角色无权查看合规检查")
     with Session(svc.engine) as s:
         case_nos = [c.case_no for c in list_cases(session=s, access=access)]
@@ -378,7 +378,7 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
     results = check(svc, case_nos, today=today)
     due = [(r, f) for r in results for f in r.findings if f.rule_id == "art27.archive_deadline"]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
-    failed = failed_jobs(svc) if who.role in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN) else []
+    failed = failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else []
     ctx = {"results": results, "due": due, "today": today, "failed": failed}
     return _render(request, "compliance.html", ctx)
 
@@ -386,7 +386,7 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
 @pages.get("/fixity", response_class=HTMLResponse)
 def fixity_page(request: Request, svc: ServicesDep, who: PrincipalDep) -> HTMLResponse:
     """固定性检查: re-hash every stored original now and list any that no longer match."""
-    if who.role not in (Role.ARCHIVIST, Role.LEADER, Role.ADMIN):
+    if not may(who.role, Action.SEE_OVERSIGHT):
         raise HTTPException(403, "您的角色无权执行固定性检查")
     results = fixity(svc)
     bad = [r for r in results if not r.ok]

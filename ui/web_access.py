@@ -23,11 +23,12 @@ from archive.access import (
     withdraw,
 )
 from archive.db import session_scope
-from archive.models import AccessRequest, ProcessingStatus, Record, Role, SpanKind, User
+from archive.models import AccessRequest, ProcessingStatus, Record, SpanKind, User
+from archive.permissions import Action, may
 from archive.release import check_of, release_basis, request_keep, request_mode
 from pipelines.sensitive import SpanError, add_span, set_active, spans_of
 from search_api.auth import Principal, check_csrf
-from search_api.deps import Id, ServicesDep, get_principal, require_roles
+from search_api.deps import Id, ServicesDep, allowed_to, get_principal
 from search_api.portal import granted_records, linked_case_records
 from search_api.routes.access import change_release_mode, release_preview, rendition_pages, workflow_actor
 from search_api.routes.audit import AuditQueryDep
@@ -35,9 +36,9 @@ from search_api.routes.portal import granted_rendition
 from ui.render import render as _render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
-PartyDep = Annotated[Principal, Depends(require_roles(Role.PARTY))]
-QueueDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
-AuditorDep = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ADMIN))]
+PartyDep = Annotated[Principal, Depends(allowed_to(Action.REQUEST_ACCESS))]
+QueueDep = Annotated[Principal, Depends(allowed_to(Action.SEE_OVERSIGHT))]
+AuditorDep = Annotated[Principal, Depends(allowed_to(Action.READ_AUDIT))]
 AUDIT_PAGE = 50
 
 
@@ -215,7 +216,7 @@ def request_record_mode_form(
 ) -> RedirectResponse:
     """档案管理员: release a recording as its redacted transcript only, or whole again."""
     check_csrf(request, csrf)
-    if who.role is not Role.ARCHIVIST:
+    if not may(who.role, Action.REVIEW_REQUEST):
         raise HTTPException(403, "只有档案管理员可以设定提供方式")
     change_release_mode(svc, who, request_id, record_id, mode)
     return RedirectResponse(f"/requests/{request_id}/records/{record_id}", status_code=303)
@@ -322,7 +323,7 @@ def spans_form(
 ) -> HTMLResponse | RedirectResponse:
     """档案管理员: mark missed text, dismiss wrong detections, restore dismissed ones."""
     check_csrf(request, csrf)
-    if who.role is not Role.ARCHIVIST:
+    if not may(who.role, Action.EDIT_SPANS):
         raise HTTPException(403, "只有档案管理员可以修改脱敏范围")
     with Session(svc.engine) as s:
         if s.get(Record, record_id) is None:

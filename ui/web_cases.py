@@ -37,12 +37,13 @@ from archive.models import (
     Witness,
     stage_of,
 )
+from archive.permissions import Action, may
 from archive.timeutil import from_db, to_local
 from archive.users import UserError, create_user, revoke_all, set_password
 from pipelines.compliance import check, today_local
 from pipelines.dossier import DossierError, catalog, ordered
 from search_api.auth import check_csrf
-from search_api.deps import EDITORS, AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
+from search_api.deps import AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
 from search_api.routes.access import (
     AssignIn,
     PartyLinkIn,
@@ -56,11 +57,10 @@ from search_api.routes.dossiers import file_audited
 from ui.render import render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
-FILERS = (Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
 
 
 def _staff(who: PrincipalDep) -> None:
-    if who.role is Role.PARTY:
+    if not may(who.role, Action.USE_STAFF_PAGES):
         raise HTTPException(403, "您的角色无权查看案件")
 
 
@@ -174,21 +174,17 @@ def case_page(
         "timeline": timeline,
         "findings": result.findings,
         "dossier": dossier,
-        "can_upload": who.role in EDITORS and not frozen,
-        "can_file": who.role in FILERS,
+        "can_upload": may(who.role, Action.UPLOAD) and not frozen,
+        "can_open_dossier": may(who.role, Action.READ_DOSSIER),
         "stages": [x.value for x in Stage],
         "event_kinds": [x.value for x in EventKind if x is not EventKind.FILED],
         "events": sorted(case.events, key=lambda e: _moment(e.occurred_at)),
         "event_error": request.query_params.get("event_error"),
         "people_error": request.query_params.get("people_error"),
-        "can_assign": who.role in CASE_ADMINS and not frozen,
-        "can_link": who.role in LINKERS and not frozen,
+        "can_assign": may(who.role, Action.ASSIGN_OFFICER) and not frozen,
+        "can_link": may(who.role, Action.LINK_PARTY) and not frozen,
     } | people
     return render(request, "case.html", ctx)
-
-
-CASE_ADMINS = (Role.ARCHIVIST, Role.LEADER, Role.ADMIN)
-LINKERS = (Role.OFFICER, Role.ARCHIVIST)
 
 
 FIELD_LABELS = {
@@ -254,8 +250,7 @@ def people_form(
 ) -> RedirectResponse:
     """指派执法人员, 登记证人, 关联当事人账号: the same steps as the API, from the case page."""
     check_csrf(request, csrf)
-    allowed = CASE_ADMINS if action == "assign" else LINKERS
-    if who.role not in allowed:
+    if not may(who.role, Action.ASSIGN_OFFICER if action == "assign" else Action.LINK_PARTY):
         raise HTTPException(403, "您的角色无权执行此操作")
     target = f"/cases/{quote(case_no)}"
     try:
@@ -296,7 +291,7 @@ def add_event_form(
 ) -> RedirectResponse:
     """记录执法环节 (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
     check_csrf(request, csrf)
-    if who.role not in EDITORS:
+    if not may(who.role, Action.RECORD_STEP):
         raise HTTPException(403, "您的角色无权执行此操作")
     target = f"/cases/{quote(case_no)}"
     body = EventIn(
@@ -318,7 +313,7 @@ def _ended_day(case: Case) -> date | None:
 @pages.get("/archiving", response_class=HTMLResponse)
 def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
     """归档: ended cases with the days left to file them (第二十七条), and the filed dossiers."""
-    if who.role not in FILERS:
+    if not may(who.role, Action.SEE_OVERSIGHT):
         raise HTTPException(403, "您的角色无权办理归档")
     today = today_local()
     days = svc.settings.compliance.archive_days
@@ -373,7 +368,7 @@ def dossier_page(
     request: Request, case_no: str, svc: ServicesDep, access: AccessDep, who: PrincipalDep
 ) -> HTMLResponse:
     """卷宗: the catalog the case is (or would be) filed with; file it; export the bag."""
-    if who.role not in FILERS:
+    if not may(who.role, Action.READ_DOSSIER):
         raise HTTPException(403, "您的角色无权办理归档")
     return render(request, "dossier.html", _dossier_context(svc, access, case_no))
 
@@ -392,7 +387,7 @@ def file_dossier_form(
 ) -> HTMLResponse | RedirectResponse:
     """归档: number the pieces, store the catalog, lock the originals and freeze the case."""
     check_csrf(request, csrf)
-    if who.role is not Role.ARCHIVIST:
+    if not may(who.role, Action.FILE_CASE):
         raise HTTPException(403, "只有档案管理员可以办理归档")
     ctx = _dossier_context(svc, access, case_no)
     try:
@@ -405,7 +400,7 @@ def file_dossier_form(
 
 
 def _admin(who: PrincipalDep) -> None:
-    if who.role is not Role.ADMIN:
+    if not may(who.role, Action.MANAGE_USERS):
         raise HTTPException(403, "只有系统管理员可以管理用户")
 
 

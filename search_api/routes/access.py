@@ -26,7 +26,8 @@ from archive.access import (
     revoke,
 )
 from archive.db import session_scope
-from archive.models import AccessGrant, AccessRequest, Record, Role, SpanKind, User, Witness
+from archive.models import AccessGrant, AccessRequest, Record, SpanKind, User, Witness
+from archive.permissions import Action, may
 from archive.timeutil import from_db
 from pipelines.redaction import PDFIUM_LOCK, pdf_page_count, rendition_page
 from pipelines.renditions import (
@@ -44,21 +45,21 @@ from search_api.deps import (
     IdItem,
     ServicesDep,
     VisibleRecordDep,
+    allowed_to,
     case_in_reach,
     check_csrf_header,
     get_principal,
-    require_roles,
 )
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["access"])
 csrf = [Depends(check_csrf_header)]
-QueueDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
-ArchivistDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
-LeaderDep = Annotated[Principal, Depends(require_roles(Role.LEADER))]
-RevokerDep = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ARCHIVIST))]
-SpanEditorDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
-CaseAdminDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
-LinkerDep = Annotated[Principal, Depends(require_roles(Role.OFFICER, Role.ARCHIVIST))]
+QueueDep = Annotated[Principal, Depends(allowed_to(Action.SEE_OVERSIGHT))]
+ArchivistDep = Annotated[Principal, Depends(allowed_to(Action.REVIEW_REQUEST))]
+LeaderDep = Annotated[Principal, Depends(allowed_to(Action.DECIDE_REQUEST))]
+RevokerDep = Annotated[Principal, Depends(allowed_to(Action.REVOKE_GRANT))]
+SpanEditorDep = Annotated[Principal, Depends(allowed_to(Action.EDIT_SPANS))]
+CaseAdminDep = Annotated[Principal, Depends(allowed_to(Action.ASSIGN_OFFICER))]
+LinkerDep = Annotated[Principal, Depends(allowed_to(Action.LINK_PARTY))]
 
 
 def workflow_actor(p: Principal) -> Actor:
@@ -385,7 +386,7 @@ def release_preview(svc: ServicesDep, who: Principal, request_id: int, record_id
     404 when the record is not the request's case, 409 with the reason when none can be made."""
     try:
         return preview_for_request(
-            svc, request_id, record_id, who.actor, counts_as_review=who.role is Role.ARCHIVIST
+            svc, request_id, record_id, who.actor, counts_as_review=may(who.role, Action.REVIEW_REQUEST)
         )
     except LookupError:
         raise HTTPException(404, "该申请的案件中没有这份记录") from None

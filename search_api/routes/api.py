@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.audit import Actor
-from archive.models import Record, Role
+from archive.models import Record
+from archive.permissions import Action, may
 from archive.users import TOKEN_DAYS, open_session, revoke_session
 from pipelines.records import (
     ClassificationLoweringError,
@@ -185,7 +186,9 @@ def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, 
     changes = patch.model_dump(exclude_unset=True)
     obj = f"record:{record.id}"
     try:
-        updated, detail = update_record(svc, record.id, changes, may_lower=who.role is Role.LEADER)
+        updated, detail = update_record(
+            svc, record.id, changes, may_lower=may(who.role, Action.LOWER_CLASSIFICATION)
+        )
     except ClassificationLoweringError as exc:
         audit.record(svc.engine, "edit", who.actor, obj, "denied", fields=sorted(changes), reason=str(exc))
         raise HTTPException(403, str(exc)) from None

@@ -10,14 +10,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from archive import audit
-from archive.models import Role
+from archive.permissions import Action
 from archive.timeutil import CST, from_db
 from search_api.auth import Principal
-from search_api.deps import ServicesDep, get_principal, require_roles
+from search_api.deps import ServicesDep, allowed_to, get_principal
 from search_api.search import parse_day
 
 router = APIRouter(prefix="/api/v1/audit", dependencies=[Depends(get_principal)], tags=["audit"])
-AuditorDep = Annotated[Principal, Depends(require_roles(Role.LEADER, Role.ADMIN))]
+AuditorDep = Annotated[Principal, Depends(allowed_to(Action.READ_AUDIT))]
 
 
 class AuditEventOut(BaseModel):

@@ -12,23 +12,22 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.cases import CaseNotFoundError
-from archive.models import Case, CaseEvent, EventKind, Role, Severity
+from archive.models import Case, CaseEvent, EventKind, Severity
+from archive.permissions import Action
 from archive.timeutil import from_db
 from pipelines.compliance import add_event, check, finding_fields, today_local
 from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
 from search_api.deps import (
-    EDITORS,
     AccessDep,
     PrincipalDep,
     ServicesDep,
+    allowed_to,
     check_csrf_header,
     get_principal,
-    require_roles,
 )
 
-STAFF = tuple(r for r in Role if r is not Role.PARTY)
-StaffDep = Annotated[object, Depends(require_roles(*STAFF))]
+StaffDep = Annotated[object, Depends(allowed_to(Action.USE_STAFF_PAGES))]
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["compliance"])
 
 
@@ -106,7 +105,7 @@ class FixityOut(BaseModel):
 @router.get(
     "/fixity",
     response_model=FixityOut,
-    dependencies=[Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))],
+    dependencies=[Depends(allowed_to(Action.SEE_OVERSIGHT))],
 )
 def fixity_check(svc: ServicesDep) -> FixityOut:
     """Re-hash every stored original against its recorded SHA-256 (reads every original: slow on
@@ -127,7 +126,7 @@ class FailedJobOut(BaseModel):
 @router.get(
     "/jobs/failed",
     response_model=list[FailedJobOut],
-    dependencies=[Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))],
+    dependencies=[Depends(allowed_to(Action.SEE_OVERSIGHT))],
 )
 def failed(svc: ServicesDep) -> list[FailedJobOut]:
     """Every failed processing job with its reason (re-run with `archive retry`)."""
@@ -167,7 +166,7 @@ def events(
     "/events",
     response_model=EventOut,
     status_code=201,
-    dependencies=[Depends(check_csrf_header), Depends(require_roles(*EDITORS))],
+    dependencies=[Depends(check_csrf_header), Depends(allowed_to(Action.RECORD_STEP))],
 )
 def create_event(body: EventIn, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> EventOut:
     """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed (audited)."""

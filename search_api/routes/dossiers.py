@@ -17,7 +17,8 @@ from starlette.background import BackgroundTask
 
 from archive import audit
 from archive.cases import CaseNotFoundError
-from archive.models import Dossier, Retention, Role
+from archive.models import Dossier, Retention
+from archive.permissions import Action
 from archive.timeutil import from_db
 from pipelines.context import Services
 from pipelines.dossier import DossierError, export_bag, file_case, preview
@@ -25,15 +26,15 @@ from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
     ServicesDep,
+    allowed_to,
     case_in_reach,
     check_csrf_header,
     get_principal,
-    require_roles,
 )
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["dossiers"])
-FilerDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST))]
-ReaderDep = Annotated[Principal, Depends(require_roles(Role.ARCHIVIST, Role.LEADER, Role.ADMIN))]
+FilerDep = Annotated[Principal, Depends(allowed_to(Action.FILE_CASE))]
+ReaderDep = Annotated[Principal, Depends(allowed_to(Action.READ_DOSSIER))]
 
 
 class FileIn(BaseModel):

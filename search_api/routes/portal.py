@@ -19,7 +19,8 @@ from archive.access import (
     withdraw,
 )
 from archive.db import session_scope
-from archive.models import AccessRequest, Role
+from archive.models import AccessRequest
+from archive.permissions import Action
 from archive.timeutil import from_db
 from indexer.documents import SearchQuery
 from pipelines.renditions import Rendition, RenditionError, watermarked
@@ -29,10 +30,10 @@ from search_api.deps import (
     Id,
     IdItem,
     ServicesDep,
+    allowed_to,
     background,
     check_csrf_header,
     get_principal,
-    require_roles,
 )
 from search_api.portal import (
     Granted,
@@ -46,7 +47,7 @@ from search_api.schemas import FacetOut, HitOut, SearchOut
 from search_api.search import run_search
 
 router = APIRouter(prefix="/api/v1/portal", dependencies=[Depends(get_principal)], tags=["portal"])
-PartyDep = Annotated[Principal, Depends(require_roles(Role.PARTY))]
+PartyDep = Annotated[Principal, Depends(allowed_to(Action.REQUEST_ACCESS))]
 csrf = [Depends(check_csrf_header)]
 NOT_GRANTED = "记录不存在，或您没有有效的查阅授权"
 
