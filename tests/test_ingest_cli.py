@@ -96,7 +96,10 @@ def test_bad_files_are_kept_marked_failed_and_named(tmp_path: Path) -> None:
     assert set(failed) == {"损坏的决定书.pdf", "空文件.txt", "未知格式.bin"}
     assert "PDF 文件已损坏" in failed["损坏的决定书.pdf"]
     assert "文件为空" in failed["空文件.txt"]
-    assert "暂不支持" in failed["未知格式.bin"]
+    assert (
+        "无法识别的文件格式" in failed["未知格式.bin"]
+        and "Apache Tika 也未能读出内容" in failed["未知格式.bin"]
+    )
     assert "损坏的决定书.pdf" in res.stderr  # the human message names the file too
 
     settings = Settings(data_dir=data)
