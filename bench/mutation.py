@@ -39,6 +39,7 @@ WORK = ROOT / "mutants"
 PACKAGES = ("archive", "pipelines", "indexer", "search_api", "ui")
 MAX_CHILDREN = 2  # the machine has 2 cores
 MARKERS = "not slow and not browser and not postgres and not s3"
+KEPT = ("killed", "timeout")  # verdicts --retest-survivors keeps
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,9 @@ def _meta(work: Path, path: str) -> tuple[Path, dict[str, Any]]:
 def run_target(name: str, target: Target, keep: bool, retest: bool) -> float:
     """Run mutmut for one target; with ``retest``, only on the mutants the last run did not kill.
 
-    A mutant killed before stays killed when tests are only added, so ``retest`` keeps those
-    verdicts (mutmut resets every verdict when the test selection changes: they are put back).
+    A mutant killed before stays killed when tests are only added (and one that hung still
+    hangs), so ``retest`` keeps those verdicts (mutmut resets every verdict when the test
+    selection changes: they are put back).
     """
     work = prepare(name, target, keep or retest)
     names = target.patterns()
@@ -238,7 +240,7 @@ def run_target(name: str, target: Target, keep: bool, retest: bool) -> float:
             key
             for codes in before.values()
             for key, code in sorted(codes.items())
-            if status_of(code) != "killed" and any(fnmatch.fnmatchcase(key, p) for p in patterns)
+            if status_of(code) not in KEPT and any(fnmatch.fnmatchcase(key, p) for p in patterns)
         ]
         if not names:
             return 0.0
@@ -262,7 +264,7 @@ def run_target(name: str, target: Target, keep: bool, retest: bool) -> float:
         meta_path, meta = _meta(work, path)
         now = meta["exit_code_by_key"]
         for key, code in codes.items():
-            if status_of(code) == "killed" and key in now and now[key] is None:
+            if status_of(code) in KEPT and key in now and now[key] is None:
                 now[key] = code
         meta_path.write_text(json.dumps(meta, indent=4), encoding="utf-8")
     return took

@@ -89,7 +89,7 @@ def test_luhn_ignores_spaces_and_hyphens_but_nothing_else() -> None:
     assert not pii.luhn_valid("6217_0000_0000_0000_004")
     assert not pii.luhn_valid("")
     assert not pii.luhn_valid(" - ")
-    assert not pii.luhn_valid("６２１７０００００００００００００００４")  # full-width digits are not ASCII
+    assert not pii.luhn_valid("６２１７" + "０" * 14 + "４")  # full-width digits are not ASCII
     assert pii.luhn_valid("18") and not pii.luhn_valid("81") and pii.luhn_valid("59")
 
 
@@ -143,7 +143,7 @@ def test_numbers_joined_as_a_reader_joins_them() -> None:
     assert chained("0431 8866 5432") == [(K.LANDLINE, 0, 14)]  # 12 digits, 4 + 8
     assert chained("010 234567890") == []  # 3 + 9: too long for a number
     assert chained("010 234567890", spoken=True) == [(K.OTHER, 0, 13), (K.OTHER, 4, 13)]
-    assert chained("123 4567") == []  # not spoken: nothing
+    assert chained("123 4567") == [] == list(pii._chained_numbers("123 4567"))  # not spoken: nothing
     assert chained("123 4567", spoken=True) == [(K.OTHER, 0, 8)]  # 7 digits read aloud
     assert chained("123 456", spoken=True) == []
     cards = {
@@ -162,7 +162,7 @@ def test_plates_need_a_digit_and_six_characters_only_on_new_energy_plates() -> N
         return [t[s:e] for _, s, e in pii._plates(t)]
 
     assert plates("吉A12345") == ["吉A12345"]
-    assert plates("车牌吉ABCDE，另一辆吉A12345。") == ["吉A12345"]
+    assert plates("车牌吉ABCDEF，另一辆吉A12345。") == ["吉A12345"]
     assert plates("吉AD12345，吉A12345F") == ["吉AD12345", "吉A12345F"]
     assert plates("吉A123456，吉AX12345，吉A12345X，吉B54321") == ["吉B54321"]
     assert plates("吉A1234学") == ["吉A1234学"]
@@ -175,6 +175,7 @@ def test_a_name_is_a_surname_and_a_given_name_with_nothing_after_it() -> None:
     assert not pii._plausible_name("闻人。", "闻人", 2)
     assert pii._plausible_name("张三。", "张三", 2)
     assert not pii._plausible_name("张三路", "张三", 2)  # a road
+    assert not pii._plausible_name("张三路口", "张三", 2)
     assert not pii._plausible_name("张三化工", "张三", 2)  # a company
     assert pii._plausible_name("张三化", "张三", 2)
     assert not pii._plausible_name("甲乙。", "甲乙", 2)
@@ -193,6 +194,9 @@ def test_resolution_keeps_touching_spans_and_goes_on_after_a_clash() -> None:
     assert pii._resolve([(0, longer), (1, before)]) == [before, longer]
     clash, later = (K.MOBILE, 3, 8), (K.PLATE, 20, 25)
     assert pii._resolve([(0, longer), (0, before), (1, clash), (1, later)]) == [before, longer, later]
+    # one ending inside a chosen span that starts after it, then one that fits
+    inside, fits = (K.MOBILE, 2, 7), (K.PLATE, 20, 25)
+    assert pii._resolve([(0, (K.EMAIL, 5, 15)), (1, inside), (1, fits)]) == [(K.EMAIL, 5, 15), fits]
 
 
 # --- across line breaks --------------------------------------------------------------------------
@@ -324,9 +328,26 @@ def _tagged(monkeypatch: pytest.MonkeyPatch, text: str, tags: str) -> list[str]:
         ("瓦斯泄漏", "瓦斯/nrt 泄漏/v", []),  # a transliteration without a surname
         ("张三丰", "张三丰/x", []),  # not tagged as a name
         ("李明", "李明/nr 丢失/v", ["李明"]),  # a token not in the text is skipped
+        ("李明说", "丢失/v 李明/nr 说/v", ["李明"]),
+        ("李明 李明", "李明/nr 李明/nr", ["李明", "李明"]),
+        ("是孙涛海，", "是/v 孙涛/nr 海/n ，/x", ["孙涛海"]),
+        ("赵国燕说", "赵国/nr 燕/nr 说/v", ["赵国燕"]),  # 燕 tagged as a name goes on the name
+        ("马克来了", "马克/nrt 来/v 了/ul", []),  # a transliteration without a surname before it
+        ("马克和李明", "马克/nrt 和/c 李明/nr", ["李明"]),
     ],
 )
 def test_names_around_the_taggers_cut(
     monkeypatch: pytest.MonkeyPatch, text: str, tags: str, names: list[str]
 ) -> None:
     assert _tagged(monkeypatch, text, tags) == names
+
+
+def test_names_are_placed_where_they_stand(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "李明 王芳 王芳"
+
+    class Tagger:
+        def cut(self, t: str) -> list[_Pair]:
+            return [_Pair("李明", "nr"), _Pair("王芳", "nr"), _Pair("王芳", "nr")]
+
+    monkeypatch.setattr(pii, "_tagger", Tagger)
+    assert list(pii._tagged_names(text)) == [(K.PERSON, 0, 2), (K.PERSON, 3, 5), (K.PERSON, 6, 8)]
