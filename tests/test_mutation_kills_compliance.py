@@ -44,7 +44,7 @@ from archive.models import (
 )
 from archive.timeutil import CST, to_local
 from archive.workdays import WorkCalendar
-from tests.test_rules import START, TODAY, at, case, event, findings, record, sound
+from tests.support.rules import START, TODAY, at, case, event, findings, record, sound
 
 E = EventKind
 ERR, WARN = Severity.ERROR, Severity.WARNING
