@@ -44,3 +44,28 @@ def test_the_two_commands_exist() -> None:
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
     assert "\nrun:" in makefile and "\ntest:" in makefile
     assert "make run" in README and "make test" in README
+
+
+ARCHITECTURE = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(
+    encoding="utf-8"
+)
+
+
+def _table(section: str) -> dict[str, str]:
+    """The two-column table under a heading of docs/architecture.md: first column (code) → second."""
+    body = ARCHITECTURE.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in body.splitlines() if line.startswith("| `")]
+    return {key.strip().strip("`"): value.strip() for key, value in rows}
+
+
+def test_the_permission_table_is_documented_as_it_is() -> None:
+    from archive.permissions import ROLES_FOR
+
+    documented = {action: set(roles.split("、")) for action, roles in _table("Who may do what").items()}
+    assert documented == {a.value: {r.value for r in roles} for a, roles in ROLES_FOR.items()}
+
+
+def test_every_audit_event_type_is_documented() -> None:
+    from archive.audit import EVENT_TYPES
+
+    assert _table("Audit event types") == EVENT_TYPES
