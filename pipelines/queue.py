@@ -15,6 +15,8 @@ from typing import Protocol
 
 from sqlalchemy import or_, select
 
+from archive import audit
+from archive.audit import Actor
 from archive.db import session_scope
 from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
@@ -203,3 +205,13 @@ def make_queue(svc: Services) -> TaskQueue:
 
         return RedisQueue(svc)
     return InProcessQueue(svc)
+
+
+def retry_processing(svc: Services, record_ids: Sequence[int], actor: Actor) -> tuple[list[int], list[int]]:
+    """Make the failed processing jobs of ``record_ids`` pending again, one audited ``retry`` per
+    record; returns (reset, skipped: missing or not failed). The caller runs the reset jobs
+    (the web's background thread, or the CLI's queue)."""
+    reset, skipped = reset_failed(svc, record_ids)
+    for record_id in reset:
+        audit.record(svc.engine, "retry", actor, f"record:{record_id}")
+    return reset, skipped

@@ -26,7 +26,7 @@ from archive.timeutil import CST
 from archive.users import create_user
 from pipelines.demo import COMPANY, DEMO_CASE_NO, DEMO_PASSWORD, ENDED_CASE_NO
 from pipelines.ingest import RecordMeta, ingest_file
-from pipelines.queue import make_queue
+from pipelines.queue import make_queue, retry_processing
 from tests.support.access import (
     OTHER_CASE,
     OTHER_MARKER,
@@ -38,6 +38,7 @@ from tests.support.access import (
     signed_in,
 )
 from tests.support.watermark import first_page, read_mark
+from ui.cli_common import OPERATOR
 
 pytestmark = pytest.mark.slow
 Clients = dict[str, TestClient]
@@ -555,6 +556,42 @@ def test_failed_jobs_are_listed_with_their_reasons(arc: Archive, clients: Client
     assert clients["party"].get("/api/v1/jobs/failed").status_code == 403
     page = clients["leader"].get("/compliance").text
     assert "处理失败的记录" in page and "空白扫描件" in page
+
+
+def test_a_retry_is_one_audit_event_from_the_api_the_page_and_the_cli(
+    arc: Archive, clients: Clients, tmp_path: Path
+) -> None:
+    def failed_record(name: str) -> int:
+        path = tmp_path / name
+        path.write_bytes(b"%PDF-1.4\n" + name.encode() + b"\x00broken" * 50)  # distinct, all corrupt
+        out = ingest_file(arc.svc, path, RecordMeta(case_no=DEMO_CASE_NO))
+        assert out.record_id
+        make_queue(arc.svc).run([out.record_id])
+        return out.record_id
+
+    def retries(record_id: int) -> list[tuple[str, str]]:
+        with session_scope(arc.svc.engine) as s:
+            rows = s.execute(
+                select(AuditEvent.actor, AuditEvent.actor_role).where(
+                    AuditEvent.event_type == "retry", AuditEvent.object == f"record:{record_id}"
+                )
+            )
+            return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    demo = clients["demo"]
+    by_api, by_page, by_cli = (failed_record(f"损坏{n}.pdf") for n in "123")
+    assert demo.post(f"/api/v1/records/{by_api}/retry").status_code == 200
+    csrf = demo.headers["X-CSRF-Token"]
+    assert (
+        demo.post(f"/records/{by_page}/retry", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    )
+    reset, skipped = retry_processing(arc.svc, [by_cli, 999_999], OPERATOR)  # what `archive retry` calls
+    assert (reset, skipped) == ([by_cli], [999_999])
+    assert [retries(r) for r in (by_api, by_page, by_cli)] == [
+        [("demo", "执法人员")],
+        [("demo", "执法人员")],
+        [("cli", "系统")],
+    ]
 
 
 def test_the_fixity_page_reports_an_altered_original(arc: Archive, clients: Clients) -> None:

@@ -30,7 +30,7 @@ from pipelines.background import Background
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
 from pipelines.process import ProcessOutcome
-from pipelines.queue import failed_jobs, make_queue, reset_failed, resumable_record_ids
+from pipelines.queue import failed_jobs, make_queue, resumable_record_ids, retry_processing
 from ui import cli_access, cli_cases
 from ui.cli_common import OPERATOR, err, services, settings
 
@@ -301,7 +301,7 @@ def retry(
 ) -> None:
     """重新处理失败的记录（原件已保存，只重做解析、衍生文件和索引）。"""
     svc = _services()
-    reset, skipped = reset_failed(svc, record_ids)
+    reset, skipped = retry_processing(svc, record_ids, OPERATOR)
     for rid in skipped:
         err.print(f"记录 {rid} 不存在或没有失败，跳过")
     with _progress(sys.stderr.isatty() or not as_json) as progress:

@@ -25,7 +25,7 @@ from archive.timeutil import CST
 from pipelines.context import Services
 from pipelines.dossier import original_problem
 from pipelines.ingest import RecordMeta, ingest_file
-from pipelines.queue import reset_failed
+from pipelines.queue import retry_processing
 from pipelines.redaction import PDFIUM_LOCK
 from search_api.auth import Principal
 from search_api.deps import (
@@ -172,11 +172,9 @@ def record_status(record: VisibleRecordDep, svc: ServicesDep) -> StatusOut:
 
 
 def requeue(request: Request, svc: Services, record_id: int, who: Principal) -> bool:
-    """Make a failed record's job pending again, log it and hand it to the processing thread;
-    False if the record had no failed job."""
-    reset, _ = reset_failed(svc, [record_id])
+    """Retry a failed record's processing in the background; False if it had no failed job."""
+    reset, _ = retry_processing(svc, [record_id], who.actor)
     if reset:
-        audit.record(svc.engine, "retry", who.actor, f"record:{record_id}")
         background(request).submit(reset)
     return bool(reset)
 
