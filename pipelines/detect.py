@@ -39,7 +39,7 @@ _ZIP_KINDS = [
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_ODF_KINDS = {
+ODF_KINDS = {
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.text-template",
     "application/vnd.oasis.opendocument.spreadsheet",
@@ -138,7 +138,7 @@ def _zip_kind(path: Path) -> str:
             first = z.read("mimetype")[:100].decode("ascii", "ignore").strip() if "mimetype" in names else ""
     except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
         return "application/zip"
-    if first in _ODF_KINDS:
+    if first in ODF_KINDS:
         return first
     if "OFD.xml" in names or "ofd.xml" in {n.lower() for n in names}:
         return "application/ofd"

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipelines.detect import ODF_KINDS
 from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
 from pipelines.parsers.plaintext import fallback_text
 from pipelines.parsers.slides import PRESENTATION_TYPES, odp_slides, tidy, xhtml_slides
@@ -34,24 +35,20 @@ _KEEP = {
     "dc:subject": "subject",
     "extended-properties:Application": "application",
 }
-OFFICE_TYPES = frozenset(
-    {
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/x-tika-msoffice",  # .doc / .xls / .ppt, and WPS's .wps / .et / .dps (OLE2)
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.oasis.opendocument.text-template",
-        "application/vnd.oasis.opendocument.spreadsheet",
-        "application/vnd.oasis.opendocument.spreadsheet-template",
-        "application/vnd.oasis.opendocument.presentation",
-        "application/vnd.oasis.opendocument.presentation-template",
-        "application/vnd.oasis.opendocument.graphics",
-        "application/rtf",
-        "text/html",
-        "message/rfc822",
-    }
-)
+OFFICE_TYPES = (
+    frozenset(
+        {
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/x-tika-msoffice",  # .doc / .xls / .ppt, and WPS's .wps / .et / .dps (OLE2)
+            "application/rtf",
+            "text/html",
+            "message/rfc822",
+        }
+    )
+    | ODF_KINDS
+)  # OpenDocument: text, spreadsheet, presentation, drawing
 
 
 def _first(value: Any) -> Any:
