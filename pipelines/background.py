@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from archive.audit import Actor
 from pipelines.context import Services
-from pipelines.queue import make_queue, resumable_record_ids
+from pipelines.queue import make_queue, resumable_record_ids, retry_processing
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ class Background:
         """Queue ``record_ids`` for processing (their job rows are already pending)."""
         ids = list(record_ids)
         return self._pool.submit(self._run, ids) if ids else None
+
+    def retry(self, record_ids: Sequence[int], actor: Actor) -> list[int]:
+        """Make the failed jobs of ``record_ids`` pending again (audited) and run them here; the
+        ids that were reset (a record without a failed job is left as it is)."""
+        reset, _ = retry_processing(self.svc, record_ids, actor)
+        self.submit(reset)
+        return reset
 
     def resume(self) -> Future[None] | None:
         """Pick up jobs a previous server left pending or running (crash recovery)."""

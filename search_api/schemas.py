@@ -7,6 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+# Processing states as users read them (the status API and the pages say the same words).
+STATUS_LABELS = {"pending": "等待处理", "processing": "处理中", "processed": "已完成", "failed": "处理失败"}
+
 
 class HealthOut(BaseModel):
     """Liveness and what the process is connected to."""

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from archive.permissions import Action, actions_of
 from archive.timeutil import to_local
 from search_api.auth import NotAuthenticatedError, Principal, csrf_token, load_principal
-from search_api.routes.uploads import STATUS_LABELS
+from search_api.schemas import STATUS_LABELS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

@@ -65,7 +65,6 @@ from search_api.deps import (
 )
 from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
-from search_api.routes.uploads import requeue
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 from search_api.throttle import TooManyAttemptsError
 from ui import web_access, web_cases
@@ -363,7 +362,7 @@ def retry_form(
     check_csrf(request, csrf)
     if not may(who.role, Action.UPLOAD):
         raise HTTPException(403, "您的角色无权执行此操作")
-    retried = requeue(request, svc, record.id, who)
+    retried = bool(background(request).retry([record.id], who.actor))
     return RedirectResponse(f"/records/{record.id}?retried={int(retried)}", status_code=303)
 
 

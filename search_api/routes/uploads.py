@@ -22,12 +22,9 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.models import CaseStatus, Stage
 from archive.timeutil import CST
-from pipelines.context import Services
 from pipelines.dossier import original_problem
 from pipelines.ingest import RecordMeta, ingest_file
-from pipelines.queue import retry_processing
 from pipelines.redaction import PDFIUM_LOCK
-from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
     EditorDep,
@@ -40,6 +37,7 @@ from search_api.deps import (
     get_principal,
 )
 from search_api.records import NotVisibleError, get_record
+from search_api.schemas import STATUS_LABELS
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["records"])
 csrf = [Depends(check_csrf_header)]
@@ -65,9 +63,6 @@ class StatusOut(BaseModel):
     label: str
     progress: float
     error: str | None
-
-
-STATUS_LABELS = {"pending": "等待处理", "processing": "处理中", "processed": "已完成", "failed": "处理失败"}
 
 
 def safe_name(name: str | None) -> str:
@@ -171,18 +166,10 @@ def record_status(record: VisibleRecordDep, svc: ServicesDep) -> StatusOut:
     )
 
 
-def requeue(request: Request, svc: Services, record_id: int, who: Principal) -> bool:
-    """Retry a failed record's processing in the background; False if it had no failed job."""
-    reset, _ = retry_processing(svc, [record_id], who.actor)
-    if reset:
-        background(request).submit(reset)
-    return bool(reset)
-
-
 @router.post("/records/{record_id}/retry", response_model=StatusOut, dependencies=csrf)
 def retry(record: VisibleRecordDep, request: Request, svc: ServicesDep, who: EditorDep) -> StatusOut:
     """Run a failed record's processing again (the stored original is reused)."""
-    if not requeue(request, svc, record.id, who):
+    if not background(request).retry([record.id], who.actor):
         raise HTTPException(409, "该记录没有失败的处理任务")
     return StatusOut(
         record_id=record.id, status="pending", label=STATUS_LABELS["pending"], progress=0.0, error=None
