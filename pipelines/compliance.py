@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive import audit
+from archive.audit import Actor
 from archive.cases import get_by_case_no
 from archive.compliance.engine import refresh_findings
 from archive.db import session_scope
@@ -120,10 +122,15 @@ def add_event(
     kind: EventKind,
     occurred_at: datetime,
     *,
+    actor: Actor,
     note: str | None = None,
     av_exempt: bool = False,
 ) -> int:
-    """Record a dated step of a case; 执行终结 also ends the case. Returns the event id."""
+    """Record a dated step of a case for ``actor`` (audited as ``event_add``); 执行终结 also ends
+    the case. Returns the event id. ValueError when a step without recording (第十条) gives no
+    reason; PermissionError once the case is filed; CaseNotFoundError for an unknown 案号."""
+    if av_exempt and not (note or "").strip():
+        raise ValueError("不得或不宜录音录像时须写明理由（填在说明 note 中）")
     with session_scope(svc.engine) as s:
         case = get_by_case_no(session=s, case_no=case_no)
         if case.status is CaseStatus.ARCHIVED:
@@ -137,6 +144,8 @@ def add_event(
         s.flush()
         event_id, case_id = event.id, case.id
     refresh_cases(svc, [case_id])
+    at = occurred_at.isoformat()
+    audit.record(svc.engine, "event_add", actor, f"case:{case_no}", kind=kind.value, event=event_id, at=at)
     return event_id
 
 

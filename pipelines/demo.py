@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.access import assign, link_party
+from archive.audit import Actor
 from archive.db import session_scope
 from archive.models import (
     Case,
@@ -118,6 +119,9 @@ DEMO_MEDIA = Path(__file__).parent / "demo_media"
 
 
 # One account per role for trying the whole 查阅 flow (all with DEMO_PASSWORD).
+# The demo data's own steps are audited as done by the loader, not by a person.
+DEMO_LOADER = Actor("示例数据", "系统")
+
 DEMO_ACCOUNTS: list[tuple[str, str, Role]] = [
     (DEMO_USER, "孙立军", Role.OFFICER),
     ("archivist", "刘淑芬", Role.ARCHIVIST),
@@ -276,9 +280,11 @@ def _ended_case(svc: Services, workdir: Path) -> list[IngestOutcome]:
         )
         outcomes.append(ingest_file(svc, path, meta))
     if not exists:
-        add_event(svc, ENDED_CASE_NO, EventKind.INSPECTION, opened + timedelta(hours=1))
-        add_event(svc, ENDED_CASE_NO, EventKind.CORRECTION_CHECK, opened + timedelta(days=11))
-        add_event(svc, ENDED_CASE_NO, EventKind.ENFORCEMENT_ENDED, ended)
+        add_event(svc, ENDED_CASE_NO, EventKind.INSPECTION, opened + timedelta(hours=1), actor=DEMO_LOADER)
+        add_event(
+            svc, ENDED_CASE_NO, EventKind.CORRECTION_CHECK, opened + timedelta(days=11), actor=DEMO_LOADER
+        )
+        add_event(svc, ENDED_CASE_NO, EventKind.ENFORCEMENT_ENDED, ended, actor=DEMO_LOADER)
         set_archivist(svc, ENDED_CASE_NO, "刘淑芬")
     with session_scope(svc.engine) as s:
         if s.scalar(select(User.id).where(User.username == DEMO_USER)) is not None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from archive.db import session_scope
-from archive.models import Role
+from archive.db import get_engine, session_scope
+from archive.models import AuditEvent, Role
 from archive.settings import Settings
 from archive.users import create_user
 from pipelines.context import open_services
@@ -103,6 +104,14 @@ def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
 def test_the_end_of_enforcement_starts_the_30_days(data: Path) -> None:
     res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "执行终结", "--at", "2026-11-02T09:00"], data)
     assert res.returncode == 0, res.stderr
+    # the step is audited once, as done from the command line (as from the API and the page)
+    with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:
+        added = [
+            (e.actor, e.detail["kind"])
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.event_type == "event_add"))
+            if e.detail["event"] == int(res.stdout)
+        ]
+    assert added == [("cli", "执行终结")]
     _, cases = _check(data, "--today", "2026-11-28")
     found = {f["rule_id"]: f for f in cases[DEMO_CASE_NO]}
     assert found["art27.archive_deadline"]["severity"] == "提醒"  # due 2 December, 4 days left

@@ -86,8 +86,10 @@ def event_add(
         err.print("[red]--av-exempt 须用 --note 写明不得或不宜录音录像的理由[/red]")
         raise typer.Exit(2)
     try:
-        event_id = add_event(services(), case, kind_value, when, note=note, av_exempt=av_exempt)
-    except (CaseNotFoundError, PermissionError) as exc:
+        event_id = add_event(
+            services(), case, kind_value, when, actor=OPERATOR, note=note, av_exempt=av_exempt
+        )
+    except (CaseNotFoundError, PermissionError, ValueError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     typer.echo(str(event_id))

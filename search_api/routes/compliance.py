@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import Case, CaseEvent, EventKind, Severity
 from archive.permissions import Action
@@ -171,17 +170,20 @@ def events(
 def create_event(body: EventIn, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> EventOut:
     """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed (audited)."""
     _visible_case_nos(svc, access, body.case_no)
-    if body.av_exempt and not (body.note or "").strip():
-        raise HTTPException(422, "不得或不宜录音录像时须写明理由（填在说明 note 中）")
     try:
         event_id = add_event(
-            svc, body.case_no, body.kind, body.occurred_at, note=body.note, av_exempt=body.av_exempt
+            svc,
+            body.case_no,
+            body.kind,
+            body.occurred_at,
+            actor=who.actor,
+            note=body.note,
+            av_exempt=body.av_exempt,
         )
     except CaseNotFoundError:
         raise HTTPException(404, "案件不存在或无权查看") from None
     except PermissionError as exc:
         raise HTTPException(409, str(exc)) from None
-    at = body.occurred_at.isoformat()
-    obj = f"case:{body.case_no}"
-    audit.record(svc.engine, "event_add", who.actor, obj, kind=body.kind.value, event=event_id, at=at)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     return next(e for e in events(svc, access, None, body.case_no) if e.id == event_id)
