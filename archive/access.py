@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.actor import Actor
 from archive.models import (
     AccessGrant,
     AccessRequest,
@@ -43,15 +44,6 @@ MAX_GRANT_DAYS = 180
 
 class AccessError(ValueError):
     """A request, review, decision or link was refused; the message says why (in Chinese)."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts in the workflow: user id, display name, role."""
-
-    user_id: int
-    name: str
-    role: Role
 
 
 # (from, to) → the action that step is (its roles come from the permission table)
@@ -229,7 +221,7 @@ def create_request(
     *, session: Session, actor: Actor, case_no: str, record_ids: Iterable[int] | None, reason: str
 ) -> AccessRequest:
     """A party asks to view a case (``record_ids`` None) or chosen records, with a reason."""
-    if actor.role is not Role.PARTY:
+    if actor.role != Role.PARTY or actor.user_id is None:
         raise AccessError("只有当事人账号可以提出查阅申请")
     reason = reason.strip()
     if len(reason) < 4:
@@ -263,7 +255,7 @@ def review(
 ) -> AccessRequest:
     """The archivist sets the records to release (redactions checked) and the grant's length."""
     req = _request(session, request_id)
-    check_transition(req.status, RequestStatus.REVIEWED, actor.role)
+    check_transition(req.status, RequestStatus.REVIEWED, Role(actor.role))
     chosen = sorted(set(scope))
     if not chosen:
         raise AccessError("请至少选择一份可以提供查阅的记录")
@@ -282,7 +274,7 @@ def review(
     if problems:
         raise AccessError("；".join(problems))
     req.scope, req.days, req.review_note = chosen, days, note.strip() or None
-    req.status, req.reviewed_by, req.reviewed_at = RequestStatus.REVIEWED, actor.name, now_utc()
+    req.status, req.reviewed_by, req.reviewed_at = RequestStatus.REVIEWED, actor.shown_name, now_utc()
     session.flush()
     return req
 
@@ -293,10 +285,10 @@ def decide(
     """The 负责人 approves (a grant starts now and lasts the reviewed days) or denies."""
     req = _request(session, request_id)
     to = RequestStatus.APPROVED if approve else RequestStatus.DENIED
-    check_transition(req.status, to, actor.role)
+    check_transition(req.status, to, Role(actor.role))
     if len(reason.strip()) < 2:
         raise AccessError("请写明批准或驳回的理由")
-    req.status, req.decided_by, req.decided_at = to, actor.name, now_utc()
+    req.status, req.decided_by, req.decided_at = to, actor.shown_name, now_utc()
     req.decision_reason = reason.strip()
     if not approve:
         session.flush()
@@ -315,7 +307,7 @@ def decide(
         user_id=req.requester_id,
         case_id=req.case_id,
         record_ids=list(req.scope or []),
-        granted_by=actor.name,
+        granted_by=actor.shown_name,
         granted_at=req.decided_at,
         expires_at=req.decided_at + timedelta(days=req.days),
     )
@@ -329,7 +321,7 @@ def withdraw(*, session: Session, actor: Actor, request_id: int) -> AccessReques
     req = _request(session, request_id)
     if req.requester_id != actor.user_id:
         raise AccessError(f"查阅申请不存在：{request_id}")
-    check_transition(req.status, RequestStatus.WITHDRAWN, actor.role)
+    check_transition(req.status, RequestStatus.WITHDRAWN, Role(actor.role))
     req.status = RequestStatus.WITHDRAWN
     session.flush()
     return req
@@ -338,7 +330,7 @@ def withdraw(*, session: Session, actor: Actor, request_id: int) -> AccessReques
 def revoke(*, session: Session, actor: Actor, grant_id: int, reason: str) -> AccessGrant:
     """End a grant at once (负责人 or 档案管理员), with a reason."""
     if not may(actor.role, Action.REVOKE_GRANT):
-        raise AccessError(f"{actor.role.value}不能撤销查阅授权")
+        raise AccessError(f"{actor.role}不能撤销查阅授权")
     grant = session.get(AccessGrant, grant_id)
     if grant is None:
         raise AccessError(f"查阅授权不存在：{grant_id}")
@@ -346,7 +338,7 @@ def revoke(*, session: Session, actor: Actor, grant_id: int, reason: str) -> Acc
         raise AccessError("该授权已撤销")
     if len(reason.strip()) < 2:
         raise AccessError("请写明撤销理由")
-    grant.revoked_at, grant.revoked_by, grant.revoke_reason = now_utc(), actor.name, reason.strip()
+    grant.revoked_at, grant.revoked_by, grant.revoke_reason = now_utc(), actor.shown_name, reason.strip()
     session.flush()
     return grant
 
@@ -354,7 +346,7 @@ def revoke(*, session: Session, actor: Actor, grant_id: int, reason: str) -> Acc
 def requests_for(*, session: Session, actor: Actor) -> list[AccessRequest]:
     """A party's own requests; for staff who work the flow, every request (newest first)."""
     stmt = select(AccessRequest).order_by(AccessRequest.id.desc())
-    if actor.role is Role.PARTY:
+    if actor.role == Role.PARTY:
         stmt = stmt.where(AccessRequest.requester_id == actor.user_id)
     elif not may(actor.role, Action.SEE_OVERSIGHT):
         return []

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from archive.actor import Actor
 from archive.models import AuditEvent, AuditHead
 from archive.timeutil import from_db, to_local
 
@@ -68,15 +69,6 @@ EVENT_TYPES: dict[str, str] = {
     "release_mode": "设定提供方式",
     "release_blocked": "发布检查拦截",
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it: the user name and role, and where from."""
-
-    name: str
-    role: str = ""
-    ip: str = ""
 
 
 SYSTEM = Actor("system", "系统")

@@ -1,4 +1,4 @@
-"""Domain model (SQLAlchemy 2) drawn from the record-keeping rules (RULES.md)."""
+"""Domain model (SQLAlchemy 2) drawn from the record-keeping rules (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -71,9 +71,14 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
 }
 
 
-def may(role: Role, action: Action) -> bool:
+# The server's own operator (the `archive` command, run by whoever holds the data directory)
+# and the system's own processes: not a user role, and no account can have it.
+SYSTEM_ROLE = "系统"
+
+
+def may(role: Role | str, action: Action) -> bool:
     """Whether ``role`` may take ``action``."""
-    return role in ROLES_FOR[action]
+    return role == SYSTEM_ROLE or role in ROLES_FOR[action]
 
 
 def actions_of(role: Role) -> frozenset[Action]:

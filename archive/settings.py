@@ -123,7 +123,7 @@ class TranscriptionSettings(BaseModel):
 
 
 class ComplianceSettings(BaseModel):
-    """The record-keeping rules (RULES.md): archiving period, working days beyond the built-in years."""
+    """The record-keeping rules (docs/rules.md): archiving period, working days beyond the built-in years."""
 
     archive_days: int = Field(
         default=30,

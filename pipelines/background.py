@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from archive.audit import Actor
+from archive.actor import Actor
 from pipelines.context import Services
 from pipelines.queue import make_queue, resumable_record_ids, retry_processing
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.cases import get_by_case_no
 from archive.compliance.engine import refresh_findings
 from archive.db import session_scope

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.access import assign, link_party
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.db import session_scope
 from archive.models import (
     Case,

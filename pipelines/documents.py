@@ -38,20 +38,24 @@ def index_doc(
     )
 
 
+def stored_document(store: ObjectStore, record: Record) -> IndexDoc | None:
+    """The search document of a record from its stored ``text``/``pages``/``transcript`` files;
+    None if it has no text yet (its case and files must be loaded)."""
+    files = {f.kind: f for f in record.files}
+    if "text" not in files:
+        return None
+    text = b"".join(store.iter_bytes(files["text"].sha256)).decode("utf-8")
+    pages = [text]
+    if "pages" in files:
+        pages = json.loads(b"".join(store.iter_bytes(files["pages"].sha256)))["pages"]
+    segments: tuple[tuple[int, float], ...] = ()
+    if "transcript" in files:
+        data = b"".join(store.iter_bytes(files["transcript"].sha256))
+        segments = Transcript.from_json(data).index_segments()
+    return index_doc(record, text, pages, segments)
+
+
 def documents_for(store: ObjectStore, records: list[Record]) -> list[IndexDoc]:
-    """Search documents of processed records from their stored ``text``/``pages`` files."""
-    docs = []
-    for record in records:
-        files = {f.kind: f for f in record.files}
-        if record.status is not ProcessingStatus.PROCESSED or "text" not in files:
-            continue
-        text = b"".join(store.iter_bytes(files["text"].sha256)).decode("utf-8")
-        pages = [text]
-        if "pages" in files:
-            pages = json.loads(b"".join(store.iter_bytes(files["pages"].sha256)))["pages"]
-        segments: tuple[tuple[int, float], ...] = ()
-        if "transcript" in files:
-            data = b"".join(store.iter_bytes(files["transcript"].sha256))
-            segments = Transcript.from_json(data).index_segments()
-        docs.append(index_doc(record, text, pages, segments))
-    return docs
+    """Search documents of processed records from their stored files."""
+    docs = [stored_document(store, r) for r in records if r.status is ProcessingStatus.PROCESSED]
+    return [d for d in docs if d is not None]

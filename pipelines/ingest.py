@@ -20,6 +20,7 @@ from archive.timeutil import to_utc
 from pipelines.compliance import refresh_cases
 from pipelines.context import Services
 from pipelines.detect import detect_mime
+from pipelines.steps import Step, done_through
 
 log = logging.getLogger(__name__)
 AUDIOVISUAL_PREFIXES = ("audio/", "video/", "image/")
@@ -120,7 +121,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
                     storage_key=sha256,
                 )
             )
-            record.jobs.append(Job(kind="process"))
+            record.jobs.append(Job(kind="process", steps=done_through(Step.STORE)))
             s.add(record)
             s.flush()
             record_id = record.id

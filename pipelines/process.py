@@ -1,8 +1,8 @@
-"""The processing job of one record: parse → store derived artifacts → index document.
+"""The ``parse`` and ``derive`` steps of a record's job (`pipelines.steps`), in a parser process.
 
-Runs in a worker process. Every step is idempotent: derived artifacts are content-addressed
-and upserted by (record, kind), the index upserts by record id, so a job interrupted at any
-point is simply run again.
+Both are idempotent: derived files are content-addressed and upserted by (record, kind), so a
+job interrupted at any point is simply run again. A job whose files an earlier attempt already
+derived skips them and goes on at the next step.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,15 +34,13 @@ from archive.models import (
 )
 from archive.timeutil import to_utc
 from indexer.analysis import analyse
-from indexer.documents import IndexDoc
-from pipelines.compliance import refresh_records
 from pipelines.context import Services
 from pipelines.derived import link_derived
 from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
 from pipelines.media.transcript import Transcript
 from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
-from pipelines.sensitive import detect_spans
+from pipelines.steps import DONE, ProcessOutcome, Step, done_through
 from pipelines.transcripts import (
     TRANSCRIPT_KINDS,
     has_officer_version,
@@ -59,17 +57,8 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@dataclass(frozen=True)
-class ProcessOutcome:
-    """What a worker hands back: the document to index, or the reason it failed."""
-
-    record_id: int
-    doc: IndexDoc | None = None
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-
-
-def _claim(svc: Services, record_id: int) -> Record:
+def _claim(svc: Services, record_id: int) -> tuple[Record, bool]:
+    """Mark the job running; returns the record and whether its files are already derived."""
     with session_scope(svc.engine) as s:
         job = s.scalar(select(Job).where(Job.record_id == record_id, Job.kind == "process"))
         record = s.get(Record, record_id)
@@ -83,7 +72,7 @@ def _claim(svc: Services, record_id: int) -> Record:
         s.flush()
         s.refresh(record, ["case"])
         s.expunge(record)
-        return record
+        return record, (job.steps or {}).get(Step.DERIVE) == DONE
 
 
 def _fetch_original(svc: Services, record: Record, workdir: Path) -> Path:
@@ -180,7 +169,9 @@ def _save(svc: Services, record_id: int, result: ParseResult) -> tuple[datetime 
                 continue
             link_derived(s, record_id, rows, kind, info, mime)
         row_record = s.get(Record, record_id)
-        assert row_record is not None
+        job = s.scalar(select(Job).where(Job.record_id == record_id, Job.kind == "process"))
+        assert row_record is not None and job is not None
+        job.steps = done_through(Step.DERIVE)  # a new parse: every later step runs again
         kept = dict(row_record.source_meta or {}) if corrected else {}
         made_at = _apply_metadata(row_record, result)
         current = None
@@ -229,13 +220,16 @@ def _plain(reason: str, workdir: Path, name: str) -> str:
 
 
 def process_record(svc: Services, record_id: int) -> ProcessOutcome:
-    """Parse one record (in a limited child process) and store its derived files.
+    """The ``parse`` step (in a limited child process) and the ``derive`` step of one record.
 
-    Never raises for bad input: the outcome carries the reason instead.
+    Never raises for bad input: the outcome carries the failed step and the reason instead.
     """
-    record = _claim(svc, record_id)
+    record, derived = _claim(svc, record_id)
+    if derived:
+        return ProcessOutcome(record_id, warnings=tuple(record.warnings or ()))
     workdir = Path(tempfile.mkdtemp(prefix=f"rec{record_id}-"))
     limits = svc.settings.parsing
+    step = Step.PARSE
     try:
         ctx = parse_context(svc, record)
         pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
@@ -243,14 +237,15 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         result = run_limited(
             parse_file, path, ctx, timeout_s=_time_limit(svc, record, path), memory_mb=limits.memory_mb
         )
+        step = Step.DERIVE
         made_at, corrected = _save(svc, record_id, result)
     except ParseError as exc:
-        return ProcessOutcome(record_id, error=_plain(str(exc), workdir, record.original_name))
+        return ProcessOutcome(record_id, error=_plain(str(exc), workdir, record.original_name), step=step)
     except Exception as exc:  # a bug or an unexpected library failure: keep going, say what
         log.exception("processing record %s failed", record_id)
         reason = _plain(f"{type(exc).__name__}: {exc}", workdir, record.original_name)
         error = f"处理程序出错（{reason}）；原件已保存，错误已记录，可稍后重新处理"
-        return ProcessOutcome(record_id, error=error)
+        return ProcessOutcome(record_id, error=error, step=step)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     record.made_at = made_at
@@ -275,30 +270,3 @@ def _time_limit(svc: Services, record: Record, path: Path) -> float:
             duration = 0.0  # the parser will say what is wrong
         limit += duration * svc.settings.transcription.seconds_per_audio_second
     return limit
-
-
-def finish(svc: Services, outcomes: list[ProcessOutcome]) -> None:
-    """Index the successful outcomes, then mark every job done or failed (one transaction)."""
-    docs = [o.doc for o in outcomes if o.doc is not None]
-    if docs:
-        svc.index.upsert(docs)
-    now = utcnow()
-    with session_scope(svc.engine) as s:
-        for o in outcomes:
-            record = s.get(Record, o.record_id)
-            job = s.scalar(select(Job).where(Job.record_id == o.record_id, Job.kind == "process"))
-            if record is None or job is None:
-                continue
-            job.finished_at, job.worker, job.progress = now, None, 1.0
-            if o.error is None:
-                record.status, record.error = ProcessingStatus.PROCESSED, None
-                job.status, job.error = JobStatus.DONE, None
-                job.steps = {"parse": "done", "index": "done", "warnings": "；".join(o.warnings)}
-            else:
-                record.status, record.error = ProcessingStatus.FAILED, o.error
-                job.status, job.error = JobStatus.FAILED, o.error
-                job.steps = {"parse": "failed"}
-    for o in outcomes:
-        if o.error is None:
-            detect_spans(svc, o.record_id)  # what a party's rendition must hide (第二十八条)
-    refresh_records(svc, [o.record_id for o in outcomes])  # e.g. a transcript now exists (第二十六条)

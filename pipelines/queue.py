@@ -16,12 +16,13 @@ from typing import Protocol
 from sqlalchemy import or_, select
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.db import session_scope
 from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
 from pipelines.context import Services, open_services
-from pipelines.process import ProcessOutcome, finish, process_record
+from pipelines.process import process_record
+from pipelines.steps import ProcessOutcome, finish
 
 log = logging.getLogger(__name__)
 OnDone = Callable[[ProcessOutcome], None]
@@ -81,8 +82,7 @@ def resumable_record_ids(svc: Services) -> list[int]:
 def reset_failed(svc: Services, record_ids: Sequence[int]) -> tuple[list[int], list[int]]:
     """Make failed processing jobs pending again; returns (reset, not failed) record ids.
 
-    Only the failed steps run again: the original is already stored and verified, so a
-    retry parses, derives and indexes.
+    The job keeps its ``steps``: a retry starts again at the step that failed (`pipelines.steps`).
     """
     reset: list[int] = []
     skipped: list[int] = []
@@ -128,11 +128,11 @@ class InProcessQueue:
 
         def flush() -> None:
             if pending_batch:
-                finish(self.svc, pending_batch)
-                for o in pending_batch:
+                finished = finish(self.svc, pending_batch)
+                for o in finished:
                     if on_done:
                         on_done(o)
-                results.extend(pending_batch)
+                results.extend(finished)
                 pending_batch.clear()
 
         if not ids:

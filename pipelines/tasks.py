@@ -34,8 +34,9 @@ from archive.db import session_scope
 from archive.models import Job, JobStatus, Record, utcnow
 from archive.settings import Settings, get_settings
 from pipelines.context import Services, open_services
-from pipelines.process import ProcessOutcome, finish, process_record, worker_id
+from pipelines.process import process_record, worker_id
 from pipelines.queue import OnDone, job_is_due
+from pipelines.steps import ProcessOutcome, finish
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -70,18 +71,18 @@ def take(svc: Services, record_id: int) -> bool:
         job = s.scalar(select(Job).where(Job.record_id == record_id, Job.kind == "process"))
         if job is None or not job_is_due(job, svc.settings.queue.stale_after_s):
             return False
-        previous = job.worker
+        previous, was = job.worker, job.status
         # the conditional update is the lock: two workers racing for the job, one wins
         taken: CursorResult[Any] = s.execute(  # type: ignore[assignment]
             update(Job)
             .where(
                 Job.id == job.id,
-                Job.status == job.status,
+                Job.status == was,
                 (Job.worker == previous) if previous is not None else Job.worker.is_(None),
             )
             .values(status=JobStatus.RUNNING, worker=worker_id(), updated_at=utcnow())
         )
-        if taken.rowcount and job.status is JobStatus.RUNNING:
+        if taken.rowcount and was is JobStatus.RUNNING:
             log.warning("job of record %s taken over from %s (gone, or silent)", record_id, previous)
         return bool(taken.rowcount)
 
@@ -90,8 +91,7 @@ def run_job(svc: Services, record_id: int) -> ProcessOutcome | None:
     """The whole job of one record, if this worker takes it; None when there is nothing to do."""
     if not take(svc, record_id):
         return None
-    outcome = process_record(svc, record_id)
-    finish(svc, [outcome])
+    [outcome] = finish(svc, [process_record(svc, record_id)])
     return outcome
 
 

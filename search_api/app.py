@@ -6,8 +6,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.settings import Settings, get_settings
 from pipelines.background import Background
@@ -19,6 +21,7 @@ from search_api.limits import BodyLimits, undecodable, validation_problem
 from search_api.routes import access, compliance, dossiers, portal, uploads
 from search_api.routes import audit as audit_routes
 from search_api.routes.api import public, router
+from search_api.services import ServiceError
 
 Extension = Callable[[FastAPI], None]
 # Only the app's own scripts, styles and media; no framing, no inline script, no plug-ins.
@@ -36,6 +39,15 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 Next = Callable[[Request], Awaitable[Response]]
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    """A service's refusal answered like an HTTP error of its kind (JSON, or the page's view)."""
+    assert isinstance(exc, ServiceError)
+    http = StarletteHTTPException(exc.status, str(exc))
+    handler = request.app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+    response: Response = await handler(request, http)
+    return response
 
 
 async def _validation(_request: Request, exc: Exception) -> Response:
@@ -75,6 +87,7 @@ def create_app(settings: Settings | None = None, extensions: Iterable[Extension]
     )
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(UnicodeError, undecodable)
+    app.add_exception_handler(ServiceError, _service_error)
     auth.install(app, settings)
     app.include_router(public)
     app.include_router(router)

@@ -21,7 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from archive import audit
 from archive.access import visibility
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.models import Role
 from archive.permissions import Action, may
 from archive.settings import Settings
@@ -63,7 +63,7 @@ class Principal:
     @property
     def actor(self) -> Actor:
         """The principal as the audit log names it."""
-        return Actor(self.username, self.role.value, self.ip)
+        return Actor(self.username, self.role, self.ip, user_id=self.user_id, display_name=self.display_name)
 
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]

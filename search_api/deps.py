@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.models import Case, Record
 from archive.permissions import Action, may
+from archive.timeutil import CST
 from indexer.documents import AccessFilter
 from pipelines.background import Background
 from pipelines.context import Services
 from search_api.auth import Principal, access_filter_for, check_csrf, load_principal
 from search_api.records import NOT_FOUND, NotVisibleError, get_record
+from search_api.search import parse_day
 
 MAX_ID = 2**31 - 1
 # A database id in a path: positive and within the column's range (larger is a 422, not a crash).
@@ -106,3 +109,30 @@ def background(request: Request) -> Background:
     """The app's background threads (created with the app)."""
     bg: Background = request.app.state.background
     return bg
+
+
+def audit_query(
+    event_type: Annotated[str | None, Query(alias="type", max_length=32, description="事件类型")] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="操作人用户名")] = None,
+    object: Annotated[str | None, Query(max_length=255, description="对象（包含）")] = None,
+    outcome: Annotated[str | None, Query(description="结果：ok / denied / failed")] = None,
+    since: Annotated[str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(alias="to", description="截止日期（含），YYYY-MM-DD")] = None,
+) -> audit.AuditQuery:
+    """The filters of the audit view (Beijing dates)."""
+    if event_type and event_type not in audit.EVENT_TYPES:
+        raise HTTPException(400, f"未知事件类型：{event_type}")
+    if outcome and outcome not in audit.OUTCOMES:
+        raise HTTPException(400, f"未知结果：{outcome}（可选：ok、denied、failed）")
+    start, end = parse_day(since, "起始日期"), parse_day(until, "截止日期")
+    return audit.AuditQuery(
+        event_type=event_type or None,
+        actor=actor or None,
+        object=object or None,
+        outcome=outcome or None,
+        since=datetime.combine(start, datetime.min.time(), CST) if start else None,
+        until=datetime.combine(end + timedelta(days=1), datetime.min.time(), CST) if end else None,
+    )
+
+
+AuditQueryDep = Annotated[audit.AuditQuery, Depends(audit_query)]

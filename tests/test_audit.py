@@ -16,7 +16,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from archive import audit
-from archive.audit import Actor, event_hash
+from archive.actor import Actor
+from archive.audit import event_hash
 from pipelines.context import Services
 from tests.conftest import run_cli
 

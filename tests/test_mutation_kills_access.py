@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from archive import access
-from archive.access import AccessError, Actor, Visibility
+from archive.access import AccessError, Visibility
+from archive.actor import Actor
 from archive.models import (
     AccessGrant,
     AccessRequest,
@@ -115,7 +116,7 @@ def _record(
 
 
 def _actor(user: User) -> Actor:
-    return Actor(user.id, user.display_name, user.role)
+    return Actor(user.username, user.role, user_id=user.id, display_name=user.display_name)
 
 
 class World:

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.audit import GENESIS, Actor, AuditQuery, Verification
+from archive.actor import Actor
+from archive.audit import GENESIS, AuditQuery, Verification
 from archive.models import AuditEvent, AuditHead, Base
 
 BOB = Actor("bob", "档案管理员", "10.0.0.9")

@@ -1,4 +1,4 @@
-"""One test per rule of RULES.md: a case that breaks it and one that does not.
+"""One test per rule of docs/rules.md: a case that breaks it and one that does not.
 
 Dates sit around the 2026 Spring Festival: 2月15日至23日 off, Saturdays 2月14日 and 2月28日 are
 make-up workdays (调休), so a 2-working-day deadline from Friday 13 February is Tuesday 24 February.

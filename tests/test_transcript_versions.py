@@ -191,7 +191,7 @@ def _reprocess_in_a_worker(svc: Services, rid: int) -> None:
     in this process: forking the test process, with its threads, can deadlock the child)."""
     code = (
         "import sys; from archive.settings import Settings; from pipelines.context import open_services; "
-        "from pipelines.process import finish, process_record; "
+        "from pipelines.process import process_record; from pipelines.steps import finish; "
         "svc = open_services(Settings(data_dir=sys.argv[1])); o = process_record(svc, int(sys.argv[2])); "
         "finish(svc, [o]); print(o.error or 'ok')"
     )

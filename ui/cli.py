@@ -29,8 +29,8 @@ from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.background import Background
 from pipelines.context import Services, open_services
 from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
-from pipelines.process import ProcessOutcome
 from pipelines.queue import failed_jobs, make_queue, resumable_record_ids, retry_processing
+from pipelines.steps import ProcessOutcome
 from ui import cli_access, cli_cases
 from ui.cli_common import OPERATOR, err, services, settings
 

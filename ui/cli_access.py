@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.access import AccessError, assign, link_party
 from archive.db import session_scope
 from archive.models import Case, Record, User
 from archive.timeutil import CST
 from archive.users import TOKEN_DAYS, open_session
 from pipelines.sensitive import detect_spans
+from search_api.services import EVERYTHING, ServiceError, audit_log, cases
 from ui.cli_common import OPERATOR, err, services
 
 audit_app = typer.Typer(help="审计日志（只增不改、哈希链）", no_args_is_help=True)
@@ -70,9 +70,8 @@ def audit_export(
     svc = services()
     q = audit.AuditQuery(event_type=event_type, actor=actor, since=_day(since), until=_day(until, end=True))
     with out.open("w", encoding="utf-8", newline="") as f:
-        for chunk in audit.csv_rows(svc.engine, q):
+        for chunk in audit_log.export_log(svc, OPERATOR, q, file=str(out)):
             f.write(chunk)
-    audit.record(svc.engine, "audit_export", OPERATOR, "audit", file=str(out))
     err.print(f"已导出到 {out}")
 
 
@@ -82,14 +81,11 @@ def access_assign(
     username: Annotated[str, typer.Argument(help="执法人员的用户名")],
 ) -> None:
     """指派执法人员承办案件（承办人员只能看到指派给自己的案件）。"""
-    svc = services()
     try:
-        with session_scope(svc.engine) as s:
-            assign(session=s, case_no=case, username=username, by="cli")
-    except AccessError as exc:
+        cases.assign_officer(services(), OPERATOR, EVERYTHING, case, username)
+    except ServiceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    audit.record(svc.engine, "assign", OPERATOR, f"case:{case}", officer=username)
     err.print(f"已指派 {username} 承办 {case}")
 
 
@@ -101,16 +97,11 @@ def access_link_party(
     id_checked: Annotated[str, typer.Option("--id-checked", help="身份核验方式，如：身份证原件核验")],
 ) -> None:
     """把当事人账号关联到案件的当事人（须先当面核验身份）。"""
-    svc = services()
     try:
-        with session_scope(svc.engine) as s:
-            link_party(
-                session=s, username=username, case_no=case, party_name=party, id_checked=id_checked, by="cli"
-            )
-    except AccessError as exc:
+        cases.link_party_account(services(), OPERATOR, EVERYTHING, case, username, party, id_checked)
+    except ServiceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    audit.record(svc.engine, "party_link", OPERATOR, f"case:{case}", account=username, id_checked=id_checked)
     err.print(f"已关联 {username} → {case} 的当事人“{party}”")
 
 

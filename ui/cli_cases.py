@@ -1,4 +1,4 @@
-"""`archive check`, `event`, `case`, `dossier` and `fixity`: the rules of RULES.md and filing."""
+"""`archive check`, `event`, `case`, `dossier` and `fixity`: the rules of docs/rules.md and filing."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from rich.markup import escape
 from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
-from pipelines.compliance import add_event, check, create_case, finding_fields, set_archivist
-from pipelines.dossier import DossierError, export_bag, file_case, fixity, preview, verify_bag
+from pipelines.compliance import check, create_case, finding_fields, set_archivist
+from pipelines.dossier import DossierError, export_bag, fixity, preview, verify_bag
+from search_api.services import EVERYTHING, ServiceError, cases
 from ui.cli_common import OPERATOR, err, services
 
 event_app = typer.Typer(help="执法环节（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
@@ -86,10 +87,10 @@ def event_add(
         err.print("[red]--av-exempt 须用 --note 写明不得或不宜录音录像的理由[/red]")
         raise typer.Exit(2)
     try:
-        event_id = add_event(
-            services(), case, kind_value, when, actor=OPERATOR, note=note, av_exempt=av_exempt
+        event_id = cases.record_step(
+            services(), OPERATOR, EVERYTHING, case, kind_value, when, note=note, av_exempt=av_exempt
         )
-    except (CaseNotFoundError, PermissionError, ValueError) as exc:
+    except ServiceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     typer.echo(str(event_id))
@@ -186,22 +187,13 @@ def dossier_file(
     filed_by: Annotated[str, typer.Option("--by", help="办理归档的人")] = "档案管理员",
 ) -> None:
     """归档：编件号、生成卷内目录、设定保管期限，并冻结案件（记录与元数据不可再改）。"""
-    svc = services()
     try:
-        d = file_case(svc, case, retention=_retention(retention), archivist=archivist, filed_by=filed_by)
-    except (CaseNotFoundError, DossierError) as exc:
+        d = cases.file_case(
+            services(), OPERATOR, EVERYTHING, case, _retention(retention), archivist, filed_by=filed_by
+        )
+    except ServiceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    audit.record(
-        svc.engine,
-        "dossier_file",
-        OPERATOR,
-        f"case:{case}",
-        retention=d.retention.value,
-        pieces=d.pieces,
-        archivist=d.archivist,
-        filed_by=filed_by,
-    )
     err.print(
         f"已归档：{escape(case)}，{d.pieces} 件，保管期限 {d.retention.value}，责任人 {escape(d.archivist)}"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.settings import Settings, get_settings
 from pipelines.context import Services, open_services
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,26 +14,17 @@ from sqlalchemy.orm import Session, selectinload
 from archive import audit
 from archive.access import (
     NEVER_TO_PARTIES,
-    AccessError,
-    create_request,
-    decide,
     grant_state,
     requests_for,
-    review,
-    revoke,
-    withdraw,
 )
-from archive.db import session_scope
 from archive.models import AccessRequest, ProcessingStatus, Record, SpanKind, User
-from archive.permissions import Action, may
+from archive.permissions import Action
 from archive.release import check_of, release_basis, request_keep, request_mode
-from pipelines.sensitive import SpanError, add_span, set_active, spans_of
+from pipelines.sensitive import spans_of
 from search_api.auth import Principal, check_csrf
-from search_api.deps import Id, ServicesDep, allowed_to, get_principal
+from search_api.deps import AuditQueryDep, Id, ServicesDep, allowed_to, get_principal
 from search_api.portal import granted_records, linked_case_records
-from search_api.routes.access import change_release_mode, release_preview, rendition_pages, workflow_actor
-from search_api.routes.audit import AuditQueryDep
-from search_api.routes.portal import granted_rendition
+from search_api.services import Conflict, ServiceError, access, audit_log, spans
 from ui.render import render as _render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
@@ -50,7 +42,7 @@ def _portal_context(svc: ServicesDep, who: Principal) -> dict[str, Any]:
         cases = linked_case_records(s, who.user_id)
         reqs = [
             (r, r.case.case_no, grant_state(r.grant) if r.grant else None, r.grant)
-            for r in requests_for(session=s, actor=workflow_actor(who))
+            for r in requests_for(session=s, actor=who.actor)
         ]
         granted = granted_records(s, who.user_id)
     return {"cases": cases, "requests": reqs, "granted": granted, "error": None, "reason": ""}
@@ -75,19 +67,10 @@ def portal_request(
     """Submit a 查阅 request."""
     check_csrf(request, csrf)
     try:
-        with session_scope(svc.engine) as s:
-            req = create_request(
-                session=s,
-                actor=workflow_actor(who),
-                case_no=case_no,
-                record_ids=records or None,
-                reason=reason,
-            )
-            rid = req.id
-    except AccessError as exc:
+        access.request_access(svc, who.actor, case_no, records or None, reason)
+    except ServiceError as exc:
         ctx = _portal_context(svc, who) | {"error": str(exc), "reason": reason}
-        return _render(request, "portal.html", ctx, status_code=422)
-    audit.record(svc.engine, "access_request", who.actor, f"request:{rid}", case=case_no, records=records)
+        return _render(request, "portal.html", ctx, status_code=exc.status)
     return RedirectResponse("/portal?submitted=1", status_code=303)
 
 
@@ -97,19 +80,14 @@ def portal_withdraw(
 ) -> RedirectResponse:
     """Withdraw a request not yet decided."""
     check_csrf(request, csrf)
-    try:
-        with session_scope(svc.engine) as s:
-            withdraw(session=s, actor=workflow_actor(who), request_id=request_id)
-    except AccessError as exc:
-        raise HTTPException(409, str(exc)) from None
-    audit.record(svc.engine, "access_withdraw", who.actor, f"request:{request_id}")
+    access.withdraw_request(svc, who.actor, request_id)
     return RedirectResponse("/portal", status_code=303)
 
 
 @pages.get("/portal/records/{record_id}", response_class=HTMLResponse)
 def portal_record(request: Request, record_id: Id, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
     """A granted record, redacted; the file download is watermarked with the viewer's name."""
-    granted, rendition = granted_rendition(svc, who, record_id, "view")
+    granted, rendition = access.granted_rendition(svc, who.actor, record_id, "view")
     audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
     return _render(request, "portal_record.html", {"g": granted, "rd": rendition})
 
@@ -122,7 +100,7 @@ def request_queue(request: Request, svc: ServicesDep, who: QueueDep) -> HTMLResp
     """The 查阅 queue: what waits for review (档案管理员) or a decision (负责人)."""
     with Session(svc.engine) as s:
         rows = []
-        for r in requests_for(session=s, actor=workflow_actor(who)):
+        for r in requests_for(session=s, actor=who.actor):
             requester = s.get(User, r.requester_id)
             state = grant_state(r.grant) if r.grant else None
             rows.append((r, r.case.case_no, requester.display_name if requester else "", state))
@@ -187,19 +165,17 @@ def request_record_page(
     """One record as the requester would receive it, with the release gate's verdict; opening it
     is the archivist's preview the review requires (the first opening makes and checks it)."""
     try:
-        rendition = release_preview(svc, who, request_id, record_id)
+        rendition = access.release_preview(svc, who.actor, request_id, record_id)
         problem = None
-    except HTTPException as exc:
-        if exc.status_code != 409:
-            raise
-        rendition, problem = None, str(exc.detail)
+    except Conflict as exc:
+        rendition, problem = None, str(exc)
     with Session(svc.engine) as s:
         req = s.get(AccessRequest, request_id)
         record = s.get(Record, record_id)
         assert req is not None and record is not None  # release_preview answered 404 otherwise
         mode = request_mode(req, record_id)
         s.expunge_all()
-    pages = rendition_pages(svc, rendition) if rendition is not None else 0
+    pages = access.rendition_pages(svc, rendition) if rendition is not None else 0
     ctx = {"req": req, "record": record, "rd": rendition, "problem": problem, "mode": mode, "pages": pages}
     return _render(request, "request_record.html", ctx)
 
@@ -216,22 +192,18 @@ def request_record_mode_form(
 ) -> RedirectResponse:
     """档案管理员: release a recording as its redacted transcript only, or whole again."""
     check_csrf(request, csrf)
-    if not may(who.role, Action.REVIEW_REQUEST):
-        raise HTTPException(403, "只有档案管理员可以设定提供方式")
-    change_release_mode(svc, who, request_id, record_id, mode)
+    access.change_release_mode(svc, who.actor, request_id, record_id, mode)
     return RedirectResponse(f"/requests/{request_id}/records/{record_id}", status_code=303)
 
 
 def _step(
-    request: Request, svc: ServicesDep, who: Principal, request_id: int, event: str, run: Any, **detail: Any
+    request: Request, svc: ServicesDep, request_id: int, run: Callable[[], Any]
 ) -> HTMLResponse | RedirectResponse:
+    """Run one workflow service; its refusal is shown on the request's page."""
     try:
-        with session_scope(svc.engine) as s:
-            run(s)
-    except AccessError as exc:
-        audit.record(svc.engine, event, who.actor, f"request:{request_id}", "denied", reason=str(exc))
+        run()
+    except Conflict as exc:
         return _render(request, "request.html", _request_context(svc, request_id, str(exc)), status_code=409)
-    audit.record(svc.engine, event, who.actor, f"request:{request_id}", **detail)
     return RedirectResponse(f"/requests/{request_id}", status_code=303)
 
 
@@ -248,19 +220,11 @@ def review_form(
 ) -> HTMLResponse | RedirectResponse:
     """档案管理员: submit the scope (records whose redactions were checked) for approval."""
     check_csrf(request, csrf)
-
-    def run(s: Session) -> None:
-        review(
-            session=s,
-            actor=workflow_actor(who),
-            request_id=request_id,
-            scope=scope or [],
-            days=days,
-            note=note,
-        )
-
     return _step(
-        request, svc, who, request_id, "access_review", run, scope=sorted(set(scope or [])), days=days
+        request,
+        svc,
+        request_id,
+        lambda: access.review_request(svc, who.actor, request_id, scope or [], days, note),
     )
 
 
@@ -277,12 +241,9 @@ def decision_form(
     """负责人: approve or deny, with a written reason."""
     check_csrf(request, csrf)
     approve = decision == "approve"
-
-    def run(s: Session) -> None:
-        decide(session=s, actor=workflow_actor(who), request_id=request_id, approve=approve, reason=reason)
-
-    event = "access_approve" if approve else "access_deny"
-    return _step(request, svc, who, request_id, event, run, reason=reason)
+    return _step(
+        request, svc, request_id, lambda: access.decide_request(svc, who.actor, request_id, approve, reason)
+    )
 
 
 @pages.post("/requests/{request_id}/revoke", response_model=None)
@@ -301,11 +262,7 @@ def revoke_form(
         grant_id = req.grant.id if req is not None and req.grant is not None else None
     if grant_id is None:
         raise HTTPException(404, "该申请没有查阅授权")
-
-    def run(s: Session) -> None:
-        revoke(session=s, actor=workflow_actor(who), grant_id=grant_id, reason=reason)
-
-    return _step(request, svc, who, request_id, "access_revoke", run, grant=grant_id, reason=reason)
+    return _step(request, svc, request_id, lambda: access.revoke_grant(svc, who.actor, grant_id, reason))
 
 
 @pages.post("/records/{record_id}/spans", response_model=None)
@@ -323,29 +280,17 @@ def spans_form(
 ) -> HTMLResponse | RedirectResponse:
     """档案管理员: mark missed text, dismiss wrong detections, restore dismissed ones."""
     check_csrf(request, csrf)
-    if not may(who.role, Action.EDIT_SPANS):
-        raise HTTPException(403, "只有档案管理员可以修改脱敏范围")
-    with Session(svc.engine) as s:
-        if s.get(Record, record_id) is None:
-            raise HTTPException(404, "记录不存在")
     try:
         if text.strip():
-            add_span(svc, record_id, text=text, kind=kind, by=who.display_name)
+            spans.mark_span(svc, who.actor, record_id, text, kind)
         if dismiss:
-            set_active(svc, record_id, dismiss, active=False, by=who.display_name)
+            spans.set_spans_active(svc, who.actor, record_id, dismiss, active=False)
         if restore:
-            set_active(svc, record_id, restore, active=True, by=who.display_name)
-    except SpanError as exc:
+            spans.set_spans_active(svc, who.actor, record_id, restore, active=True)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
         return _render(request, "request.html", _request_context(svc, back, str(exc)), status_code=422)
-    audit.record(
-        svc.engine,
-        "spans_edit",
-        who.actor,
-        f"record:{record_id}",
-        added=bool(text.strip()),
-        dismissed=dismiss or [],
-        restored=restore or [],
-    )
     return RedirectResponse(f"/requests/{back}#record-{record_id}", status_code=303)
 
 
@@ -361,9 +306,8 @@ def audit_page(
     page: int = Query(1, ge=1, le=100_000),
 ) -> HTMLResponse:
     """审计日志: filters, the events newest first, the chain check and a CSV export."""
-    total, rows = audit.query(svc.engine, q, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
-    check = audit.verify(svc.engine)
-    audit.record(svc.engine, "audit_view", who.actor, "audit", page=page)
+    total, rows = audit_log.read_log(svc, who.actor, q, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
+    check = audit.verify(svc.engine)  # shown beside the page: part of the one reading
     params = {k: v for k, v in request.query_params.items() if v and k != "page"}
     return _render(
         request,

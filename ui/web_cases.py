@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
@@ -41,19 +40,10 @@ from archive.permissions import Action, may
 from archive.timeutil import from_db, to_local
 from archive.users import UserError, create_user, revoke_all, set_password
 from pipelines.compliance import check, today_local
-from pipelines.dossier import DossierError, catalog, ordered
+from pipelines.dossier import catalog, ordered
 from search_api.auth import check_csrf
 from search_api.deps import AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
-from search_api.routes.access import (
-    AssignIn,
-    PartyLinkIn,
-    WitnessIn,
-    add_witness,
-    assign_officer,
-    link_party_account,
-)
-from search_api.routes.compliance import EventIn, create_event
-from search_api.routes.dossiers import file_audited
+from search_api.services import Conflict, ServiceError, cases
 from ui.render import render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
@@ -187,22 +177,6 @@ def case_page(
     return render(request, "case.html", ctx)
 
 
-FIELD_LABELS = {
-    "username": "账号",
-    "name": "姓名",
-    "relation": "身份",
-    "party_name": "当事人",
-    "id_checked": "身份核验方式",
-}
-
-
-def _field_error(e: Any) -> str:
-    label = FIELD_LABELS.get(str(e["loc"][-1]), str(e["loc"][-1]))
-    if e["type"] == "string_too_short":
-        return f"{label}至少 {e['ctx']['min_length']} 个字"
-    return f"{label}过长" if e["type"] == "string_too_long" else f"{label}不符合要求"
-
-
 def _accounts(s: Session, role: Role) -> list[str]:
     return list(s.scalars(select(User.username).where(User.role == role, User.is_active)))
 
@@ -255,24 +229,15 @@ def people_form(
     target = f"/cases/{quote(case_no)}"
     try:
         if action == "assign":
-            assign_officer(case_no, AssignIn(username=username), svc, who)
+            cases.assign_officer(svc, who.actor, access, case_no, username)
         elif action == "witness":
-            add_witness(case_no, WitnessIn(name=name, relation=relation), svc, who, access)
+            cases.add_witness(svc, who.actor, access, case_no, name, relation)
         else:
-            link_party_account(
-                case_no,
-                PartyLinkIn(username=username, party_name=party_name, id_checked=id_checked),
-                svc,
-                who,
-                access,
-            )
-    except ValidationError as exc:
-        message = "；".join(_field_error(e) for e in exc.errors())
-        return RedirectResponse(f"{target}?people_error={quote(message)}#people", status_code=303)
-    except HTTPException as exc:
-        if exc.status_code == 404:
+            cases.link_party_account(svc, who.actor, access, case_no, username, party_name, id_checked)
+    except ServiceError as exc:
+        if exc.status == 404:
             raise
-        return RedirectResponse(f"{target}?people_error={quote(str(exc.detail))}#people", status_code=303)
+        return RedirectResponse(f"{target}?people_error={quote(str(exc))}#people", status_code=303)
     return RedirectResponse(f"{target}#people", status_code=303)
 
 
@@ -294,15 +259,14 @@ def add_event_form(
     if not may(who.role, Action.RECORD_STEP):
         raise HTTPException(403, "您的角色无权执行此操作")
     target = f"/cases/{quote(case_no)}"
-    body = EventIn(
-        case_no=case_no, kind=kind, occurred_at=occurred_at, note=note.strip() or None, av_exempt=av_exempt
-    )
     try:
-        create_event(body, svc, access, who)  # the API's own step: same checks, errors and audit
-    except HTTPException as exc:
-        if exc.status_code == 404:
+        cases.record_step(
+            svc, who.actor, access, case_no, kind, occurred_at, note=note.strip() or None, av_exempt=av_exempt
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
             raise
-        return RedirectResponse(f"{target}?event_error={quote(str(exc.detail))}#events", status_code=303)
+        return RedirectResponse(f"{target}?event_error={quote(str(exc))}#events", status_code=303)
     return RedirectResponse(f"{target}#events", status_code=303)
 
 
@@ -392,9 +356,11 @@ def file_dossier_form(
     ctx = _dossier_context(svc, access, case_no)
     try:
         if not confirm:
-            raise DossierError("请勾选确认：归档后记录与元数据不可再修改")
-        file_audited(svc, case_no, retention, archivist, who)
-    except DossierError as exc:
+            raise Conflict("请勾选确认：归档后记录与元数据不可再修改")
+        cases.file_case(svc, who.actor, access, case_no, retention, archivist)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
         return render(request, "dossier.html", ctx | {"error": str(exc)}, status_code=409)
     return RedirectResponse(f"/cases/{case_no}/dossier?filed=1", status_code=303)
 

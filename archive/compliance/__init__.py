@@ -1,1 +1,1 @@
-"""Compliance with the record-keeping rules (RULES.md): rules as data, findings per case."""
+"""Compliance with the record-keeping rules (docs/rules.md): rules as data, findings per case."""

@@ -1,4 +1,4 @@
-"""The rules engine: each rule of RULES.md is data (id, article, severity, message) plus a small
+"""The rules engine: each rule of docs/rules.md is data (id, article, severity, message) plus a small
 predicate over a case's facts; evaluating a case gives its findings with the evidence used.
 
 Findings are stored per case (table ``findings``) and recomputed whenever the case, its events or
@@ -50,7 +50,7 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule of RULES.md: ``message`` is shown with each hit's detail after it."""
+    """A rule of docs/rules.md: ``message`` is shown with each hit's detail after it."""
 
     id: str  # e.g. art25.av_upload_deadline
     article: str  # e.g. 第二十五条

@@ -1,4 +1,4 @@
-"""The rules of RULES.md (农安县应急管理局行政执法全过程记录制度), one entry per checkable rule.
+"""The rules of docs/rules.md (农安县应急管理局行政执法全过程记录制度), one entry per checkable rule.
 
 A written record "counts" for an event when it is linked to that event, or — not linked to any
 event — when its 文书类型 names the document the rule asks for. An audio-visual record counts

@@ -3,41 +3,28 @@ preview, case assignment, party links and witnesses (第二十八条)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.access import (
-    AccessError,
-    Actor,
-    assign,
-    decide,
     grant_state,
-    link_party,
     requests_for,
-    review,
-    revoke,
 )
-from archive.db import session_scope
-from archive.models import AccessGrant, AccessRequest, Record, SpanKind, User, Witness
-from archive.permissions import Action, may
+from archive.models import AccessGrant, AccessRequest, SpanKind, User
+from archive.permissions import Action
 from archive.timeutil import from_db
-from pipelines.redaction import PDFIUM_LOCK, pdf_page_count, rendition_page
+from pipelines.redaction import PDFIUM_LOCK, rendition_page
 from pipelines.renditions import (
-    Rendition,
     RenditionError,
     prepare,
-    preview_for_request,
-    set_release_mode,
 )
-from pipelines.sensitive import SpanError, add_span, set_active, spans_of
+from pipelines.sensitive import spans_of
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
@@ -46,10 +33,10 @@ from search_api.deps import (
     ServicesDep,
     VisibleRecordDep,
     allowed_to,
-    case_in_reach,
     check_csrf_header,
     get_principal,
 )
+from search_api.services import access, cases, spans
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["access"])
 csrf = [Depends(check_csrf_header)]
@@ -60,11 +47,6 @@ RevokerDep = Annotated[Principal, Depends(allowed_to(Action.REVOKE_GRANT))]
 SpanEditorDep = Annotated[Principal, Depends(allowed_to(Action.EDIT_SPANS))]
 CaseAdminDep = Annotated[Principal, Depends(allowed_to(Action.ASSIGN_OFFICER))]
 LinkerDep = Annotated[Principal, Depends(allowed_to(Action.LINK_PARTY))]
-
-
-def workflow_actor(p: Principal) -> Actor:
-    """The principal as the workflow sees it."""
-    return Actor(p.user_id, p.display_name, p.role)
 
 
 class GrantOut(BaseModel):
@@ -144,7 +126,7 @@ def request_out(s: Session, r: AccessRequest) -> RequestOut:
 def list_requests(svc: ServicesDep, who: QueueDep) -> list[RequestOut]:
     """Every 查阅 request, newest first (档案管理员, 负责人, 系统管理员)."""
     with Session(svc.engine) as s:
-        return [request_out(s, r) for r in requests_for(session=s, actor=workflow_actor(who))]
+        return [request_out(s, r) for r in requests_for(session=s, actor=who.actor)]
 
 
 @router.get("/access/requests/{request_id}", response_model=RequestOut)
@@ -178,65 +160,24 @@ class RevokeIn(BaseModel):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-def _workflow(
-    svc: ServicesDep, who: Principal, event: str, obj: str, step: Callable[[Session], dict[str, object]]
-) -> None:
-    """Run one workflow step in a transaction and audit it, refused or done."""
-    try:
-        with session_scope(svc.engine) as s:
-            detail = step(s)
-    except AccessError as exc:
-        audit.record(svc.engine, event, who.actor, obj, "denied", reason=str(exc))
-        raise HTTPException(409, str(exc)) from None
-    audit.record(svc.engine, event, who.actor, obj, "ok", **detail)
-
-
 @router.post("/access/requests/{request_id}/review", response_model=RequestOut, dependencies=csrf)
 def review_request(request_id: Id, body: ReviewIn, svc: ServicesDep, who: ArchivistDep) -> RequestOut:
     """档案管理员: set the records to release and the grant's length (→ 待审批)."""
-
-    def step(s: Session) -> dict[str, object]:
-        review(
-            session=s,
-            actor=workflow_actor(who),
-            request_id=request_id,
-            scope=body.scope,
-            days=body.days,
-            note=body.note,
-        )
-        return {"scope": sorted(set(body.scope)), "days": body.days}
-
-    _workflow(svc, who, "access_review", f"request:{request_id}", step)
+    access.review_request(svc, who.actor, request_id, body.scope, body.days, body.note)
     return get_request(request_id, svc, who)
 
 
 @router.post("/access/requests/{request_id}/decision", response_model=RequestOut, dependencies=csrf)
 def decide_request(request_id: Id, body: DecisionIn, svc: ServicesDep, who: LeaderDep) -> RequestOut:
     """负责人: approve (a grant starts now) or deny, with a reason (第二十八条)."""
-
-    def step(s: Session) -> dict[str, object]:
-        grant = decide(
-            session=s,
-            actor=workflow_actor(who),
-            request_id=request_id,
-            approve=body.approve,
-            reason=body.reason,
-        )
-        return {"reason": body.reason, "grant": grant.id if grant else None}
-
-    _workflow(svc, who, "access_approve" if body.approve else "access_deny", f"request:{request_id}", step)
+    access.decide_request(svc, who.actor, request_id, body.approve, body.reason)
     return get_request(request_id, svc, who)
 
 
 @router.post("/access/grants/{grant_id}/revoke", response_model=GrantOut, dependencies=csrf)
 def revoke_grant(grant_id: Id, body: RevokeIn, svc: ServicesDep, who: RevokerDep) -> GrantOut:
     """End a grant at once; the party loses access with their next request."""
-
-    def step(s: Session) -> dict[str, object]:
-        revoke(session=s, actor=workflow_actor(who), grant_id=grant_id, reason=body.reason)
-        return {"reason": body.reason}
-
-    _workflow(svc, who, "access_revoke", f"grant:{grant_id}", step)
+    access.revoke_grant(svc, who.actor, grant_id, body.reason)
     with Session(svc.engine) as s:
         grant = s.get(AccessGrant, grant_id)
         assert grant is not None
@@ -286,13 +227,7 @@ def _spans(svc: ServicesDep, record_id: int) -> list[SpanOut]:
 @router.post("/records/{record_id}/spans", response_model=list[SpanOut], status_code=201, dependencies=csrf)
 def mark_span(record: VisibleRecordDep, body: SpanIn, svc: ServicesDep, who: SpanEditorDep) -> list[SpanOut]:
     """档案管理员: mark text the automatic detection missed."""
-    try:
-        found = add_span(svc, record.id, text=body.text, kind=body.kind.value, by=who.display_name)
-    except SpanError as exc:
-        raise HTTPException(422, str(exc)) from None
-    audit.record(
-        svc.engine, "spans_edit", who.actor, f"record:{record.id}", kind=body.kind.value, added=found
-    )
+    spans.mark_span(svc, who.actor, record.id, body.text, body.kind.value)
     return _spans(svc, record.id)
 
 
@@ -301,19 +236,7 @@ def toggle_spans(
     record: VisibleRecordDep, body: SpanToggleIn, svc: ServicesDep, who: SpanEditorDep
 ) -> list[SpanOut]:
     """档案管理员: dismiss a wrong detection, or restore it."""
-    try:
-        n = set_active(svc, record.id, body.ids, active=body.active, by=who.display_name)
-    except SpanError as exc:
-        raise HTTPException(422, str(exc)) from None
-    audit.record(
-        svc.engine,
-        "spans_edit",
-        who.actor,
-        f"record:{record.id}",
-        ids=sorted(set(body.ids)),
-        active=body.active,
-        changed=n,
-    )
+    spans.set_spans_active(svc, who.actor, record.id, body.ids, body.active)
     return _spans(svc, record.id)
 
 
@@ -372,28 +295,6 @@ class ReleasePreviewOut(BaseModel):
     pages: int  # pages of a PDF rendition (0 for sound and images)
 
 
-def rendition_pages(svc: ServicesDep, r: Rendition) -> int:
-    """Pages of a PDF rendition (0 for sound and images)."""
-    if r.file_mime != "application/pdf":
-        return 0
-    data = b"".join(svc.store.iter_bytes(r.file_sha256))
-    with PDFIUM_LOCK:
-        return pdf_page_count(data)
-
-
-def release_preview(svc: ServicesDep, who: Principal, request_id: int, record_id: int) -> Rendition:
-    """The requester's rendition (an archivist's opening counts as the review's preview):
-    404 when the record is not the request's case, 409 with the reason when none can be made."""
-    try:
-        return preview_for_request(
-            svc, request_id, record_id, who.actor, counts_as_review=may(who.role, Action.REVIEW_REQUEST)
-        )
-    except LookupError:
-        raise HTTPException(404, "该申请的案件中没有这份记录") from None
-    except RenditionError as exc:
-        raise HTTPException(409, str(exc)) from None
-
-
 @router.get("/access/requests/{request_id}/records/{record_id}/preview", response_model=ReleasePreviewOut)
 def request_record_preview(
     request_id: Id, record_id: Id, svc: ServicesDep, who: QueueDep
@@ -401,7 +302,7 @@ def request_record_preview(
     """The record as this request's party would get it, made and checked by the release gate (the
     first time: OCR of every page, re-transcription of sound). Opening it counts as the
     archivist's preview, which the review requires for every record released."""
-    r = release_preview(svc, who, request_id, record_id)
+    r = access.release_preview(svc, who.actor, request_id, record_id)
     return ReleasePreviewOut(
         record_id=r.record_id,
         title=r.title,
@@ -412,14 +313,14 @@ def request_record_preview(
         reason=r.reason,
         findings=[ReleaseFindingOut(**f) for f in r.findings],
         file_mime=r.file_mime,
-        pages=rendition_pages(svc, r),
+        pages=access.rendition_pages(svc, r),
     )
 
 
 @router.get("/access/requests/{request_id}/records/{record_id}/preview/file")
 def request_record_preview_file(request_id: Id, record_id: Id, svc: ServicesDep, who: QueueDep) -> Response:
     """The file of that rendition (page images with boxes, or the bleeped sound), unwatermarked."""
-    r = release_preview(svc, who, request_id, record_id)
+    r = access.release_preview(svc, who.actor, request_id, record_id)
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
 
@@ -433,7 +334,7 @@ def request_record_preview_page(
     who: QueueDep,
 ) -> Response:
     """Page ``page`` (from 1) of that rendition as a JPEG (its burned-in page image), for the review."""
-    r = release_preview(svc, who, request_id, record_id)
+    r = access.release_preview(svc, who.actor, request_id, record_id)
     if r.file_mime != "application/pdf":
         raise HTTPException(404, "该脱敏件不是分页文件")
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
@@ -455,18 +356,8 @@ def request_record_mode(
     request_id: Id, record_id: Id, body: ReleaseModeIn, svc: ServicesDep, who: ArchivistDep
 ) -> Response:
     """档案管理员: release a recording as its redacted transcript only (or whole again)."""
-    change_release_mode(svc, who, request_id, record_id, body.mode)
+    access.change_release_mode(svc, who.actor, request_id, record_id, body.mode)
     return Response(status_code=204)
-
-
-def change_release_mode(svc: ServicesDep, who: Principal, request_id: int, record_id: int, mode: str) -> None:
-    """Set how a record is released; 404 / 409 with the reason."""
-    try:
-        set_release_mode(svc, request_id, record_id, mode, who.actor)
-    except LookupError:
-        raise HTTPException(404, "该申请的案件中没有这份记录") from None
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 class AssignIn(BaseModel):
@@ -491,58 +382,27 @@ class WitnessIn(BaseModel):
 
 
 @router.post("/cases/{case_no}/assignments", status_code=204, dependencies=csrf)
-def assign_officer(case_no: str, body: AssignIn, svc: ServicesDep, who: CaseAdminDep) -> Response:
+def assign_officer(
+    case_no: str, body: AssignIn, svc: ServicesDep, who: CaseAdminDep, reach: AccessDep
+) -> Response:
     """Assign an officer to a case (they see it from then on)."""
-    try:
-        with session_scope(svc.engine) as s:
-            assign(session=s, case_no=case_no, username=body.username, by=who.display_name)
-    except AccessError as exc:
-        raise HTTPException(422, str(exc)) from None
-    audit.record(svc.engine, "assign", who.actor, f"case:{case_no}", officer=body.username)
+    cases.assign_officer(svc, who.actor, reach, case_no, body.username)
     return Response(status_code=204)
 
 
 @router.post("/cases/{case_no}/party-links", status_code=204, dependencies=csrf)
 def link_party_account(
-    case_no: str, body: PartyLinkIn, svc: ServicesDep, who: LinkerDep, access: AccessDep
+    case_no: str, body: PartyLinkIn, svc: ServicesDep, who: LinkerDep, reach: AccessDep
 ) -> Response:
     """Link a party account to the case's 当事人 (the officer checked their ID in person)."""
-    try:
-        with session_scope(svc.engine) as s:
-            case_in_reach(s, case_no, access)
-            link_party(
-                session=s,
-                username=body.username,
-                case_no=case_no,
-                party_name=body.party_name,
-                id_checked=body.id_checked,
-                by=who.display_name,
-            )
-    except AccessError as exc:
-        raise HTTPException(422, str(exc)) from None
-    audit.record(
-        svc.engine,
-        "party_link",
-        who.actor,
-        f"case:{case_no}",
-        account=body.username,
-        id_checked=body.id_checked,
-    )
+    cases.link_party_account(svc, who.actor, reach, case_no, body.username, body.party_name, body.id_checked)
     return Response(status_code=204)
 
 
 @router.post("/cases/{case_no}/witnesses", status_code=204, dependencies=csrf)
 def add_witness(
-    case_no: str, body: WitnessIn, svc: ServicesDep, who: LinkerDep, access: AccessDep
+    case_no: str, body: WitnessIn, svc: ServicesDep, who: LinkerDep, reach: AccessDep
 ) -> Response:
     """Name a witness of the case; their name is hidden from parties (re-detection follows)."""
-    from pipelines.sensitive import detect_spans
-
-    with session_scope(svc.engine) as s:
-        case = case_in_reach(s, case_no, access)
-        s.add(Witness(case_id=case.id, name=body.name.strip(), relation=body.relation.strip() or "证人"))
-        record_ids = list(s.scalars(select(Record.id).where(Record.case_id == case.id)))
-    for rid in record_ids:
-        detect_spans(svc, rid)
-    audit.record(svc.engine, "edit", who.actor, f"case:{case_no}", witness_added=True)
+    cases.add_witness(svc, who.actor, reach, case_no, body.name, body.relation)
     return Response(status_code=204)

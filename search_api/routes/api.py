@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.audit import Actor
+from archive.actor import Actor
 from archive.models import Record
 from archive.permissions import Action, may
 from archive.users import TOKEN_DAYS, open_session, revoke_session

@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.cases import CaseNotFoundError
 from archive.models import Case, CaseEvent, EventKind, Severity
 from archive.permissions import Action
 from archive.timeutil import from_db
-from pipelines.compliance import add_event, check, finding_fields, today_local
+from pipelines.compliance import check, finding_fields, today_local
 from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
 from search_api.deps import (
@@ -25,6 +24,7 @@ from search_api.deps import (
     check_csrf_header,
     get_principal,
 )
+from search_api.services import cases
 
 StaffDep = Annotated[object, Depends(allowed_to(Action.USE_STAFF_PAGES))]
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["compliance"])
@@ -169,21 +169,14 @@ def events(
 )
 def create_event(body: EventIn, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> EventOut:
     """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed (audited)."""
-    _visible_case_nos(svc, access, body.case_no)
-    try:
-        event_id = add_event(
-            svc,
-            body.case_no,
-            body.kind,
-            body.occurred_at,
-            actor=who.actor,
-            note=body.note,
-            av_exempt=body.av_exempt,
-        )
-    except CaseNotFoundError:
-        raise HTTPException(404, "案件不存在或无权查看") from None
-    except PermissionError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    event_id = cases.record_step(
+        svc,
+        who.actor,
+        access,
+        body.case_no,
+        body.kind,
+        body.occurred_at,
+        note=body.note,
+        av_exempt=body.av_exempt,
+    )
     return next(e for e in events(svc, access, None, body.case_no) if e.id == event_id)

@@ -17,11 +17,10 @@ from starlette.background import BackgroundTask
 
 from archive import audit
 from archive.cases import CaseNotFoundError
-from archive.models import Dossier, Retention
+from archive.models import Retention
 from archive.permissions import Action
 from archive.timeutil import from_db
-from pipelines.context import Services
-from pipelines.dossier import DossierError, export_bag, file_case, preview
+from pipelines.dossier import DossierError, export_bag, preview
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
@@ -31,6 +30,7 @@ from search_api.deps import (
     check_csrf_header,
     get_principal,
 )
+from search_api.services import cases
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["dossiers"])
 FilerDep = Annotated[Principal, Depends(allowed_to(Action.FILE_CASE))]
@@ -58,24 +58,6 @@ class DossierOut(BaseModel):
 def _visible(svc: ServicesDep, access: AccessDep, case_no: str) -> None:
     with Session(svc.engine) as s:
         case_in_reach(s, case_no, access)
-
-
-def file_audited(
-    svc: Services, case_no: str, retention: Retention, archivist: str, who: Principal
-) -> Dossier:
-    """File the case (DossierError if it cannot be) and log who did it."""
-    d = file_case(svc, case_no, retention=retention, archivist=archivist, filed_by=who.display_name)
-    audit.record(
-        svc.engine,
-        "dossier_file",
-        who.actor,
-        f"case:{case_no}",
-        retention=d.retention.value,
-        pieces=d.pieces,
-        archivist=d.archivist,
-        filed_by=who.display_name,
-    )
-    return d
 
 
 @router.get("/cases/{case_no}/dossier/preview.pdf", response_class=Response)
@@ -107,11 +89,7 @@ def file_dossier(
 ) -> DossierOut:
     """File an ended case: number the pieces, store the catalog, lock the originals for the
     retention period and freeze the case."""
-    _visible(svc, access, case_no)
-    try:
-        d = file_audited(svc, case_no, body.retention, body.archivist, who)
-    except DossierError as exc:
-        raise HTTPException(409, str(exc)) from None
+    d = cases.file_case(svc, who.actor, access, case_no, body.retention, body.archivist)
     filed = from_db(d.filed_at) or d.filed_at
     return DossierOut(
         case_no=case_no,

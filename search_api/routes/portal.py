@@ -6,24 +6,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.access import (
-    AccessError,
-    create_request,
     grant_state,
     requests_for,
-    withdraw,
 )
-from archive.db import session_scope
 from archive.models import AccessRequest
 from archive.permissions import Action
 from archive.timeutil import from_db
 from indexer.documents import SearchQuery
-from pipelines.renditions import Rendition, RenditionError, watermarked
+from pipelines.renditions import watermarked
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
@@ -37,19 +33,16 @@ from search_api.deps import (
 )
 from search_api.portal import (
     Granted,
-    NotGrantedError,
     granted_records,
     linked_case_records,
-    rendition_for,
 )
-from search_api.routes.access import workflow_actor
 from search_api.schemas import FacetOut, HitOut, SearchOut
 from search_api.search import run_search
+from search_api.services import access
 
 router = APIRouter(prefix="/api/v1/portal", dependencies=[Depends(get_principal)], tags=["portal"])
 PartyDep = Annotated[Principal, Depends(allowed_to(Action.REQUEST_ACCESS))]
 csrf = [Depends(check_csrf_header)]
-NOT_GRANTED = "记录不存在，或您没有有效的查阅授权"
 
 
 class CaseRecordOut(BaseModel):
@@ -145,63 +138,27 @@ def my_cases(svc: ServicesDep, who: PartyDep) -> list[PortalCaseOut]:
 def my_requests(svc: ServicesDep, who: PartyDep) -> list[PortalRequestOut]:
     """The party's own requests, newest first, with where each stands."""
     with Session(svc.engine) as s:
-        return [_request_out(r) for r in requests_for(session=s, actor=workflow_actor(who))]
+        return [_request_out(r) for r in requests_for(session=s, actor=who.actor)]
 
 
 @router.post("/requests", response_model=PortalRequestOut, status_code=201, dependencies=csrf)
 def request_access(body: PortalRequestIn, svc: ServicesDep, who: PartyDep) -> PortalRequestOut:
     """Ask to view a case or chosen records (第二十八条: the 负责人 must agree first)."""
-    try:
-        with session_scope(svc.engine) as s:
-            req = create_request(
-                session=s,
-                actor=workflow_actor(who),
-                case_no=body.case_no,
-                record_ids=body.record_ids,
-                reason=body.reason,
-            )
-            out = _request_out(req)
-    except AccessError as exc:
-        audit.record(
-            svc.engine, "access_request", who.actor, f"case:{body.case_no[:64]}", "denied", reason=str(exc)
-        )
-        raise HTTPException(422, str(exc)) from None
-    audit.record(
-        svc.engine,
-        "access_request",
-        who.actor,
-        f"request:{out.id}",
-        case=out.case_no,
-        records=out.requested_records,
-    )
-    return out
+    request_id = access.request_access(svc, who.actor, body.case_no, body.record_ids, body.reason)
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        assert req is not None
+        return _request_out(req)
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=PortalRequestOut, dependencies=csrf)
 def withdraw_request(request_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRequestOut:
     """Withdraw a request not yet decided."""
-    try:
-        with session_scope(svc.engine) as s:
-            out = _request_out(withdraw(session=s, actor=workflow_actor(who), request_id=request_id))
-    except AccessError as exc:
-        raise HTTPException(409, str(exc)) from None
-    audit.record(svc.engine, "access_withdraw", who.actor, f"request:{request_id}")
-    return out
-
-
-def granted_rendition(
-    svc: ServicesDep, who: Principal, record_id: int, event: str
-) -> tuple[Granted, Rendition]:
-    """The party's granted record and its rendition; a 404 (the attempt audited as denied) when no
-    active grant covers it, a 409 with the reason when the rendition cannot be made."""
-    try:
-        return rendition_for(svc, who.user_id, record_id)
-    except NotGrantedError:
-        audit.record(svc.engine, event, who.actor, f"record:{record_id}", "denied")
-        raise HTTPException(404, NOT_GRANTED) from None
-    except RenditionError as exc:
-        audit.record(svc.engine, event, who.actor, f"record:{record_id}", "denied", reason=str(exc))
-        raise HTTPException(409, str(exc)) from None
+    access.withdraw_request(svc, who.actor, request_id)
+    with Session(svc.engine) as s:
+        req = s.get(AccessRequest, request_id)
+        assert req is not None
+        return _request_out(req)
 
 
 def _record_out(g: Granted, text: str | None = None, file_mime: str | None = None) -> PortalRecordOut:
@@ -229,7 +186,7 @@ def my_records(svc: ServicesDep, who: PartyDep) -> list[PortalRecordOut]:
 @router.get("/records/{record_id}", response_model=PortalRecordOut)
 def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut:
     """A granted record's redacted text."""
-    granted, rendition = granted_rendition(svc, who, record_id, "view")
+    granted, rendition = access.granted_rendition(svc, who.actor, record_id, "view")
     audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
     return _record_out(granted, text=rendition.text, file_mime=rendition.file_mime)
 
@@ -237,7 +194,7 @@ def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut
 @router.get("/records/{record_id}/file")
 def my_record_file(record_id: Id, svc: ServicesDep, who: PartyDep) -> Response:
     """The redacted file, watermarked with the viewer's name and the time (audio: bleeped)."""
-    _granted, rendition = granted_rendition(svc, who, record_id, "download")
+    _granted, rendition = access.granted_rendition(svc, who.actor, record_id, "download")
     data = watermarked(svc, rendition, who.display_name, datetime.now(UTC))
     audit.record(svc.engine, "download", who.actor, f"record:{record_id}", rendition="redacted-watermarked")
     return Response(
