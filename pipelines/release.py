@@ -17,61 +17,46 @@ runs the release gate (:mod:`pipelines.release_gate`) over everything it release
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
 from archive.models import Record
 from archive.release import TRANSCRIPT_ONLY, ReleaseBasis, is_own
 from pipelines.context import Services
+from pipelines.derived import DerivedKind, derived_file, read_derived
+from pipelines.detect import family_of
 from pipelines.folding import fold_for_match, match_view, occurrences
 from pipelines.media.transcript import Transcript
 from pipelines.ocr import get_ocr
 from pipelines.parsers.base import join_pages
 from pipelines.pii import detect
-from pipelines.redaction import BLOCK, bleep_audio, bleep_ranges, redact_image, redact_pdf, redact_text
+from pipelines.redaction import (
+    BLOCK,
+    ImageRedactor,
+    PdfRedactor,
+    SoundRedactor,
+    Subject,
+    TextRedactor,
+    bleep_audio,
+    bleep_ranges,
+    pick_redactor,
+    redact_image,
+    redact_pdf,
+    redact_text,
+    text_pdf,
+)
 from pipelines.release_gate import GateReport, ReleaseGate, gate_transcriber
 
 
 def stored_bytes(svc: Services, sha: str) -> bytes:
     """A stored object's bytes."""
     return b"".join(svc.store.iter_bytes(sha))
-
-
-def text_pdf(text: str, title: str) -> bytes:
-    """The (already redacted) text laid out on A4 pages, for formats without a page image."""
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    width, height = A4
-    size, margin = 11, 56
-    per_line = int((width - 2 * margin) // size)
-    y = height - margin
-    c.setFont("STSong-Light", 14)
-    c.drawString(margin, y, title[:per_line])
-    y -= 28
-    c.setFont("STSong-Light", size)
-    for para in text.splitlines() or [""]:
-        chunks = [para[i : i + per_line] for i in range(0, len(para), per_line)] or [""]
-        for chunk in chunks:
-            if y < margin:
-                c.showPage()
-                c.setFont("STSong-Light", size)
-                y = height - margin
-            c.drawString(margin, y, chunk)
-            y -= size * 1.6
-    c.save()
-    return buf.getvalue()
 
 
 class _Reader:
@@ -134,18 +119,32 @@ def _gate(svc: Services, basis: ReleaseBasis, title: str) -> ReleaseGate:
     return gate
 
 
-def _release_pdf(
-    svc: Services, path: Path, pages: list[str], ocr: Any, basis: ReleaseBasis, title: str
-) -> Made:
-    ranges = [(a, b) for a, b, _, _ in basis.spans]
+@dataclass(frozen=True)
+class _Source:
+    """What a rendition is made from: a copy of the original and the record's stored derived data."""
+
+    path: Path
+    raw: str  # the stored text the spans refer to
+    redacted: str  # ``raw`` with every span masked
+    ranges: list[tuple[int, int]]
+    pages: list[str]
+    ocr: Any
+    title: str
+    subject: Subject
+
+
+def _release_pdf(svc: Services, record: Record, basis: ReleaseBasis, src: _Source) -> Made:
+    pages = src.pages
     read_pages: frozenset[int] = frozenset()
     spent, pages_read = 0.0, 0
     while True:
         reader = _Reader(basis)
         ink = svc.settings.redaction.layer_ink_ratio
-        data = redact_pdf(path, pages, ranges, ocr, reader=reader, read_pages=read_pages, ink_ratio=ink)
+        data = redact_pdf(
+            src.path, pages, src.ranges, src.ocr, reader=reader, read_pages=read_pages, ink_ratio=ink
+        )
         text = join_pages([reader.texts[i] for i in range(len(pages))])
-        gate = _gate(svc, basis, title)
+        gate = _gate(svc, basis, src.title)
         gate.check_text(text, "文本")
         read = gate.check_file(data)
         layer = [i for i, how in reader.how.items() if how == "layer"]
@@ -158,14 +157,13 @@ def _release_pdf(
         read_pages, spent, pages_read = lying, report.seconds, report.pages
 
 
-def _release_sound(
-    svc: Services, path: Path, transcript: Transcript, basis: ReleaseBasis, title: str, raw: str
-) -> Made:
-    ranges = [(a, b) for a, b, _, _ in basis.spans]
-    text = redact_text(raw, ranges)
-    data = bleep_audio(path, transcript, ranges)
-    gate = _gate(svc, basis, title)
-    gate.check_text(text, "转写文本", spoken=True)
+def _release_sound(svc: Services, record: Record, basis: ReleaseBasis, src: _Source) -> Made:
+    stored = read_derived(svc.store, record, DerivedKind.TRANSCRIPT)
+    assert stored is not None  # the sound redactor is picked for records with a transcript only
+    transcript = Transcript.from_json(stored)
+    data = bleep_audio(src.path, transcript, src.ranges)
+    gate = _gate(svc, basis, src.title)
+    gate.check_text(src.redacted, "转写文本", spoken=True)
     least = svc.settings.redaction.min_transcript_confidence
     confidence = _confidence(transcript)
     machine = transcript.source == "machine"  # an officer's corrected transcript was listened to
@@ -174,33 +172,56 @@ def _release_sound(
             f"转写置信度 {confidence:.2f} 低于 {least:.2f}，自动检测的遮盖范围不可信："
             "请人工标注需遮盖的内容，或选择“仅提供转写文本”"
         )
-    gate.check_sound(data, gate_transcriber(svc.settings), bleep_ranges(transcript, ranges, pad_s=0.0))
-    return Made(text, data, gate.finish())
+    gate.check_sound(data, gate_transcriber(svc.settings), bleep_ranges(transcript, src.ranges, pad_s=0.0))
+    return Made(src.redacted, data, gate.finish())
+
+
+def _release_pages(svc: Services, basis: ReleaseBasis, src: _Source, make_file: Callable[[], bytes]) -> Made:
+    """The redacted text as it is, and the file ``make_file`` renders, both read by the gate."""
+    gate = _gate(svc, basis, src.title)
+    gate.check_text(src.redacted, "文本", spoken=src.subject.spoken)
+    data = make_file()
+    gate.check_file(data)
+    return Made(src.redacted, data, gate.finish())
+
+
+def _release_image(svc: Services, record: Record, basis: ReleaseBasis, src: _Source) -> Made:
+    return _release_pages(
+        svc, basis, src, lambda: redact_image(src.path, src.ranges, (src.ocr or {}).get("0"), text=src.raw)
+    )
+
+
+def _release_text(svc: Services, record: Record, basis: ReleaseBasis, src: _Source) -> Made:
+    return _release_pages(svc, basis, src, lambda: text_pdf(src.redacted, src.title))
+
+
+# How the rendition of each redactor (pipelines.redaction.REDACTORS) is made and gated.
+_RELEASES: dict[str, Callable[[Services, Record, ReleaseBasis, _Source], Made]] = {
+    SoundRedactor.name: _release_sound,
+    PdfRedactor.name: _release_pdf,
+    ImageRedactor.name: _release_image,
+    TextRedactor.name: _release_text,
+}
 
 
 def make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: str) -> Made:
     """The rendition of ``record`` for ``basis`` (its text and file) and the gate's report on it."""
-    files = {f.kind: f for f in record.files}
     ranges = [(a, b) for a, b, _, _ in basis.spans]
     redacted = redact_text(raw, ranges)
-    pages = json.loads(stored_bytes(svc, files["pages"].sha256))["pages"] if "pages" in files else []
-    ocr = json.loads(stored_bytes(svc, files["ocr"].sha256)) if "ocr" in files else None
+    stored_pages = read_derived(svc.store, record, DerivedKind.PAGES)
+    pages = json.loads(stored_pages)["pages"] if stored_pages is not None else []
+    stored_ocr = read_derived(svc.store, record, DerivedKind.OCR)
+    ocr = json.loads(stored_ocr) if stored_ocr is not None else None
+    subject = Subject(
+        family_of(record.mime),
+        page_count=record.page_count,
+        transcript=derived_file(record, DerivedKind.TRANSCRIPT) is not None,
+        transcript_only=basis.mode == TRANSCRIPT_ONLY,
+    )
+    release = _RELEASES[pick_redactor(subject).name]
     with tempfile.TemporaryDirectory(prefix="rendition-") as tmp:
         path = Path(tmp) / ("original" + Path(record.original_name).suffix.lower())
         with path.open("wb") as out:
             for chunk in svc.store.iter_bytes(record.sha256):
                 out.write(chunk)
-        sound = record.mime.startswith(("audio/", "video/")) and "transcript" in files
-        if sound and basis.mode != TRANSCRIPT_ONLY:
-            transcript = Transcript.from_json(stored_bytes(svc, files["transcript"].sha256))
-            return _release_sound(svc, path, transcript, basis, title, raw)
-        if record.mime == "application/pdf":
-            return _release_pdf(svc, path, pages, ocr, basis, title)
-        gate = _gate(svc, basis, title)
-        gate.check_text(redacted, "文本", spoken=sound)
-        if record.mime.startswith("image/") and record.page_count == 1:
-            data = redact_image(path, ranges, (ocr or {}).get("0"), text=raw)
-        else:
-            data = text_pdf(redacted, title)
-        gate.check_file(data)
-        return Made(redacted, data, gate.finish())
+        return release(svc, record, basis, _Source(path, raw, redacted, ranges, pages, ocr, title, subject))

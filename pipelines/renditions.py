@@ -46,7 +46,8 @@ from archive.release import (
 )
 from archive.timeutil import to_local
 from pipelines.context import Services
-from pipelines.derived import link_derived
+from pipelines.derived import DerivedKind, derived_file, link_derived, read_derived
+from pipelines.detect import MediaFamily, family_of
 from pipelines.redaction import watermark
 from pipelines.release import make, stored_bytes
 
@@ -88,9 +89,10 @@ def redact_title(title: str, values: Iterable[str]) -> str:
 
 
 def _suffix(mime: str, mode: str) -> tuple[str, str]:
-    if mime.startswith(("audio/", "video/")) and mode != TRANSCRIPT_ONLY:
+    family = family_of(mime)
+    if family.is_sound and mode != TRANSCRIPT_ONLY:
         return ".ogg", "audio/ogg"
-    if mime.startswith("image/"):
+    if family is MediaFamily.IMAGE:
         return ".png", "image/png"
     return ".pdf", "application/pdf"
 
@@ -137,18 +139,17 @@ def prepare(
         if record is None or record.status is not ProcessingStatus.PROCESSED:
             raise RenditionError("该记录尚未处理完成，暂不能提供脱敏件")
         basis = release_basis(s, record, keep, mode)
-        files = {f.kind: f for f in record.files}
         title = redact_title(record.title, basis.hidden)
         suffix, mime = _suffix(record.mime, mode)
         text_kind, file_kind = f"{PREFIX}text-{basis.tag}", f"{PREFIX}file-{basis.tag}"
+        made_text, made_file = derived_file(record, text_kind), derived_file(record, file_kind)
         check = check_of(s, record_id, basis.tag)
-        if text_kind in files and file_kind in files and check is not None:
-            text = stored_bytes(svc, files[text_kind].sha256).decode("utf-8")
-            return _rendition(record_id, title, text, files[file_kind], suffix, basis, check)
+        if made_text is not None and made_file is not None and check is not None:
+            text = stored_bytes(svc, made_text.sha256).decode("utf-8")
+            return _rendition(record_id, title, text, made_file, suffix, basis, check)
         if not make_now:
             raise RenditionPendingError("该记录的脱敏件正在准备")
-        source = files.get("text")
-        raw = stored_bytes(svc, source.sha256).decode("utf-8") if source else ""
+        raw = (read_derived(svc.store, record, DerivedKind.TEXT) or b"").decode("utf-8")
         s.expunge_all()
     try:
         made = make(svc, record, basis, raw, title)
@@ -228,7 +229,7 @@ def set_release_mode(svc: Services, request_id: int, record_id: int, mode: str, 
             raise LookupError(record_id)
         if mode not in ("full", TRANSCRIPT_ONLY):
             raise ValueError(f"未知的提供方式：{mode}")
-        if mode == TRANSCRIPT_ONLY and not record.mime.startswith(("audio/", "video/")):
+        if mode == TRANSCRIPT_ONLY and not family_of(record.mime).is_sound:
             raise ValueError("只有录音录像可以仅提供转写文本")
         if req.status not in (RequestStatus.SUBMITTED, RequestStatus.REVIEWED):
             raise ValueError(f"申请已{req.status.value}，不能再改提供方式")
@@ -244,6 +245,6 @@ def set_release_mode(svc: Services, request_id: int, record_id: int, mode: str, 
 def watermarked(svc: Services, rendition: Rendition, viewer: str, at: datetime) -> bytes:
     """The rendition's file stamped with the viewer's name and the time (PDF and images)."""
     data = stored_bytes(svc, rendition.file_sha256)
-    if rendition.file_mime.startswith("audio/"):
+    if family_of(rendition.file_mime) is MediaFamily.AUDIO:
         return data
     return watermark(data, f"{viewer} 查阅 {to_local(at):%Y-%m-%d %H:%M}")

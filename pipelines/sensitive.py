@@ -18,6 +18,8 @@ from archive.db import session_scope
 from archive.models import ProcessingStatus, Record, SensitiveSpan, SpanKind
 from archive.release import case_names
 from pipelines.context import Services
+from pipelines.derived import DerivedKind, read_derived
+from pipelines.detect import family_of
 from pipelines.pii import detect
 
 
@@ -40,8 +42,8 @@ class SpanView:
 
 def record_text(svc: Services, record: Record) -> str | None:
     """The record's current extracted text (the offsets of its spans), None before processing."""
-    found = next((f for f in record.files if f.kind == "text"), None)
-    return None if found is None else b"".join(svc.store.iter_bytes(found.sha256)).decode("utf-8")
+    data = read_derived(svc.store, record, DerivedKind.TEXT)
+    return None if data is None else data.decode("utf-8")
 
 
 def _occurrences(text: str, needle: str) -> list[int]:
@@ -67,7 +69,7 @@ def detect_spans(svc: Services, record_id: int) -> int:
         s.execute(delete(SensitiveSpan).where(SensitiveSpan.record_id == record_id))
         s.flush()
         rows: dict[tuple[int, int, SpanKind], SensitiveSpan] = {}
-        spoken = record.mime.startswith(("audio/", "video/"))  # the text is a transcript
+        spoken = family_of(record.mime).is_sound  # the text is a transcript
         for d in detect(text, names=case_names(s, record.case_id), spoken=spoken):
             key = (d.start, d.end, d.kind)
             active = (d.kind, d.text) not in dismissed

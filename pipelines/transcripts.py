@@ -24,7 +24,7 @@ from archive.models import (
 )
 from archive.storage import ObjectStore
 from pipelines.context import Services
-from pipelines.derived import link_derived
+from pipelines.derived import DerivedKind, derived_file, link_derived
 from pipelines.documents import documents_for
 from pipelines.media.transcript import Segment, Transcript
 from pipelines.records import load_for_change
@@ -32,7 +32,15 @@ from pipelines.sensitive import detect_spans
 
 MAX_CORRECTION_BYTES = 5_000_000
 MACHINE, OFFICER = "machine", "officer"
-TRANSCRIPT_KINDS = frozenset({"text", "pages", "transcript", "transcript-srt", "transcript-vtt"})
+TRANSCRIPT_KINDS = frozenset(
+    {
+        DerivedKind.TEXT,
+        DerivedKind.PAGES,
+        DerivedKind.TRANSCRIPT,
+        DerivedKind.TRANSCRIPT_SRT,
+        DerivedKind.TRANSCRIPT_VTT,
+    }
+)
 _CUE_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})")
 
 
@@ -132,7 +140,7 @@ def read_transcript(store: ObjectStore, sha256: str) -> Transcript:
 
 def transcript_of(store: ObjectStore, record: Record) -> Transcript | None:
     """The record's current transcript, if it has one (its files must be loaded)."""
-    found = next((f for f in record.files if f.kind == "transcript"), None)
+    found = derived_file(record, DerivedKind.TRANSCRIPT)
     return read_transcript(store, found.sha256) if found else None
 
 
@@ -189,12 +197,13 @@ def _next_version(s: Session, record_id: int) -> int:
 def transcript_files(t: Transcript) -> list[tuple[str, bytes, str]]:
     """(kind, bytes, MIME) of the derived files that carry a transcript."""
     text = t.text()
+    pages = json.dumps({"pages": [text]}, ensure_ascii=False).encode("utf-8")
     return [
-        ("text", text.encode("utf-8"), "text/plain; charset=utf-8"),
-        ("pages", json.dumps({"pages": [text]}, ensure_ascii=False).encode("utf-8"), "application/json"),
-        ("transcript", t.to_json().encode("utf-8"), "application/json"),
-        ("transcript-srt", t.to_srt().encode("utf-8"), "application/x-subrip; charset=utf-8"),
-        ("transcript-vtt", t.to_vtt().encode("utf-8"), "text/vtt; charset=utf-8"),
+        (DerivedKind.TEXT, text.encode("utf-8"), "text/plain; charset=utf-8"),
+        (DerivedKind.PAGES, pages, "application/json"),
+        (DerivedKind.TRANSCRIPT, t.to_json().encode("utf-8"), "application/json"),
+        (DerivedKind.TRANSCRIPT_SRT, t.to_srt().encode("utf-8"), "application/x-subrip; charset=utf-8"),
+        (DerivedKind.TRANSCRIPT_VTT, t.to_vtt().encode("utf-8"), "text/vtt; charset=utf-8"),
     ]
 
 
@@ -239,7 +248,7 @@ def save_correction(
             author_id=author_id,
             author_name=author_name,
             note=note.strip() or None,
-            sha256=next(info.sha256 for kind, info, _ in stored if kind == "transcript"),
+            sha256=next(info.sha256 for kind, info, _ in stored if kind == DerivedKind.TRANSCRIPT),
             segments=len(corrected.segments),
         )
         s.add(version)

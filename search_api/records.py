@@ -11,6 +11,7 @@ from archive.models import Case, Record
 from archive.storage import ObjectStore
 from archive.timeutil import from_db
 from indexer.documents import AccessFilter
+from pipelines.derived import DerivedKind, read_derived
 from search_api.schemas import CaseOut, RecordOut, StoredFileOut
 
 NOT_FOUND = "记录不存在或无权查看"
@@ -41,19 +42,16 @@ def get_record(*, session: Session, record_id: int, access: AccessFilter) -> Rec
 
 def page_texts(store: ObjectStore, record: Record) -> list[str]:
     """Text of each page (one entry for unpaged formats); empty before parsing."""
-    pages = next((f for f in record.files if f.kind == "pages"), None)
+    pages = read_derived(store, record, DerivedKind.PAGES)
     if pages is None:
         return []
-    data = json.loads(b"".join(store.iter_bytes(pages.sha256)))
-    return [str(p) for p in data.get("pages", [])]
+    return [str(p) for p in json.loads(pages).get("pages", [])]
 
 
 def extracted_text(store: ObjectStore, record: Record) -> str | None:
     """The record's extracted text, or None before it has been parsed."""
-    text = next((f for f in record.files if f.kind == "text"), None)
-    if text is None:
-        return None
-    return b"".join(store.iter_bytes(text.sha256)).decode("utf-8")
+    text = read_derived(store, record, DerivedKind.TEXT)
+    return None if text is None else text.decode("utf-8")
 
 
 def record_out(record: Record) -> RecordOut:

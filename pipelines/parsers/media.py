@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from pipelines.detect import family_of
 from pipelines.media.decode import EncryptedMediaError, MediaError, probe, video_frames
 from pipelines.media.transcribe import NoAudioError, make_transcriber
 from pipelines.media.transcript import NO_SPEECH
@@ -42,7 +43,7 @@ class MediaParser:
 
     def score(self, mime: str) -> int:
         """Any audio/ or video/ type."""
-        return 50 if mime.startswith(("audio/", "video/")) else 0
+        return 50 if family_of(mime).is_sound else 0
 
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
         """Probe, take keyframes of a video, transcribe the sound.

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from pipelines.detect import ODF_KINDS
+from pipelines.detect import OFFICE_KINDS, MediaFamily, family_of
 from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
 from pipelines.parsers.plaintext import fallback_text
 from pipelines.parsers.slides import PRESENTATION_TYPES, odp_slides, tidy, xhtml_slides
@@ -35,20 +35,8 @@ _KEEP = {
     "dc:subject": "subject",
     "extended-properties:Application": "application",
 }
-OFFICE_TYPES = (
-    frozenset(
-        {
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            "application/x-tika-msoffice",  # .doc / .xls / .ppt, and WPS's .wps / .et / .dps (OLE2)
-            "application/rtf",
-            "text/html",
-            "message/rfc822",
-        }
-    )
-    | ODF_KINDS
-)  # OpenDocument: text, spreadsheet, presentation, drawing
+# The Office family (OOXML, OLE2 incl. WPS, RTF, OpenDocument), HTML and e-mail.
+OFFICE_TYPES = OFFICE_KINDS | {"text/html", "message/rfc822"}
 
 
 def _first(value: Any) -> Any:
@@ -131,7 +119,7 @@ class TikaParser:
 
     def parse(self, path: Path, ctx: ParseContext) -> ParseResult:
         """Text and selected metadata (slide by slide for presentations)."""
-        if ctx.mime == "text/html":
+        if family_of(ctx.mime) is MediaFamily.HTML:
             path = _html_as_utf8(path)
         if ctx.mime == "application/zip" and not zipfile.is_zipfile(path):
             raise ParseError(
@@ -175,7 +163,7 @@ class TikaParser:
             raise ParseError(
                 f"无法识别的文件格式（{ctx.mime}），Apache Tika 也未能读出内容（{first}）；原件已保存"
             ) from first
-        if ctx.mime not in self.mime_types - {"text/html", "message/rfc822"}:
+        if family_of(ctx.mime) is not MediaFamily.OFFICE:
             raise first
         said = str(first).removesuffix("；原件已保存")
         text = fallback_text(path).strip()
