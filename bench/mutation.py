@@ -84,7 +84,7 @@ TARGETS: dict[str, Target] = {
         tests=("tests/test_pii.py", "tests/test_mutation_kills_pii.py"),
     ),
     "redaction": Target(
-        files=("pipelines/redaction.py",),
+        files=tuple(f"pipelines/redaction/{m}.py" for m in ("common", "text", "imagepdf", "boxes", "pdf")),
         tests=("tests/test_redaction.py", "tests/test_mutation_kills_redaction.py"),
         # the text, PDF and OCR-box functions (the whole file is too slow to mutate here): not the
         # image, watermark, rendition-page or audio (bleep) functions
