@@ -20,7 +20,7 @@ import difflib
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,7 @@ class Made:
     text: str
     data: bytes
     gate: GateReport
+    output: tuple[str, str] = ("application/pdf", ".pdf")  # (MIME, suffix), set by `make`
 
 
 def _gate(svc: Services, basis: ReleaseBasis, title: str) -> ReleaseGate:
@@ -204,6 +205,21 @@ _RELEASES: dict[str, Callable[[Services, Record, ReleaseBasis, _Source], Made]] 
 }
 
 
+def subject_of(record: Record, basis: ReleaseBasis) -> Subject:
+    """What picks the redactor of a record's rendition (its files must be loaded)."""
+    return Subject(
+        family_of(record.mime),
+        page_count=record.page_count,
+        transcript=derived_file(record, DerivedKind.TRANSCRIPT) is not None,
+        transcript_only=basis.mode == TRANSCRIPT_ONLY,
+    )
+
+
+def output_of(record: Record, basis: ReleaseBasis) -> tuple[str, str]:
+    """(MIME type, suffix) of the file the record's rendition for ``basis`` is."""
+    return pick_redactor(subject_of(record, basis)).output
+
+
 def make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: str) -> Made:
     """The rendition of ``record`` for ``basis`` (its text and file) and the gate's report on it."""
     ranges = [(a, b) for a, b, _, _ in basis.spans]
@@ -212,16 +228,13 @@ def make(svc: Services, record: Record, basis: ReleaseBasis, raw: str, title: st
     pages = json.loads(stored_pages)["pages"] if stored_pages is not None else []
     stored_ocr = read_derived(svc.store, record, DerivedKind.OCR)
     ocr = json.loads(stored_ocr) if stored_ocr is not None else None
-    subject = Subject(
-        family_of(record.mime),
-        page_count=record.page_count,
-        transcript=derived_file(record, DerivedKind.TRANSCRIPT) is not None,
-        transcript_only=basis.mode == TRANSCRIPT_ONLY,
-    )
-    release = _RELEASES[pick_redactor(subject).name]
+    subject = subject_of(record, basis)
+    redactor = pick_redactor(subject)
+    release = _RELEASES[redactor.name]
     with tempfile.TemporaryDirectory(prefix="rendition-") as tmp:
         path = Path(tmp) / ("original" + Path(record.original_name).suffix.lower())
         with path.open("wb") as out:
             for chunk in svc.store.iter_bytes(record.sha256):
                 out.write(chunk)
-        return release(svc, record, basis, _Source(path, raw, redacted, ranges, pages, ocr, title, subject))
+        made = release(svc, record, basis, _Source(path, raw, redacted, ranges, pages, ocr, title, subject))
+    return replace(made, output=redactor.output)

@@ -47,9 +47,9 @@ from archive.release import (
 from archive.timeutil import to_local
 from pipelines.context import Services
 from pipelines.derived import DerivedKind, derived_file, link_derived, read_derived
-from pipelines.detect import MediaFamily, family_of
+from pipelines.detect import family_of
 from pipelines.redaction import watermark
-from pipelines.release import make, stored_bytes
+from pipelines.release import make, output_of, stored_bytes
 
 PREFIX = "redacted-"
 MASK = "■"
@@ -88,13 +88,8 @@ def redact_title(title: str, values: Iterable[str]) -> str:
     return title
 
 
-def _suffix(mime: str, mode: str) -> tuple[str, str]:
-    family = family_of(mime)
-    if family.is_sound and mode != TRANSCRIPT_ONLY:
-        return ".ogg", "audio/ogg"
-    if family is MediaFamily.IMAGE:
-        return ".png", "image/png"
-    return ".pdf", "application/pdf"
+# The suffix of a stored rendition file, by the MIME type its redactor gave it.
+SUFFIXES = {"application/pdf": ".pdf", "image/png": ".png", "audio/ogg": ".ogg", "audio/wav": ".wav"}
 
 
 def _rendition(
@@ -140,13 +135,14 @@ def prepare(
             raise RenditionError("该记录尚未处理完成，暂不能提供脱敏件")
         basis = release_basis(s, record, keep, mode)
         title = redact_title(record.title, basis.hidden)
-        suffix, mime = _suffix(record.mime, mode)
         text_kind, file_kind = f"{PREFIX}text-{basis.tag}", f"{PREFIX}file-{basis.tag}"
         made_text, made_file = derived_file(record, text_kind), derived_file(record, file_kind)
         check = check_of(s, record_id, basis.tag)
-        if made_text is not None and made_file is not None and check is not None:
+        # A file stored under another type than its redactor makes now is made again.
+        fresh = made_file is not None and made_file.mime == output_of(record, basis)[0]
+        if made_text is not None and made_file is not None and check is not None and fresh:
             text = stored_bytes(svc, made_text.sha256).decode("utf-8")
-            return _rendition(record_id, title, text, made_file, suffix, basis, check)
+            return _rendition(record_id, title, text, made_file, SUFFIXES[made_file.mime], basis, check)
         if not make_now:
             raise RenditionPendingError("该记录的脱敏件正在准备")
         raw = (read_derived(svc.store, record, DerivedKind.TEXT) or b"").decode("utf-8")
@@ -156,6 +152,7 @@ def prepare(
     except Exception as exc:  # any failure must stop the release, never fall back to the original
         raise RenditionError(f"脱敏件生成失败：{exc}") from exc
     text_info = svc.store.put_bytes(made.text.encode("utf-8"), mime="text/plain; charset=utf-8")
+    mime, suffix = made.output
     file_info = svc.store.put_bytes(made.data, mime=mime)
     report = made.gate
     with session_scope(svc.engine) as s:
@@ -245,6 +242,6 @@ def set_release_mode(svc: Services, request_id: int, record_id: int, mode: str, 
 def watermarked(svc: Services, rendition: Rendition, viewer: str, at: datetime) -> bytes:
     """The rendition's file stamped with the viewer's name and the time (PDF and images)."""
     data = stored_bytes(svc, rendition.file_sha256)
-    if family_of(rendition.file_mime) is MediaFamily.AUDIO:
+    if family_of(rendition.file_mime).is_sound:  # bleeped sound: named in the audit log instead
         return data
     return watermark(data, f"{viewer} 查阅 {to_local(at):%Y-%m-%d %H:%M}")

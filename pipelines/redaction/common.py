@@ -50,6 +50,7 @@ class Redactor(Protocol):
 
     name: str
     families: frozenset[MediaFamily]
+    output: tuple[str, str]  # (MIME type, suffix) of the file it makes
 
     def score(self, subject: Subject) -> int:
         """How well this redactor renders ``subject`` (0 = not at all)."""

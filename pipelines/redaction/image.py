@@ -95,6 +95,7 @@ class ImageRedactor:
 
     name = "image"
     families = frozenset({MediaFamily.IMAGE})
+    output = ("image/png", ".png")  # the rendition file's MIME type and suffix
 
     def score(self, subject: Subject) -> int:
         return 10 if subject.family in self.families and subject.page_count == 1 else 0

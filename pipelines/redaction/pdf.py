@@ -324,6 +324,7 @@ class PdfRedactor:
 
     name = "pdf"
     families = frozenset({MediaFamily.PDF})
+    output = ("application/pdf", ".pdf")  # the rendition file's MIME type and suffix
 
     def score(self, subject: Subject) -> int:
         return 10 if subject.family in self.families else 0

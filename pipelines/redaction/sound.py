@@ -125,6 +125,7 @@ class SoundRedactor:
 
     name = "sound"
     families = frozenset({MediaFamily.AUDIO, MediaFamily.VIDEO})
+    output = ("audio/ogg", ".ogg")  # the rendition file's MIME type and suffix
 
     def score(self, subject: Subject) -> int:
         wanted = subject.family in self.families and subject.transcript and not subject.transcript_only

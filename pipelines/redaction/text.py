@@ -59,6 +59,7 @@ class TextRedactor:
 
     name = "text"
     families = frozenset(MediaFamily)
+    output = ("application/pdf", ".pdf")  # the rendition file's MIME type and suffix
 
     def score(self, subject: Subject) -> int:
         return 1
