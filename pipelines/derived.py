@@ -1,38 +1,18 @@
-"""A record's derived files (text, transcripts, thumbnails …): their kinds, reading, linking."""
+"""A record's derived files (text, transcripts, thumbnails …): reading and linking them. Their
+kinds (:class:`DerivedKind`, :func:`thumb_kind`) and :func:`derived_file` are defined in
+:mod:`archive.media` and re-exported here."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy.orm import Session
 
+from archive.media import THUMB_PREFIX as THUMB_PREFIX
+from archive.media import DerivedKind as DerivedKind
+from archive.media import derived_file as derived_file
+from archive.media import is_thumb as is_thumb
+from archive.media import thumb_kind as thumb_kind
 from archive.models import FileRole, Record, StoredFile
 from archive.storage import ObjectInfo, ObjectStore
-
-THUMB_PREFIX = "thumb-"
-
-
-class DerivedKind(StrEnum):
-    """The ``kind`` of a derived file that processing stores beside the original (one row per
-    record and kind). Thumbnails are numbered: :func:`thumb_kind`; a party's renditions have
-    kinds of their own (:mod:`pipelines.renditions`)."""
-
-    TEXT = "text"  # the full text (UTF-8): the offsets of the sensitive spans
-    PAGES = "pages"  # JSON {"pages": [...]}: text per page (one entry for unpaged formats)
-    OCR = "ocr"  # JSON {"0": OcrPage.to_json(), ...}: boxes of pages read by OCR
-    TRANSCRIPT = "transcript"  # Transcript JSON (sound records)
-    TRANSCRIPT_SRT = "transcript-srt"
-    TRANSCRIPT_VTT = "transcript-vtt"
-
-
-def thumb_kind(n: int) -> str:
-    """The kind of the ``n``-th thumbnail (1-based: a page, an image frame or a keyframe)."""
-    return f"{THUMB_PREFIX}{n}"
-
-
-def derived_file(record: Record, kind: DerivedKind | str) -> StoredFile | None:
-    """The record's file of ``kind`` (its files must be loaded), None if it has none."""
-    return next((f for f in record.files if f.kind == kind), None)
 
 
 def read_derived(store: ObjectStore, record: Record, kind: DerivedKind | str) -> bytes | None:

@@ -1,11 +1,17 @@
-"""MIME type from a file's bytes, never from its name, and the media family a MIME type is of."""
+"""MIME type from a file's bytes, never from its name. The media family a MIME type is of
+(:func:`family_of`) is defined in :mod:`archive.media` and re-exported here."""
 
 from __future__ import annotations
 
 import re
 import zipfile
-from enum import StrEnum
 from pathlib import Path
+
+from archive.media import ODF_KINDS as ODF_KINDS
+from archive.media import OFFICE_KINDS as OFFICE_KINDS
+from archive.media import OOXML_DOCUMENT, OOXML_PRESENTATION, OOXML_SPREADSHEET
+from archive.media import MediaFamily as MediaFamily
+from archive.media import family_of as family_of
 
 _MAGIC: list[tuple[bytes, str]] = [
     (b"%PDF-", "application/pdf"),
@@ -32,82 +38,8 @@ _MAIL_HEADER = re.compile(
     rb"^(From|To|Subject|Date|Received|Return-Path|MIME-Version|Message-ID):", re.I | re.M
 )
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
-_ZIP_KINDS = [
-    ("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-]
-
-
+_ZIP_KINDS = [("word/", OOXML_DOCUMENT), ("xl/", OOXML_SPREADSHEET), ("ppt/", OOXML_PRESENTATION)]
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-ODF_KINDS = {
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.text-template",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.spreadsheet-template",
-    "application/vnd.oasis.opendocument.presentation",
-    "application/vnd.oasis.opendocument.presentation-template",
-    "application/vnd.oasis.opendocument.graphics",
-}
-OFFICE_KINDS = (
-    frozenset({mime for _, mime in _ZIP_KINDS})
-    | {
-        "application/x-tika-msoffice",  # .doc / .xls / .ppt, and WPS's .wps / .et / .dps (OLE2)
-        "application/rtf",
-    }
-    | ODF_KINDS
-)
-
-
-class MediaFamily(StrEnum):
-    """What kind of thing a file is, as the pipelines tell them apart: how it is parsed, redacted,
-    released and shown. One family per MIME type (:func:`family_of`)."""
-
-    PDF = "pdf"
-    IMAGE = "image"  # photos and scans (a multi-page TIFF too)
-    AUDIO = "audio"
-    VIDEO = "video"
-    TEXT = "text"  # plain text (any text/* but HTML)
-    HTML = "html"
-    EMAIL = "email"  # message/rfc822
-    OFFICE = "office"  # Word, Excel, PowerPoint (OOXML and OLE2, WPS), RTF, OpenDocument
-    OFD = "ofd"  # GB/T 33190
-    OTHER = "other"  # an unknown zip, octet-stream, an empty file
-
-    @property
-    def is_sound(self) -> bool:
-        """A recording: audio, or a video with its sound track (第二十六条: it gets a transcript)."""
-        return self in (MediaFamily.AUDIO, MediaFamily.VIDEO)
-
-    @property
-    def is_audiovisual(self) -> bool:
-        """An 音像 record: a photo or a recording."""
-        return self in (MediaFamily.IMAGE, MediaFamily.AUDIO, MediaFamily.VIDEO)
-
-
-_FAMILY_OF_TYPE = {
-    "application/pdf": MediaFamily.PDF,
-    "text/html": MediaFamily.HTML,
-    "message/rfc822": MediaFamily.EMAIL,
-    "application/ofd": MediaFamily.OFD,
-} | dict.fromkeys(OFFICE_KINDS, MediaFamily.OFFICE)
-_FAMILY_OF_TOP = {
-    "image": MediaFamily.IMAGE,
-    "audio": MediaFamily.AUDIO,
-    "video": MediaFamily.VIDEO,
-    "text": MediaFamily.TEXT,
-}
-
-
-def family_of(mime: str) -> MediaFamily:
-    """The family of a MIME type (parameters such as ``; charset=utf-8`` and case ignored): the
-    type itself names PDF, HTML, e-mail, OFD and the Office kinds; else its top-level type
-    (image/, audio/, video/, text/); anything else is OTHER."""
-    essence = mime.split(";", 1)[0].strip().lower()
-    if essence in _FAMILY_OF_TYPE:
-        return _FAMILY_OF_TYPE[essence]
-    top, slash, _ = essence.partition("/")
-    return _FAMILY_OF_TOP.get(top, MediaFamily.OTHER) if slash else MediaFamily.OTHER
 
 
 def text_encoding(data: bytes) -> str | None:

@@ -7,6 +7,7 @@ import json
 from archive.models import ProcessingStatus, Record
 from archive.storage import ObjectStore
 from indexer.documents import IndexDoc
+from pipelines.derived import DerivedKind, read_derived
 from pipelines.media.transcript import Transcript
 
 
@@ -41,17 +42,16 @@ def index_doc(
 def stored_document(store: ObjectStore, record: Record) -> IndexDoc | None:
     """The search document of a record from its stored ``text``/``pages``/``transcript`` files;
     None if it has no text yet (its case and files must be loaded)."""
-    files = {f.kind: f for f in record.files}
-    if "text" not in files:
+    stored_text = read_derived(store, record, DerivedKind.TEXT)
+    if stored_text is None:
         return None
-    text = b"".join(store.iter_bytes(files["text"].sha256)).decode("utf-8")
-    pages = [text]
-    if "pages" in files:
-        pages = json.loads(b"".join(store.iter_bytes(files["pages"].sha256)))["pages"]
+    text = stored_text.decode("utf-8")
+    stored_pages = read_derived(store, record, DerivedKind.PAGES)
+    pages = [text] if stored_pages is None else json.loads(stored_pages)["pages"]
+    stored_transcript = read_derived(store, record, DerivedKind.TRANSCRIPT)
     segments: tuple[tuple[int, float], ...] = ()
-    if "transcript" in files:
-        data = b"".join(store.iter_bytes(files["transcript"].sha256))
-        segments = Transcript.from_json(data).index_segments()
+    if stored_transcript is not None:
+        segments = Transcript.from_json(stored_transcript).index_segments()
     return index_doc(record, text, pages, segments)
 
 

@@ -41,8 +41,11 @@ from archive.timeutil import to_local
 from pipelines.catalog import CatalogItem, Cover, render
 from pipelines.compliance import refresh_cases
 from pipelines.context import Services
+from pipelines.detect import MediaFamily, family_of
 
 STAGE_ORDER = {s: i for i, s in enumerate(Stage)}
+# The 备注 of an 音像 record in the 卷内目录 by its family (anything else is a photo).
+AV_KIND = {MediaFamily.AUDIO: "录音", MediaFamily.VIDEO: "录像"}
 EXTENSIONS = {
     "application/json": ".json",
     "text/plain; charset=utf-8": ".txt",
@@ -76,7 +79,7 @@ def ordered(records: list[Record]) -> list[Record]:
 def _note(r: Record) -> str:
     if r.form is RecordForm.AUDIOVISUAL:
         seconds = ((r.source_meta or {}).get("media") or {}).get("duration_s")
-        kind = "录音" if r.mime.startswith("audio/") else "录像" if r.mime.startswith("video/") else "照片"
+        kind = AV_KIND.get(family_of(r.mime), "照片")
         return f"{kind} {int(seconds) // 60}分{int(seconds) % 60:02d}秒" if seconds else kind
     return "处理失败" if r.status is ProcessingStatus.FAILED else ""
 

@@ -19,11 +19,10 @@ from archive.storage import HashMismatchError, hash_file
 from archive.timeutil import to_utc
 from pipelines.compliance import refresh_cases
 from pipelines.context import Services
-from pipelines.detect import detect_mime
+from pipelines.detect import detect_mime, family_of
 from pipelines.steps import Step, done_through
 
 log = logging.getLogger(__name__)
-AUDIOVISUAL_PREFIXES = ("audio/", "video/", "image/")
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def ingest_file(svc: Services, path: Path, meta: RecordMeta) -> IngestOutcome:
             if case is not None and case.status is CaseStatus.ARCHIVED:
                 raise ValueError(f"案件 {case.case_no} 已归档，不能再添加记录")
             case_id = case.id if case else None
-            form = RecordForm.AUDIOVISUAL if mime.startswith(AUDIOVISUAL_PREFIXES) else RecordForm.TEXT
+            form = RecordForm.AUDIOVISUAL if family_of(mime).is_audiovisual else RecordForm.TEXT
             record = Record(
                 case_id=case_id,
                 sha256=sha256,

@@ -35,7 +35,8 @@ from archive.models import (
 from archive.timeutil import to_utc
 from indexer.analysis import analyse
 from pipelines.context import Services
-from pipelines.derived import link_derived
+from pipelines.derived import DerivedKind, link_derived, thumb_kind
+from pipelines.detect import family_of
 from pipelines.documents import index_doc
 from pipelines.isolation import run_limited
 from pipelines.media.transcript import Transcript
@@ -102,11 +103,8 @@ def parse_context(svc: Services, record: Record) -> ParseContext:
         asr_chunk_s=t.chunk_s,
         keyframe_every_s=t.keyframe_every_s,
         layer_ink_ratio=svc.settings.redaction.layer_ink_ratio,
-        progress=JobProgress(svc.settings.db_url, record.id) if record.mime.startswith(MEDIA) else None,
+        progress=JobProgress(svc.settings.db_url, record.id) if family_of(record.mime).is_sound else None,
     )
-
-
-MEDIA = ("audio/", "video/")
 
 
 class JobProgress:
@@ -143,12 +141,12 @@ def _derivatives(result: ParseResult) -> list[tuple[str, bytes, str]]:
         out = transcript_files(result.transcript)  # text, pages, transcript JSON, SRT, WebVTT
     else:
         out = [
-            ("text", result.text.encode("utf-8"), "text/plain; charset=utf-8"),
-            ("pages", _json({"pages": result.pages}), "application/json"),
+            (DerivedKind.TEXT, result.text.encode("utf-8"), "text/plain; charset=utf-8"),
+            (DerivedKind.PAGES, _json({"pages": result.pages}), "application/json"),
         ]
     if result.ocr:
-        out.append(("ocr", _json({str(k): v for k, v in result.ocr.items()}), "application/json"))
-    out += [(f"thumb-{n}", jpeg, "image/jpeg") for n, jpeg in enumerate(result.thumbnails, start=1)]
+        out.append((DerivedKind.OCR, _json({str(k): v for k, v in result.ocr.items()}), "application/json"))
+    out += [(thumb_kind(n), jpeg, "image/jpeg") for n, jpeg in enumerate(result.thumbnails, start=1)]
     return out
 
 
@@ -176,13 +174,13 @@ def _save(svc: Services, record_id: int, result: ParseResult) -> tuple[datetime 
         made_at = _apply_metadata(row_record, result)
         current = None
         if result.transcript is not None:
-            machine_sha = next(info.sha256 for kind, info, _ in stored if kind == "transcript")
+            machine_sha = next(info.sha256 for kind, info, _ in stored if kind == DerivedKind.TRANSCRIPT)
             record_machine_version(s, record_id, result.transcript, machine_sha)
         if corrected:
             meta = dict(row_record.source_meta or {})
             meta.update({k: kept[k] for k in ("transcript_status", "transcript_corrected_by") if k in kept})
             row_record.source_meta = meta
-            current = read_transcript(svc.store, rows["transcript"].sha256)
+            current = read_transcript(svc.store, rows[DerivedKind.TRANSCRIPT].sha256)
         return made_at, current
 
 
@@ -261,7 +259,7 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
 def _time_limit(svc: Services, record: Record, path: Path) -> float:
     """The parse time limit; recordings get more in proportion to their length."""
     limit = float(svc.settings.parsing.timeout_s)
-    if record.mime.startswith(MEDIA):
+    if family_of(record.mime).is_sound:
         from pipelines.media.decode import MediaError, probe
 
         try:

@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from archive.permissions import Action, actions_of
 from archive.timeutil import to_local
+from pipelines.derived import thumb_kind
+from pipelines.detect import MediaFamily, family_of
 from search_api.auth import NotAuthenticatedError, Principal, csrf_token, load_principal
 from search_api.schemas import STATUS_LABELS
 
@@ -31,6 +33,12 @@ def _json_text(value: object) -> str:
 templates.env.filters["local_time"] = _local_time
 templates.env.filters["json_text"] = _json_text
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS  # the same words as the status API
+# What a file is and its derived files' kinds, as the code tells them (never a MIME prefix or a
+# kind string in a template): family_of(r.mime).is_sound, family_of(m) == MediaFamily.VIDEO,
+# thumb_kind(n).
+templates.env.globals["family_of"] = family_of
+templates.env.globals["MediaFamily"] = MediaFamily
+templates.env.globals["thumb_kind"] = thumb_kind
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

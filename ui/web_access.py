@@ -20,6 +20,7 @@ from archive.access import (
 from archive.models import AccessRequest, ProcessingStatus, Record, SpanKind, User
 from archive.permissions import Action
 from archive.release import check_of, release_basis, request_keep, request_mode
+from pipelines.detect import family_of
 from pipelines.sensitive import spans_of
 from search_api.auth import Principal, check_csrf
 from search_api.deps import AuditQueryDep, Id, ServicesDep, allowed_to, get_principal
@@ -134,7 +135,7 @@ def _request_context(svc: ServicesDep, request_id: int, error: str | None = None
                     "check": check_of(s, r.id, basis.tag),
                     "previewed": seen if seen.get("tag") == basis.tag else None,
                     "mode": basis.mode,
-                    "sound": r.mime.startswith(("audio/", "video/")),
+                    "sound": family_of(r.mime).is_sound,
                     "processed": r.status is ProcessingStatus.PROCESSED,
                 }
             )

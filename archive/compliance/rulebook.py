@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from archive.compliance.engine import CaseFacts, Hit, Rule
+from archive.media import DerivedKind, MediaFamily, derived_file, family_of
 from archive.models import (
     CaseOrigin,
     CaseStatus,
@@ -100,17 +101,16 @@ METADATA = {"made_how": "制作方法", "made_at": "制作时间", "made_by": "�
 
 def is_av(record: Record) -> bool:
     """An audio-visual record (音像记录): photo, sound or video."""
-    return record.form is RecordForm.AUDIOVISUAL or record.mime.startswith(("audio/", "video/", "image/"))
+    return record.form is RecordForm.AUDIOVISUAL or family_of(record.mime).is_audiovisual
 
 
 def is_sound(record: Record) -> bool:
     """A record with sound (第二十六条 needs its transcript): audio, or video with a sound track."""
-    if record.mime.startswith("audio/"):
-        return True
-    if record.mime.startswith("video/"):
+    family = family_of(record.mime)
+    if family is MediaFamily.VIDEO:
         media = (record.source_meta or {}).get("media") or {}
         return bool(media.get("has_audio", True))
-    return False
+    return family is MediaFamily.AUDIO
 
 
 def _matches(record: Record, keywords: tuple[str, ...]) -> bool:
@@ -230,7 +230,7 @@ def transcript(facts: CaseFacts) -> Iterable[Hit]:
     for r in facts.records:
         if not is_sound(r):
             continue
-        if any(f.kind == "transcript" for f in r.files):
+        if derived_file(r, DerivedKind.TRANSCRIPT) is not None:
             continue
         if r.status in (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING):
             yield Hit(f"《{r.title}》正在转写", {"status": r.status.value}, r.id, severity=Severity.WARNING)

@@ -19,6 +19,7 @@ from archive.access import (
 from archive.models import AccessGrant, AccessRequest, SpanKind, User
 from archive.permissions import Action
 from archive.timeutil import from_db
+from pipelines.detect import MediaFamily, family_of
 from pipelines.redaction import PDFIUM_LOCK, rendition_page
 from pipelines.renditions import (
     RenditionError,
@@ -335,7 +336,7 @@ def request_record_preview_page(
 ) -> Response:
     """Page ``page`` (from 1) of that rendition as a JPEG (its burned-in page image), for the review."""
     r = access.release_preview(svc, who.actor, request_id, record_id)
-    if r.file_mime != "application/pdf":
+    if family_of(r.file_mime) is not MediaFamily.PDF:
         raise HTTPException(404, "该脱敏件不是分页文件")
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     with PDFIUM_LOCK:

@@ -15,6 +15,7 @@ from archive.actor import Actor
 from archive.db import session_scope
 from archive.permissions import Action, may
 from pipelines.context import Services
+from pipelines.detect import MediaFamily, family_of
 from pipelines.redaction import PDFIUM_LOCK, pdf_page_count
 from pipelines.renditions import Rendition, RenditionError, preview_for_request, set_release_mode
 from search_api.portal import Granted, NotGrantedError, rendition_for
@@ -150,7 +151,7 @@ def granted_rendition(svc: Services, who: Actor, record_id: int, event: str) -> 
 
 def rendition_pages(svc: Services, r: Rendition) -> int:
     """Pages of a PDF rendition (0 for sound and images)."""
-    if r.file_mime != "application/pdf":
+    if family_of(r.file_mime) is not MediaFamily.PDF:
         return 0
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     with PDFIUM_LOCK:
