@@ -34,7 +34,6 @@ from archive.models import (
 )
 from archive.permissions import ROLES_FOR, Action, may
 from archive.release import release_problems
-from archive.timeutil import from_db
 
 SEES_EVERY_CASE = ROLES_FOR[Action.SEE_EVERY_CASE]
 NEVER_TO_PARTIES = frozenset({Classification.STATE_SECRET})
@@ -78,7 +77,7 @@ def active_grants(*, session: Session, user_id: int, now: datetime | None = None
     rows = session.scalars(
         select(AccessGrant).where(AccessGrant.user_id == user_id, AccessGrant.revoked_at.is_(None))
     )
-    return [g for g in rows if (from_db(g.expires_at) or now) > now]
+    return [g for g in rows if (g.expires_at or now) > now]
 
 
 def forget_in_grants(session: Session, record_id: int) -> None:
@@ -358,4 +357,4 @@ def grant_state(grant: AccessGrant, now: datetime | None = None) -> str:
     now = now or now_utc()
     if grant.revoked_at is not None:
         return "已撤销"
-    return "有效" if (from_db(grant.expires_at) or now) > now else "已过期"
+    return "有效" if (grant.expires_at or now) > now else "已过期"

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from archive.actor import Actor
 from archive.models import AuditEvent, AuditHead
-from archive.timeutil import from_db, to_local
+from archive.timeutil import to_local
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -75,7 +75,7 @@ SYSTEM = Actor("system", "系统")
 
 
 def _at(value: datetime) -> str:
-    return (from_db(value) or value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(

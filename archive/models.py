@@ -21,11 +21,31 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC."""
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back as an aware UTC datetime: SQLite keeps
+    no zone (it would store an aware Beijing time's wall clock), PostgreSQL does."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        # A naive value in this code is already UTC; times people enter go through to_utc first.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -216,7 +236,7 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class UserSession(Base):
@@ -233,10 +253,10 @@ class UserSession(Base):
     kind: Mapped[str] = mapped_column(String(16))  # cookie | token
     name: Mapped[str] = mapped_column(String(64), default="")  # an API token's label
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CaseAssignment(Base):
@@ -249,7 +269,7 @@ class CaseAssignment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     assigned_by: Mapped[str] = mapped_column(String(64), default="")
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PartyLink(Base):
@@ -263,7 +283,7 @@ class PartyLink(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
     id_checked: Mapped[str] = mapped_column(String(255))  # how the ID was checked (证件类型、核验方式)
     linked_by: Mapped[str] = mapped_column(String(64))
-    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Case(Base):
@@ -278,11 +298,11 @@ class Case(Base):
     origin: Mapped[CaseOrigin] = mapped_column(_enum(CaseOrigin, "case_origin"))
     case_officer: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), default=CaseStatus.OPEN)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    enforcement_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enforcement_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archivist: Mapped[str | None] = mapped_column(String(64))  # 第二十七条: who files and keeps it
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan")
     records: Mapped[list[Record]] = relationship(back_populates="case")
@@ -300,11 +320,11 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
     # 第十条: recording was not allowed or not suitable (the reason is the note)
     av_exempt: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="events")
     records: Mapped[list[Record]] = relationship(back_populates="event")
@@ -320,7 +340,7 @@ class Dossier(Base):
     retention: Mapped[Retention] = mapped_column(_enum(Retention, "retention"))
     archivist: Mapped[str] = mapped_column(String(64))
     filed_by: Mapped[str] = mapped_column(String(64))
-    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     pieces: Mapped[int] = mapped_column(Integer)
     catalog_sha256: Mapped[str] = mapped_column(String(64))  # the catalog + cover PDF in the store
 
@@ -339,7 +359,7 @@ class Finding(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="CASCADE"))
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="findings")
 
@@ -406,7 +426,7 @@ class SensitiveSpan(Base):
     source: Mapped[str] = mapped_column(String(16), default="auto")  # auto | manual
     active: Mapped[bool] = mapped_column(default=True)
     changed_by: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RequestStatus(enum.StrEnum):
@@ -436,11 +456,11 @@ class AccessRequest(Base):
     days: Mapped[int] = mapped_column(Integer, default=30)  # how long a grant would last
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision_reason: Mapped[str | None] = mapped_column(Text)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # record id (str) → {"tag", "by", "at"}: the rendition the archivist opened in the review
     previews: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # record id (str) → "transcript": a recording released as its redacted transcript only
@@ -468,7 +488,7 @@ class ReleaseCheck(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)  # pages/images re-read by OCR
     audio_s: Mapped[float] = mapped_column(Float, default=0.0)  # seconds of sound re-transcribed
     seconds: Mapped[float] = mapped_column(Float, default=0.0)  # what the check cost
-    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AccessGrant(Base):
@@ -482,9 +502,9 @@ class AccessGrant(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     record_ids: Mapped[list[int]] = mapped_column(JSON)
     granted_by: Mapped[str] = mapped_column(String(64))
-    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(64))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -502,7 +522,7 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     event_type: Mapped[str] = mapped_column(String(32), index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     actor_role: Mapped[str] = mapped_column(String(32), default="")
@@ -558,11 +578,11 @@ class Record(Base):
     doc_no: Mapped[str | None] = mapped_column(String(64))
     # 第二十六条: 制作方法, 制作时间, 制作人, 证明对象
     made_how: Mapped[str | None] = mapped_column(String(255))
-    made_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     made_by: Mapped[str | None] = mapped_column(String(64))
     proves: Mapped[str | None] = mapped_column(Text)
-    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     classification: Mapped[Classification] = mapped_column(
         _enum(Classification, "classification"), default=Classification.INTERNAL
     )
@@ -579,7 +599,7 @@ class Record(Base):
         _enum(ProcessingStatus, "processing_status"), default=ProcessingStatus.PENDING
     )
     error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     case: Mapped[Case | None] = relationship(back_populates="records")
     event: Mapped[CaseEvent | None] = relationship(back_populates="records")
@@ -604,7 +624,7 @@ class StoredFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mime: Mapped[str] = mapped_column(String(128))
     storage_key: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     record: Mapped[Record] = relationship(back_populates="files")
 
@@ -629,7 +649,7 @@ class TranscriptVersion(Base):
     note: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))  # the version's transcript JSON in the store
     segments: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     record: Mapped[Record] = relationship(back_populates="transcript_versions")
 
@@ -649,9 +669,9 @@ class Job(Base):
     steps: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the worker running it
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     record: Mapped[Record] = relationship(back_populates="jobs")

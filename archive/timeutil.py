@@ -15,14 +15,7 @@ def to_utc(value: datetime) -> datetime:
 
 
 def to_local(value: datetime) -> datetime:
-    """Beijing time for display; a naive value read back from SQLite is UTC."""
+    """Beijing time for display (a naive value is UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(CST)
-
-
-def from_db(value: datetime | None) -> datetime | None:
-    """An aware UTC time from a column value (SQLite returns naive UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.models import Role, User, UserSession
-from archive.timeutil import from_db
 
 MIN_PASSWORD = 8
 COOKIE_HOURS = 8
@@ -98,12 +97,12 @@ def resolve_session(*, session: Session, token: str, kind: str) -> User | None:
         select(UserSession).where(UserSession.token_sha256 == _digest(token), UserSession.kind == kind)
     )
     now = datetime.now(UTC)
-    if row is None or row.revoked_at is not None or (from_db(row.expires_at) or now) <= now:
+    if row is None or row.revoked_at is not None or (row.expires_at or now) <= now:
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    seen = from_db(row.last_seen_at)
+    seen = row.last_seen_at
     if seen is None or now - seen > SEEN_EVERY:
         row.last_seen_at = now
         session.commit()

@@ -61,7 +61,7 @@ def job_is_due(job: Job, stale_after_s: int) -> bool:
         return False
     stale = utcnow() - timedelta(seconds=stale_after_s)
     owner_host, _, pid = (job.worker or "").rpartition(":")
-    updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=stale.tzinfo)
+    updated = job.updated_at
     dead = owner_host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
     return dead or not job.worker or updated < stale
 

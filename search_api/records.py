@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Case, Record
 from archive.storage import ObjectStore
-from archive.timeutil import from_db
 from indexer.documents import AccessFilter
 from pipelines.derived import DerivedKind, read_derived
 from search_api.schemas import CaseOut, RecordOut, StoredFileOut
@@ -65,10 +64,10 @@ def record_out(record: Record) -> RecordOut:
         document_type=record.document_type,
         doc_no=record.doc_no,
         made_how=record.made_how,
-        made_at=from_db(record.made_at),
+        made_at=record.made_at,
         made_by=record.made_by,
         proves=record.proves,
-        stored_at=from_db(record.stored_at) or record.stored_at,
+        stored_at=record.stored_at,
         classification=record.classification.value,
         original_name=record.original_name,
         mime=record.mime,
@@ -78,7 +77,7 @@ def record_out(record: Record) -> RecordOut:
         status=record.status.value,
         error=record.error,
         warnings=record.warnings or [],
-        captured_at=from_db(record.captured_at),
+        captured_at=record.captured_at,
         source_meta=record.source_meta or {},
         prefilled=record.prefilled or [],
         files=[
@@ -103,7 +102,7 @@ def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
             origin=c.origin.value,
             case_officer=c.case_officer,
             status=c.status.value,
-            opened_at=from_db(c.opened_at),
+            opened_at=c.opened_at,
             records=counts.get(c.id, 0),
         )
         for c in session.scalars(query)

@@ -4,6 +4,8 @@ leaves exactly one audit event, named the same way whichever door it came throug
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +16,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from archive.db import session_scope
-from archive.models import AuditEvent, CaseOrigin, EnforcementKind, EventKind, PartyType, Stage
+from archive.models import AuditEvent, CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Stage
 from archive.timeutil import CST
 from pipelines.compliance import add_event, create_case
-from pipelines.demo import DEMO_CASE_NO, DEMO_LOADER
+from pipelines.demo import DEMO_CASE_NO, DEMO_LOADER, DEMO_PASSWORD, DEMO_USER
 from pipelines.ingest import RecordMeta, ingest_file
+from pipelines.media.transcript import Transcript
 from pipelines.queue import make_queue
-from tests.conftest import run_cli
+from search_api.services import EVERYTHING
+from search_api.services.cases import file_case
+from tests.conftest import BIN, REPO, cli_env, run_cli
 from tests.support.access import Archive, build, signed_in
 
 COMPANY = "农安县某化工有限公司"
@@ -315,6 +320,123 @@ def _mark_page(d: Door) -> str:
     return f"record:{record}"
 
 
+def _upload_api(d: Door) -> str:
+    case = _new_case(d.arc)
+    files = {"file": ("补充说明.txt", f"补充说明 {case}".encode())}
+    r = d.web["archivist"].post(f"/api/v1/cases/{case}/records", files=files, data={"title": "补充说明"})
+    assert r.status_code == 201, r.text
+    return f"record:{r.json()['record_id']}"
+
+
+def _upload_cli(d: Door) -> str:
+    case = _new_case(d.arc)
+    path = d.data.parent / f"{case}-补充说明.txt"
+    path.write_text(f"补充说明 {case}", encoding="utf-8")
+    res = run_cli(["ingest", str(path), "--case", case, "--json"], d.data)
+    assert res.returncode == 0, res.stderr
+    [rid] = json.loads(res.stdout)["record_ids"]
+    return f"record:{rid}"
+
+
+def _sound(d: Door) -> tuple[int, str]:
+    """The demo recording and its current transcript, one character changed per line."""
+    rid = d.arc.records["现场检查录音"]
+    r = d.web["archivist"].get(f"/api/v1/records/{rid}/files/transcript")
+    assert r.status_code == 200
+    lines = [seg.text.strip() or "。" for seg in Transcript.from_json(r.content).segments]
+    return rid, "\n".join(line[:-1] + ("。" if line[-1] != "。" else "，") for line in lines)
+
+
+def _correct_api(d: Door) -> str:
+    rid, text = _sound(d)
+    r = d.web["archivist"].post(f"/api/v1/records/{rid}/transcript", data={"text": text})
+    assert r.status_code == 201, r.text
+    return f"record:{rid}"
+
+
+def _correct_page(d: Door) -> str:
+    rid, text = _sound(d)
+    assert d.form("archivist", f"/records/{rid}/transcript", text=text) == 303
+    return f"record:{rid}"
+
+
+def _view_api(d: Door) -> str:
+    rid = d.arc.records["询问笔录"]
+    assert d.web["demo"].get(f"/api/v1/records/{rid}").status_code == 200
+    return f"record:{rid}"
+
+
+def _view_page(d: Door) -> str:
+    rid = d.arc.records["询问笔录"]
+    assert d.web["demo"].get(f"/records/{rid}").status_code == 200
+    return f"record:{rid}"
+
+
+_USERS = itertools.count(1)
+
+
+def _user_page(d: Door) -> str:
+    name = f"clerk{next(_USERS)}"
+    fields = {"username": name, "display_name": "新同事", "role": "执法人员", "password": "Xq7-rW2m-pT9z"}
+    assert d.form("admin", "/admin/users", **fields) == 303
+    return f"user:{name}"
+
+
+def _user_cli(d: Door) -> str:
+    name = f"clerk{next(_USERS)}"
+    res = subprocess.run(
+        [
+            str(BIN / "archive"),
+            "user",
+            "add",
+            name,
+            "--name",
+            "新同事",
+            "--role",
+            "执法人员",
+            "--password-stdin",
+        ],
+        input="Xq7-rW2m-pT9z\n",
+        env=cli_env(d.data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert res.returncode == 0, res.stderr
+    return f"user:{name}"
+
+
+def _token_api(d: Door) -> str:
+    body = {"username": DEMO_USER, "password": DEMO_PASSWORD, "name": "脚本", "days": 1}
+    with TestClient(d.arc.app) as anonymous:
+        assert anonymous.post("/api/v1/auth/token", json=body).status_code == 201
+    return f"user:{DEMO_USER}"
+
+
+def _token_cli(d: Door) -> str:
+    d.cli("user", "token", DEMO_USER, "--days", "1")
+    return f"user:{DEMO_USER}"
+
+
+def _filed(d: Door) -> str:
+    case = _new_case(d.arc, ended=True)
+    file_case(d.arc.svc, DEMO_LOADER, EVERYTHING, case, Retention.YEARS_10, "王档案")
+    return case
+
+
+def _export_api(d: Door) -> str:
+    case = _filed(d)
+    assert d.web["archivist"].get(f"/api/v1/cases/{case}/dossier/bag.zip").status_code == 200
+    return f"case:{case}"
+
+
+def _export_cli(d: Door) -> str:
+    case = _filed(d)
+    d.cli("dossier", "export", case, str(d.data.parent / f"bag-{next(_USERS)}"))
+    return f"case:{case}"
+
+
 def _audit_view_api(d: Door) -> str:
     assert d.web["admin"].get("/api/v1/audit", params={"type": "login"}).status_code == 200
     return "audit"
@@ -364,6 +486,18 @@ ENTRIES: list[tuple[str, str, str, Run]] = [
     ("access_revoke", "page", "leader", _revoke_page),
     ("spans_edit", "api", "archivist", _mark_api),
     ("spans_edit", "page", "archivist", _mark_page),
+    ("upload", "api", "archivist", _upload_api),
+    ("upload", "cli", "cli", _upload_cli),
+    ("transcript_correct", "api", "archivist", _correct_api),
+    ("transcript_correct", "page", "archivist", _correct_page),
+    ("view", "api", "demo", _view_api),
+    ("view", "page", "demo", _view_page),
+    ("user_admin", "page", "admin", _user_page),
+    ("user_admin", "cli", "cli", _user_cli),
+    ("token_created", "api", "demo", _token_api),
+    ("token_created", "cli", "cli", _token_cli),
+    ("export", "api", "archivist", _export_api),
+    ("export", "cli", "cli", _export_cli),
     ("audit_view", "api", "admin", _audit_view_api),
     ("audit_view", "page", "admin", _audit_view_page),
     ("audit_export", "api", "admin", _audit_export_api),
@@ -399,4 +533,4 @@ def test_every_action_with_several_doors_is_in_the_table() -> None:
         doors.setdefault(event_type, set()).add(door)
     assert doors["event_add"] == doors["assign"] == doors["party_link"] == {"api", "page", "cli"}
     assert doors["dossier_file"] == {"api", "page", "cli"}
-    assert len(ENTRIES) == len({(e, d) for e, d, _, _ in ENTRIES}) == 32
+    assert len(ENTRIES) == len({(e, d) for e, d, _, _ in ENTRIES}) == 44

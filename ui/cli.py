@@ -18,19 +18,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select
 
-from archive import audit
 from archive.cases import CaseNotFoundError, get_by_case_no
 from archive.db import session_scope
 from archive.models import Record, Role, Stage
 from archive.settings import get_settings
-from archive.users import UserError, create_user
 from indexer.analysis import warm_up
 from indexer.documents import AccessFilter, IndexUnavailableError
 from pipelines.background import Background
 from pipelines.context import Services, open_services
-from pipelines.ingest import IngestOutcome, RecordMeta, ingest_file
+from pipelines.ingest import IngestOutcome, RecordMeta
 from pipelines.queue import failed_jobs, make_queue, resumable_record_ids, retry_processing
 from pipelines.steps import ProcessOutcome
+from search_api.services import EVERYTHING, ServiceError, records, users
 from ui import cli_access, cli_cases
 from ui.cli_common import OPERATOR, err, services, settings
 
@@ -131,15 +130,15 @@ def ingest(
     with _progress(sys.stderr.isatty() or not as_json) as progress:
         task = progress.add_task("保存原件", total=len(files))
         for f in files:
-            outcomes.append(ingest_file(svc, f, meta))
+            try:
+                outcomes.append(records.add_file(svc, OPERATOR, EVERYTHING, f, meta))
+            except ServiceError as exc:
+                outcomes.append(IngestOutcome(str(f), "failed", reason=str(exc)))
             progress.advance(task)
         new_ids = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
         todo = list(dict.fromkeys(new_ids + resumable_record_ids(svc)))
         task2 = progress.add_task("解析与索引", total=len(todo))
         processed = make_queue(svc).run(todo, on_done=lambda _o: progress.advance(task2))
-    for o in outcomes:
-        if o.status == "ingested" and o.record_id:
-            audit.record(svc.engine, "upload", OPERATOR, f"record:{o.record_id}", file=o.path, case=case)
     report = _report(svc, outcomes, processed)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
@@ -402,13 +401,11 @@ def user_add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("密码", hide_input=True, confirmation_prompt=True, err=True)
-    svc = _services()
     try:
-        with session_scope(svc.engine) as s:
-            create_user(session=s, username=username, display_name=name, role=role_value, password=password)
-    except UserError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        users.add_user(_services(), OPERATOR, username, name, role_value, password)
+    except ServiceError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     err.print(f"已创建用户 {username}（{role_value.value}）")
 
 

@@ -14,12 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.db import session_scope
-from archive.models import Case, Record, User
+from archive.models import Case, Record
 from archive.timeutil import CST
-from archive.users import TOKEN_DAYS, open_session
+from archive.users import TOKEN_DAYS
 from pipelines.sensitive import detect_spans
-from search_api.services import EVERYTHING, ServiceError, audit_log, cases
+from search_api.services import EVERYTHING, ServiceError, audit_log, cases, users
 from ui.cli_common import OPERATOR, err, services
 
 audit_app = typer.Typer(help="审计日志（只增不改、哈希链）", no_args_is_help=True)
@@ -126,12 +125,9 @@ def user_token(
     days: Annotated[int, typer.Option("--days", min=1, max=TOKEN_DAYS, help="有效天数")] = 30,
 ) -> None:
     """为用户签发 API 令牌（Authorization: Bearer …），只显示一次。"""
-    svc = services()
-    with session_scope(svc.engine) as s:
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None or not user.is_active:
-            err.print(f"[red]用户不存在或已停用：{escape(username)}[/red]")
-            raise typer.Exit(2)
-        token = open_session(session=s, user_id=user.id, kind="token", hours=days * 24, name=name)
-    audit.record(svc.engine, "token_created", OPERATOR, f"user:{username}", name=name, days=days)
+    try:
+        token = users.issue_token(services(), OPERATOR, username, name, days)
+    except ServiceError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
     typer.echo(token)

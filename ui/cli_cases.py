@@ -10,11 +10,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
 from pipelines.compliance import check, create_case, finding_fields, set_archivist
-from pipelines.dossier import DossierError, export_bag, fixity, preview, verify_bag
+from pipelines.dossier import fixity, preview, verify_bag
 from search_api.services import EVERYTHING, ServiceError, cases
 from ui.cli_common import OPERATOR, err, services
 
@@ -205,13 +204,11 @@ def dossier_export(
     dest: Annotated[Path, typer.Argument(help="新建的 BagIt 包目录")],
 ) -> None:
     """导出已归档案件为 BagIt 包（原件、衍生文本与转写、逐件元数据、卷内目录、环节记录、SHA-256 清单）。"""
-    svc = services()
     try:
-        export_bag(svc, case, dest)
-    except (CaseNotFoundError, DossierError) as exc:
+        cases.export_dossier(services(), OPERATOR, EVERYTHING, case, dest)
+    except ServiceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    audit.record(svc.engine, "export", OPERATOR, f"case:{case}", bag=str(dest))
     err.print(f"已导出：{dest}")
 
 

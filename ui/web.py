@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive import audit
+from archive.media import MediaFamily, family_of, is_thumb
 from archive.models import (
     AccessRequest,
     CaseStatus,
@@ -34,11 +35,8 @@ from archive.settings import Settings
 from pipelines.compliance import check, today_local
 from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
-from pipelines.records import RecordFrozenError
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
-    CorrectionError,
-    save_correction,
     transcript_of,
     versions_of,
 )
@@ -66,6 +64,7 @@ from search_api.deps import (
 from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
+from search_api.services import ServiceError, records
 from search_api.throttle import TooManyAttemptsError
 from ui import web_access, web_cases
 from ui.render import render as _render
@@ -263,7 +262,7 @@ TRANSCRIPT_STATUS = {
 
 def _transcript_state(record: Record, meta: dict[str, Any]) -> str | None:
     """The 第二十六条 transcript status of a sound record (None for other records)."""
-    if not record.mime.startswith(("audio/", "video/")):
+    if not family_of(record.mime).is_sound:
         return None
     if record.status is ProcessingStatus.FAILED:
         return f"转写失败：{record.error or '原因未知'}"
@@ -280,7 +279,7 @@ def _record_context(
 ) -> dict[str, Any]:
     transcript = transcript_of(svc.store, record)
     pages = [] if transcript is not None else page_texts(svc.store, record)
-    thumbs = {f.kind for f in record.files if f.kind.startswith("thumb-")}
+    thumbs = {f.kind for f in record.files if is_thumb(f.kind)}
     meta = record.source_meta or {}
     with Session(svc.engine) as s:
         versions = versions_of(s, record.id)
@@ -301,10 +300,8 @@ def _record_context(
         "correction_error": None,
         "correction_text": "\n".join(seg.text for seg in transcript.segments) if transcript else "",
         "correction_note": "",
-        "is_pdf": record.mime == "application/pdf" and bool(pages),
-        "derived": [
-            f for f in record.files if f.role.value == "derivative" and not f.kind.startswith("thumb-")
-        ],
+        "is_pdf": family_of(record.mime) is MediaFamily.PDF and bool(pages),
+        "derived": [f for f in record.files if f.role.value == "derivative" and not is_thumb(f.kind)],
         "can_retry": may(who.role, Action.UPLOAD) and not frozen,
     } | extra
 
@@ -314,7 +311,7 @@ def record_page(
     request: Request, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
 ) -> HTMLResponse:
     """记录: metadata, fixity, stored files, the extracted text or the transcript and its versions."""
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}")
+    records.opened(svc, who.actor, record.id)
     return _render(request, "record.html", _record_context(request, record, svc, who))
 
 
@@ -331,22 +328,19 @@ def correct_transcript_form(
 ) -> HTMLResponse | RedirectResponse:
     """校对转写: save the officer's corrected transcript as the new current version."""
     check_csrf(request, csrf)
-    if not may(who.role, Action.UPLOAD):
-        raise HTTPException(403, "您的角色无权执行此操作")
     if file is not None and file.filename:
         data, name = file.file.read(MAX_CORRECTION_BYTES + 1), file.filename
     else:
         data, name = text.encode("utf-8"), "form.txt"
     try:
-        save_correction(
-            svc, record.id, data, name, author_id=who.user_id, author_name=who.display_name, note=note
-        )
-    except (CorrectionError, RecordFrozenError) as exc:
+        records.correct_transcript(svc, who.actor, record.id, data, name, note)
+    except ServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
         ctx = _record_context(
             request, record, svc, who, correction_error=str(exc), correction_text=text, correction_note=note
         )
         return _render(request, "record.html", ctx, status_code=422)
-    audit.record(svc.engine, "transcript_correct", who.actor, f"record:{record.id}")
     return RedirectResponse(f"/records/{record.id}?corrected=1#transcript", status_code=303)
 
 

@@ -25,7 +25,7 @@ from pipelines.sensitive import spans_of
 from search_api.auth import Principal, check_csrf
 from search_api.deps import AuditQueryDep, Id, ServicesDep, allowed_to, get_principal
 from search_api.portal import granted_records, linked_case_records
-from search_api.services import Conflict, ServiceError, access, audit_log, spans
+from search_api.services import Conflict, ServiceError, access, audit_log, records, spans
 from ui.render import render as _render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
@@ -89,7 +89,7 @@ def portal_withdraw(
 def portal_record(request: Request, record_id: Id, svc: ServicesDep, who: PartyDep) -> HTMLResponse:
     """A granted record, redacted; the file download is watermarked with the viewer's name."""
     granted, rendition = access.granted_rendition(svc, who.actor, record_id, "view")
-    audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
+    records.opened(svc, who.actor, record_id, rendition="redacted")
     return _render(request, "portal_record.html", {"g": granted, "rd": rendition})
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
-from archive.db import session_scope
 from archive.models import (
     AuditEvent,
     Case,
@@ -37,13 +36,12 @@ from archive.models import (
     stage_of,
 )
 from archive.permissions import Action, may
-from archive.timeutil import from_db, to_local
-from archive.users import UserError, create_user, revoke_all, set_password
+from archive.timeutil import to_local
 from pipelines.compliance import check, today_local
 from pipelines.dossier import catalog, ordered
 from search_api.auth import check_csrf
 from search_api.deps import AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
-from search_api.services import Conflict, ServiceError, cases
+from search_api.services import Conflict, ServiceError, cases, users
 from ui.render import render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
@@ -117,7 +115,7 @@ class StageRow:
 
 def _moment(value: datetime | None) -> datetime:
     """A stored time, comparable (a missing one sorts last)."""
-    return from_db(value) or datetime.max.replace(tzinfo=UTC)
+    return value or datetime.max.replace(tzinfo=UTC)
 
 
 def _timeline(case: Case) -> list[StageRow]:
@@ -424,15 +422,12 @@ def create_user_form(
 ) -> HTMLResponse | RedirectResponse:
     """Add an account."""
     check_csrf(request, csrf)
-    _admin(who)
     try:
-        with session_scope(svc.engine) as s:
-            create_user(
-                session=s, username=username, display_name=display_name.strip(), role=role, password=password
-            )
-    except UserError as exc:
-        return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
-    audit.record(svc.engine, "user_admin", who.actor, f"user:{username}", action="add", role=role.value)
+        users.add_user(svc, who.actor, username, display_name, role, password)
+    except ServiceError as exc:
+        return render(
+            request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=exc.status
+        )
     return RedirectResponse("/admin/users?done=added", status_code=303)
 
 
@@ -449,28 +444,10 @@ def change_user_form(
 ) -> HTMLResponse | RedirectResponse:
     """Change an account's role, set a new password, or disable/enable it (ends its sessions)."""
     check_csrf(request, csrf)
-    _admin(who)
     try:
-        with session_scope(svc.engine) as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise HTTPException(404, "用户不存在")
-            if user.id == who.user_id and action in ("role", "disable"):
-                raise UserError("不能更改或停用自己的账号，请由另一名系统管理员操作")
-            if action == "role":
-                if role is None:
-                    raise UserError("请选择角色")
-                user.role = role
-                revoke_all(session=s, user_id=user.id)  # the new role applies from the next sign-in
-            elif action == "password":
-                set_password(session=s, user=user, password=password)
-            else:
-                user.is_active = action == "enable"
-                if not user.is_active:
-                    revoke_all(session=s, user_id=user.id)
-            name = user.username
-    except UserError as exc:
+        users.change_user(svc, who.actor, user_id, action, role=role, password=password)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
         return render(request, "users.html", _users_context(svc) | {"error": str(exc)}, status_code=422)
-    detail = {"role": role.value} if action == "role" and role else {}
-    audit.record(svc.engine, "user_admin", who.actor, f"user:{name}", action=action, **detail)
     return RedirectResponse(f"/admin/users?done={action}", status_code=303)

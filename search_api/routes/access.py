@@ -11,14 +11,12 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from archive import audit
 from archive.access import (
     grant_state,
     requests_for,
 )
 from archive.models import AccessGrant, AccessRequest, SpanKind, User
 from archive.permissions import Action
-from archive.timeutil import from_db
 from pipelines.detect import MediaFamily, family_of
 from pipelines.redaction import PDFIUM_LOCK, rendition_page
 from pipelines.renditions import (
@@ -37,7 +35,7 @@ from search_api.deps import (
     check_csrf_header,
     get_principal,
 )
-from search_api.services import access, cases, spans
+from search_api.services import access, cases, records, spans
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["access"])
 csrf = [Depends(check_csrf_header)]
@@ -91,9 +89,9 @@ def grant_out(g: AccessGrant) -> GrantOut:
         id=g.id,
         record_ids=list(g.record_ids),
         granted_by=g.granted_by,
-        granted_at=from_db(g.granted_at) or g.granted_at,
-        expires_at=from_db(g.expires_at) or g.expires_at,
-        revoked_at=from_db(g.revoked_at),
+        granted_at=g.granted_at,
+        expires_at=g.expires_at,
+        revoked_at=g.revoked_at,
         revoked_by=g.revoked_by,
         revoke_reason=g.revoke_reason,
         state=grant_state(g),
@@ -114,11 +112,11 @@ def request_out(s: Session, r: AccessRequest) -> RequestOut:
         days=r.days,
         review_note=r.review_note,
         reviewed_by=r.reviewed_by,
-        reviewed_at=from_db(r.reviewed_at),
+        reviewed_at=r.reviewed_at,
         decided_by=r.decided_by,
         decision_reason=r.decision_reason,
-        decided_at=from_db(r.decided_at),
-        created_at=from_db(r.created_at) or r.created_at,
+        decided_at=r.decided_at,
+        created_at=r.created_at,
         grant=grant_out(r.grant) if r.grant else None,
     )
 
@@ -216,7 +214,7 @@ def record_spans(record: VisibleRecordDep, svc: ServicesDep, who: QueueDep) -> l
     """The record's sensitive spans, detected and marked (档案管理员, 负责人, 系统管理员): the hidden
     values themselves, so every read is audited."""
     out = _spans(svc, record.id)
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="spans", spans=len(out))
+    records.opened(svc, who.actor, record.id, file="spans", spans=len(out))
     return out
 
 
@@ -257,7 +255,7 @@ def redacted_preview(record: VisibleRecordDep, svc: ServicesDep, who: QueueDep) 
         r = prepare(svc, record.id)
     except RenditionError as exc:
         raise HTTPException(409, str(exc)) from None
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", rendition="redacted-preview")
+    records.opened(svc, who.actor, record.id, rendition="redacted-preview")
     return PreviewOut(record_id=r.record_id, title=r.title, text=r.text, spans=r.spans)
 
 
@@ -268,7 +266,7 @@ def redacted_preview_file(record: VisibleRecordDep, svc: ServicesDep, who: Queue
         r = prepare(svc, record.id)
     except RenditionError as exc:
         raise HTTPException(409, str(exc)) from None
-    audit.record(svc.engine, "download", who.actor, f"record:{record.id}", rendition="redacted-preview")
+    records.opened(svc, who.actor, record.id, download=True, rendition="redacted-preview")
     data = b"".join(svc.store.iter_bytes(r.file_sha256))
     return Response(data, media_type=r.file_mime, headers={"Cache-Control": "private, no-store"})
 

@@ -17,17 +17,10 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.actor import Actor
-from archive.models import Record
-from archive.permissions import Action, may
-from archive.users import TOKEN_DAYS, open_session, revoke_session
-from pipelines.records import (
-    ClassificationLoweringError,
-    RecordFrozenError,
-    RecordMissingError,
-    delete_record,
-    update_record,
-)
-from pipelines.transcripts import MAX_CORRECTION_BYTES, CorrectionError, save_correction, versions_of
+from archive.media import DerivedKind, derived_file, family_of, is_thumb
+from archive.models import FileRole, Record
+from archive.users import TOKEN_DAYS, revoke_session
+from pipelines.transcripts import MAX_CORRECTION_BYTES, versions_of
 from search_api.auth import check_password, client_ip, csrf_token
 from search_api.deps import (
     AccessDep,
@@ -41,7 +34,7 @@ from search_api.deps import (
     check_csrf_header,
     get_principal,
 )
-from search_api.records import NOT_FOUND, extracted_text, list_cases, record_out
+from search_api.records import extracted_text, list_cases, record_out
 from search_api.schemas import (
     CaseOut,
     FacetOut,
@@ -55,6 +48,7 @@ from search_api.schemas import (
     TranscriptVersionOut,
 )
 from search_api.search import FiltersDep, run_search
+from search_api.services import records, users
 from search_api.suggest import suggest
 
 # Authenticated by default: every route on `router` needs a signed-in user.
@@ -99,17 +93,8 @@ def create_token(body: TokenIn, request: Request, svc: ServicesDep) -> TokenOut:
     user = check_password(request, svc.engine, body.username, body.password)
     if user is None:
         raise HTTPException(401, "用户名或密码错误")
-    with Session(svc.engine) as s:
-        token = open_session(session=s, user_id=user.id, kind="token", hours=body.days * 24, name=body.name)
-        s.commit()
-    audit.record(
-        svc.engine,
-        "token_created",
-        Actor(user.username, user.role.value, client_ip(request)),
-        f"user:{user.username}",
-        name=body.name,
-        days=body.days,
-    )
+    who = Actor(user.username, user.role, client_ip(request), user_id=user.id)
+    token = users.issue_token(svc, who, user.username, body.name, body.days)
     return TokenOut(token=token, expires_at=datetime.now(UTC) + timedelta(days=body.days))
 
 
@@ -171,7 +156,7 @@ def suggestions(
 @router.get("/records/{record_id}", response_model=RecordOut, tags=["records"])
 def read_record(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> RecordOut:
     """A record with its metadata, processing status and stored files."""
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}")
+    records.opened(svc, who.actor, record.id)
     return record_out(record)
 
 
@@ -183,20 +168,7 @@ def read_record(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -
 )
 def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, who: EditorDep) -> RecordOut:
     """Correct a record's metadata; the search index follows at once."""
-    changes = patch.model_dump(exclude_unset=True)
-    obj = f"record:{record.id}"
-    try:
-        updated, detail = update_record(
-            svc, record.id, changes, may_lower=may(who.role, Action.LOWER_CLASSIFICATION)
-        )
-    except ClassificationLoweringError as exc:
-        audit.record(svc.engine, "edit", who.actor, obj, "denied", fields=sorted(changes), reason=str(exc))
-        raise HTTPException(403, str(exc)) from None
-    except RecordFrozenError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    audit.record(svc.engine, "edit", who.actor, obj, fields=sorted(changes), **detail)
+    updated = records.edit_record(svc, who.actor, record.id, patch.model_dump(exclude_unset=True))
     return record_out(updated)
 
 
@@ -205,13 +177,7 @@ def edit_record(patch: RecordPatch, record: VisibleRecordDep, svc: ServicesDep, 
 )
 def remove_record(record: VisibleRecordDep, svc: ServicesDep, who: RecordRemoverDep) -> Response:
     """Delete a record registered by mistake (not once its case is filed); gone from search too."""
-    try:
-        delete_record(svc, record.id)
-    except RecordFrozenError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except RecordMissingError:
-        raise HTTPException(404, NOT_FOUND) from None
-    audit.record(svc.engine, "delete", who.actor, f"record:{record.id}", sha256=record.sha256)
+    records.remove_record(svc, who.actor, record.id, record.sha256)
     return Response(status_code=204)
 
 
@@ -221,7 +187,7 @@ def record_text(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -
     text = extracted_text(svc.store, record)
     if text is None:
         raise HTTPException(404, "该记录尚无提取文本")
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="text")
+    records.opened(svc, who.actor, record.id, file=DerivedKind.TEXT)
     return PlainTextResponse(text)
 
 
@@ -241,7 +207,7 @@ def served_type(record: Record) -> str:
 @router.get("/records/{record_id}/original", tags=["records"])
 def record_original(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep) -> StreamingResponse:
     """Download the unaltered original (streamed)."""
-    audit.record(svc.engine, "download", who.actor, f"record:{record.id}", file="original")
+    records.opened(svc, who.actor, record.id, download=True, file="original")
     disposition = f"attachment; filename*=UTF-8''{quote(record.original_name)}"
     return StreamingResponse(
         svc.store.iter_bytes(record.sha256),
@@ -279,13 +245,13 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def record_media(record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep, request: Request) -> Response:
     """The original of a recording or picture for the viewer, inline, with byte ranges (seeking
     in long video)."""
-    if not record.mime.startswith(("audio/", "video/", "image/")):
+    if not family_of(record.mime).is_audiovisual:
         raise HTTPException(404, "该记录不是录音录像或图片")
     wanted = byte_range(request.headers.get("range"), record.size)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
     # every read is audited, a ranged one with its range (a player's seek reads a new range)
     span = None if wanted is None else f"{wanted[0]}-{wanted[0] + wanted[1] - 1}"
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="media", range=span)
+    records.opened(svc, who.actor, record.id, file="media", range=span)
     if wanted is None:
         headers["Content-Length"] = str(record.size)
         return StreamingResponse(svc.store.iter_bytes(record.sha256), media_type=record.mime, headers=headers)
@@ -307,11 +273,11 @@ def record_file(
     kind: str, record: VisibleRecordDep, svc: ServicesDep, who: PrincipalDep
 ) -> StreamingResponse:
     """A derived file of a record: text, pages, ocr (boxes), thumb-N (page thumbnails)."""
-    found = next((f for f in record.files if f.kind == kind and f.role.value == "derivative"), None)
-    if found is None:
+    found = derived_file(record, kind)
+    if found is None or found.role is not FileRole.DERIVATIVE:
         raise HTTPException(404, "该记录没有这个衍生文件")
-    if not kind.startswith("thumb-"):
-        audit.record(svc.engine, "download", who.actor, f"record:{record.id}", file=kind)
+    if not is_thumb(kind):
+        records.opened(svc, who.actor, record.id, download=True, file=kind)
     return StreamingResponse(
         svc.store.iter_bytes(found.sha256),
         media_type=found.mime,
@@ -351,7 +317,7 @@ def transcript_version(
         row = next((r for r in versions_of(s, record.id) if r.version == version), None)
     if row is None:
         raise HTTPException(404, "没有这个转写版本")
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", transcript_version=version)
+    records.opened(svc, who.actor, record.id, transcript_version=version)
     return StreamingResponse(svc.store.iter_bytes(row.sha256), media_type="application/json")
 
 
@@ -377,16 +343,8 @@ def correct_transcript(
         data, name = file.file.read(MAX_CORRECTION_BYTES + 1), file.filename or "transcript.txt"
     else:
         data, name = (text or "").encode("utf-8"), "form.txt"
-    try:
-        save_correction(
-            svc, record.id, data, name, author_id=who.user_id, author_name=who.display_name, note=note
-        )
-    except RecordFrozenError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except CorrectionError as exc:
-        raise HTTPException(422, str(exc)) from None
+    records.correct_transcript(svc, who.actor, record.id, data, name, note)
     latest = _versions(svc, record.id)[-1]
-    audit.record(svc.engine, "transcript_correct", who.actor, f"record:{record.id}", version=latest.version)
     return latest
 
 

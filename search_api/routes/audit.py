@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from archive import audit
 from archive.permissions import Action
-from archive.timeutil import from_db
 from search_api.auth import Principal
 from search_api.deps import AuditQueryDep, ServicesDep, allowed_to, get_principal
 from search_api.services import audit_log
@@ -69,7 +68,7 @@ def list_events(
         events=[
             AuditEventOut(
                 seq=e.seq,
-                at=from_db(e.at) or e.at,
+                at=e.at,
                 event_type=e.event_type,
                 label=audit.EVENT_TYPES.get(e.event_type, e.event_type),
                 actor=e.actor,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from archive.models import Case, CaseEvent, EventKind, Severity
 from archive.permissions import Action
-from archive.timeutil import from_db
 from pipelines.compliance import check, finding_fields, today_local
 from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
@@ -153,7 +152,7 @@ def events(
                 id=e.id,
                 case_no=case_no,
                 kind=e.kind.value,
-                occurred_at=from_db(e.occurred_at) or e.occurred_at,
+                occurred_at=e.occurred_at,
                 note=e.note,
                 av_exempt=e.av_exempt,
             )

@@ -15,12 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from archive import audit
 from archive.cases import CaseNotFoundError
 from archive.models import Retention
 from archive.permissions import Action
-from archive.timeutil import from_db
-from pipelines.dossier import DossierError, export_bag, preview
+from pipelines.dossier import preview
 from search_api.auth import Principal
 from search_api.deps import (
     AccessDep,
@@ -90,7 +88,7 @@ def file_dossier(
     """File an ended case: number the pieces, store the catalog, lock the originals for the
     retention period and freeze the case."""
     d = cases.file_case(svc, who.actor, access, case_no, body.retention, body.archivist)
-    filed = from_db(d.filed_at) or d.filed_at
+    filed = d.filed_at
     return DossierOut(
         case_no=case_no,
         retention=d.retention.value,
@@ -113,19 +111,14 @@ def zip_dir(root: Path, target: Path) -> None:
 def dossier_bag(case_no: str, svc: ServicesDep, access: AccessDep, who: ReaderDep) -> FileResponse:
     """The filed case as a zipped BagIt bag (originals, derived text, metadata, catalog, audit
     trail, SHA-256 manifests)."""
-    _visible(svc, access, case_no)
     tmp = Path(tempfile.mkdtemp(prefix="bag-"))
     try:
-        bag = export_bag(svc, case_no, tmp / "bag")
+        bag = cases.export_dossier(svc, who.actor, access, case_no, tmp / "bag")
         target = tmp / "bag.zip"
         zip_dir(bag, target)
-    except DossierError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise HTTPException(409, str(exc)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    audit.record(svc.engine, "export", who.actor, f"case:{case_no}", bag="bag.zip")
     name = f"{case_no}-卷宗.zip"
     return FileResponse(
         target,

@@ -10,14 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from archive import audit
 from archive.access import (
     grant_state,
     requests_for,
 )
 from archive.models import AccessRequest
 from archive.permissions import Action
-from archive.timeutil import from_db
 from indexer.documents import SearchQuery
 from pipelines.renditions import watermarked
 from search_api.auth import Principal
@@ -38,7 +36,7 @@ from search_api.portal import (
 )
 from search_api.schemas import FacetOut, HitOut, SearchOut
 from search_api.search import run_search
-from search_api.services import access
+from search_api.services import access, records
 
 router = APIRouter(prefix="/api/v1/portal", dependencies=[Depends(get_principal)], tags=["portal"])
 PartyDep = Annotated[Principal, Depends(allowed_to(Action.REQUEST_ACCESS))]
@@ -109,12 +107,12 @@ def _request_out(r: AccessRequest) -> PortalRequestOut:
         requested_records=r.requested_records,
         reason=r.reason,
         status=r.status.value,
-        created_at=from_db(r.created_at) or r.created_at,
-        reviewed_at=from_db(r.reviewed_at),
-        decided_at=from_db(r.decided_at),
+        created_at=r.created_at,
+        reviewed_at=r.reviewed_at,
+        decided_at=r.decided_at,
         decision_reason=r.decision_reason,
         granted_records=list(g.record_ids) if g else None,
-        expires_at=from_db(g.expires_at) if g else None,
+        expires_at=g.expires_at if g else None,
         grant_state=grant_state(g) if g else None,
     )
 
@@ -169,8 +167,8 @@ def _record_out(g: Granted, text: str | None = None, file_mime: str | None = Non
         stage=g.stage,
         form=g.form,
         document_type=g.document_type,
-        made_at=from_db(g.made_at),
-        expires_at=from_db(g.expires_at) or g.expires_at,
+        made_at=g.made_at,
+        expires_at=g.expires_at,
         text=text,
         file_mime=file_mime,
     )
@@ -187,7 +185,7 @@ def my_records(svc: ServicesDep, who: PartyDep) -> list[PortalRecordOut]:
 def my_record(record_id: Id, svc: ServicesDep, who: PartyDep) -> PortalRecordOut:
     """A granted record's redacted text."""
     granted, rendition = access.granted_rendition(svc, who.actor, record_id, "view")
-    audit.record(svc.engine, "view", who.actor, f"record:{record_id}", rendition="redacted")
+    records.opened(svc, who.actor, record_id, rendition="redacted")
     return _record_out(granted, text=rendition.text, file_mime=rendition.file_mime)
 
 
@@ -196,7 +194,7 @@ def my_record_file(record_id: Id, svc: ServicesDep, who: PartyDep) -> Response:
     """The redacted file, watermarked with the viewer's name and the time (audio: bleeped)."""
     _granted, rendition = access.granted_rendition(svc, who.actor, record_id, "download")
     data = watermarked(svc, rendition, who.display_name, datetime.now(UTC))
-    audit.record(svc.engine, "download", who.actor, f"record:{record_id}", rendition="redacted-watermarked")
+    records.opened(svc, who.actor, record_id, download=True, rendition="redacted-watermarked")
     return Response(
         data,
         media_type=rendition.file_mime,

@@ -20,10 +20,11 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.models import CaseStatus, Stage
+from archive.media import MediaFamily, family_of
+from archive.models import Stage
 from archive.timeutil import CST
 from pipelines.dossier import original_problem
-from pipelines.ingest import RecordMeta, ingest_file
+from pipelines.ingest import RecordMeta
 from pipelines.redaction import PDFIUM_LOCK
 from search_api.deps import (
     AccessDep,
@@ -32,12 +33,12 @@ from search_api.deps import (
     ServicesDep,
     VisibleRecordDep,
     background,
-    case_in_reach,
     check_csrf_header,
     get_principal,
 )
 from search_api.records import NotVisibleError, get_record
 from search_api.schemas import STATUS_LABELS
+from search_api.services import records
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["records"])
 csrf = [Depends(check_csrf_header)]
@@ -96,16 +97,6 @@ def upload(
 ) -> UploadOut:
     """Store one file of a case unaltered (SHA-256, object lock) and queue its processing
     (text, OCR, transcript, index). Status: ``GET /api/v1/records/{id}/status``."""
-    obj = f"case:{case_no[:64]}"
-    with Session(svc.engine) as s:
-        try:
-            case = case_in_reach(s, case_no, access)
-        except HTTPException as exc:  # an unknown case or one out of reach: the attempt is kept
-            audit.record(svc.engine, "upload", who.actor, obj, "denied", reason=str(exc.detail))
-            raise
-        if case.status is CaseStatus.ARCHIVED:
-            audit.record(svc.engine, "upload", who.actor, obj, "denied", reason="案件已归档")
-            raise HTTPException(409, f"案件 {case_no} 已归档，不能再添加记录")
     name = safe_name(file.filename)
     limit = svc.settings.upload_max_mb << 20
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
@@ -131,7 +122,7 @@ def upload(
             proves=_optional(proves),
             event_id=event_id,
         )
-        outcome = ingest_file(svc, path, meta)
+        outcome = records.add_file(svc, who.actor, access, path, meta, shown=name)
     if outcome.status == "failed":
         raise HTTPException(422, outcome.reason or "无法保存该文件")
     assert outcome.record_id is not None
@@ -147,7 +138,6 @@ def upload(
             record_id=outcome.record_id if seen else None,
             message="相同内容的文件已在本案中，未重复保存",
         )
-    audit.record(svc.engine, "upload", who.actor, f"record:{outcome.record_id}", file=name, case=case_no)
     background(request).submit([outcome.record_id])
     return UploadOut(status="ingested", record_id=outcome.record_id, message="已保存原件，正在处理")
 
@@ -212,7 +202,7 @@ def page_image(
     who: PrincipalDep,
 ) -> Response:
     """Page ``page`` (from 1) of a PDF record as a JPEG image, for the viewer (audited)."""
-    if record.mime != "application/pdf":
+    if family_of(record.mime) is not MediaFamily.PDF:
         raise HTTPException(404, "该记录不是 PDF")
     if not 1 <= page <= (record.page_count or 0):
         raise HTTPException(404, "没有这一页")
@@ -232,7 +222,7 @@ def page_image(
                 image = pdf_page.render(scale=scale).to_pil()
             finally:
                 pdf.close()
-    audit.record(svc.engine, "view", who.actor, f"record:{record.id}", file="page", page=page)
+    records.opened(svc, who.actor, record.id, file="page", page=page)
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="JPEG", quality=85)
     return Response(

@@ -6,6 +6,7 @@ work and writes the one audit event of the action (`search_api.services`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -150,3 +151,19 @@ def file_case(
         filed_by=by,
     )
     return d
+
+
+def export_dossier(svc: Services, who: Actor, reach: AccessFilter, case_no: str, dest: Path) -> Path:
+    """A filed case as a BagIt bag at ``dest`` (a new directory): originals, derived text,
+    metadata, catalog, audit trail, SHA-256 manifests (audited ``export``)."""
+    require(who, Action.READ_DOSSIER)
+    with session_scope(svc.engine) as s:
+        case_in_reach(s, case_no, reach)
+    try:
+        bag = dossier.export_bag(svc, case_no, dest)
+    except CaseNotFoundError:
+        raise NotFound(NO_CASE) from None
+    except dossier.DossierError as exc:
+        raise Conflict(str(exc)) from None
+    audit.record(svc.engine, "export", who, f"case:{case_no}", bag=dest.name)
+    return bag
