@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from archive.actor import Actor
 from archive.models import AuditEvent, AuditHead
-from archive.timeutil import to_local
+from archive.timeutil import as_utc, to_local
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -64,7 +64,7 @@ EVENT_TYPES: dict[str, str] = {
     "user_admin": "用户管理",
     "fixity": "固定性校验",
     "retry": "重新处理",
-    "event_add": "记录执法环节",
+    "event_add": "记录执法活动",
     "access_preview": "预览脱敏件",
     "release_mode": "设定提供方式",
     "release_blocked": "发布检查拦截",
@@ -75,7 +75,9 @@ SYSTEM = Actor("system", "系统")
 
 
 def _at(value: datetime) -> str:
-    return (value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The time as hashed into the chain: UTC to the microsecond (a naive value is UTC, never the
+    machine's own zone, so the chain verifies the same on every host)."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(

@@ -33,7 +33,7 @@ class Action(enum.StrEnum):
     EDIT_RECORD = "edit_record"  # 第二十六条 fields and 密级 (raising it)
     LOWER_CLASSIFICATION = "lower_classification"
     DELETE_RECORD = "delete_record"
-    RECORD_STEP = "record_step"  # a case event (执法环节)
+    RECORD_ACTIVITY = "record_activity"  # a case event (执法活动: 立案, 询问, 送达 …)
     ASSIGN_OFFICER = "assign_officer"
     LINK_PARTY = "link_party"  # a party account to a 当事人, a witness to a case
     SEE_OVERSIGHT = "see_oversight"  # compliance, archiving deadlines, failed jobs, request queue
@@ -55,7 +55,7 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.EDIT_RECORD: EDITORS,
     Action.LOWER_CLASSIFICATION: frozenset({LEADER}),
     Action.DELETE_RECORD: frozenset({ARCHIVIST, ADMIN}),
-    Action.RECORD_STEP: EDITORS,
+    Action.RECORD_ACTIVITY: EDITORS,
     Action.ASSIGN_OFFICER: OVERSEERS,
     Action.LINK_PARTY: frozenset({OFFICER, ARCHIVIST}),
     Action.SEE_OVERSIGHT: OVERSEERS,

@@ -19,3 +19,8 @@ def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(CST)
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC time; a naive value is UTC already (never the machine's own zone)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

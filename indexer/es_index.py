@@ -19,6 +19,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from archive.settings import IndexSettings
+from archive.timeutil import as_utc
 from indexer.analysis import Analysed, analyse, query_words, sequence_plan
 from indexer.documents import (
     FACET_FIELDS,
@@ -54,7 +55,7 @@ def template_body(alias: str) -> dict[str, Any]:
 def es_source(doc: IndexDoc) -> dict[str, Any]:
     """The _source of a record's document."""
     a: Analysed = doc.analysed or analyse(doc.title, doc.text)
-    made_at = doc.made_at.astimezone(UTC) if doc.made_at else None  # documents carry aware times
+    made_at = as_utc(doc.made_at) if doc.made_at else None
     return {
         "record_id": doc.record_id,
         **{name: getattr(doc, name) or "" for name in KEYWORDS},

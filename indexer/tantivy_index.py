@@ -6,12 +6,12 @@ import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import tantivy
 
-from archive.timeutil import to_utc
+from archive.timeutil import as_utc, to_utc
 from indexer.analysis import analyse, query_words, sequence_plan
 from indexer.documents import FACET_FIELDS, AccessFilter, IndexDoc, SearchQuery, SearchResult
 from indexer.hits import make_hit
@@ -101,7 +101,7 @@ class TantivyIndex:
         d.add_integer("record_id", doc.record_id)
         for name in _KEYWORDS:
             d.add_text(name, getattr(doc, name) or "")
-        made_at = doc.made_at.astimezone(UTC) if doc.made_at else None  # documents carry aware times
+        made_at = as_utc(doc.made_at) if doc.made_at else None
         if made_at is not None:
             d.add_date("made_at", made_at)
         d.add_text("title", doc.title)

@@ -134,7 +134,7 @@ def add_event(
     with session_scope(svc.engine) as s:
         case = get_by_case_no(session=s, case_no=case_no)
         if case.status is CaseStatus.ARCHIVED:
-            raise PermissionError(f"案件 {case_no} 已归档，不能再添加执法环节")
+            raise PermissionError(f"案件 {case_no} 已归档，不能再添加执法活动")
         when = to_utc(occurred_at)
         event = CaseEvent(case_id=case.id, kind=kind, occurred_at=when, note=note, av_exempt=av_exempt)
         s.add(event)

@@ -141,5 +141,5 @@ def _event_of(s: Session, case_id: int | None, event_id: int | None) -> int | No
         return None
     event = s.get(CaseEvent, event_id)
     if event is None or event.case_id != case_id:
-        raise ValueError(f"执法环节 {event_id} 不属于该案件")
+        raise ValueError(f"执法活动 {event_id} 不属于该案件")
     return event_id

@@ -73,13 +73,13 @@ def test_the_demo_case_is_checked(data: Path) -> None:
 
 
 def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
-    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "作出决定", "--at", "2026-10-28T16:00"], data)
+    res = run_cli(["activity", "add", DEMO_CASE_NO, "--kind", "作出决定", "--at", "2026-10-28T16:00"], data)
     assert res.returncode == 0, res.stderr
     _, cases = _check(data)
     assert {"art12.decision_approval", "art13.rights_notice"} <= _rules(cases[DEMO_CASE_NO])
 
     # 留置送达 needs its written record and a recording of the whole process (第十九条)
-    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "留置送达", "--at", "2026-10-29T10:00"], data)
+    res = run_cli(["activity", "add", DEMO_CASE_NO, "--kind", "留置送达", "--at", "2026-10-29T10:00"], data)
     left = res.stdout.strip()
     _, cases = _check(data)
     av = [f for f in cases[DEMO_CASE_NO] if f["rule_id"] == "art10_23.full_av_record"]
@@ -91,7 +91,7 @@ def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
     Image.new("RGB", (64, 48), "white").save(photo)
     meta = ["--case", DEMO_CASE_NO, "--kind", "现场照片", "--made-by", "吴国庆", "--method", "数码拍摄",
             "--made-at", "2026-10-29T10:05", "--proves", "留置送达过程"]  # fmt: skip
-    assert run_cli(["ingest", str(photo), *meta, "--event", left], data).returncode == 0
+    assert run_cli(["ingest", str(photo), *meta, "--activity", left], data).returncode == 0
     _, cases = _check(data)
     assert not [f for f in cases[DEMO_CASE_NO] if f["rule_id"] == "art10_23.full_av_record"]
     # a record cannot be linked to an event of another case
@@ -102,7 +102,7 @@ def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
 
 
 def test_the_end_of_enforcement_starts_the_30_days(data: Path) -> None:
-    res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "执行终结", "--at", "2026-11-02T09:00"], data)
+    res = run_cli(["activity", "add", DEMO_CASE_NO, "--kind", "执行终结", "--at", "2026-11-02T09:00"], data)
     assert res.returncode == 0, res.stderr
     # the step is audited once, as done from the command line (as from the API and the page)
     with session_scope(get_engine(Settings(data_dir=data).db_url)) as s:

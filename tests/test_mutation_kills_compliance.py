@@ -67,9 +67,9 @@ def _rec(title: str, form: RecordForm, mime: str, **kw: object) -> Record:
 
 def test_audio_visual_by_its_form_or_by_its_mime_alone() -> None:
     assert is_av(_rec("a", RecordForm.AUDIOVISUAL, "application/octet-stream"))
-    for mime in ("audio/mpeg", "video/mp4", "image/jpeg"):
+    for mime in ("audio/mpeg", "video/mp4", "image/jpeg", "AUDIO/MPEG; codecs=mp3"):  # as family_of reads it
         assert is_av(_rec("a", RecordForm.TEXT, mime)), mime
-    for mime in ("application/pdf", "text/plain", "AUDIO/MPEG"):
+    for mime in ("application/pdf", "text/plain", "application/x-audio"):
         assert not is_av(_rec("a", RecordForm.TEXT, mime)), mime
 
 
@@ -119,7 +119,7 @@ def test_event_records_findings_in_full() -> None:
     look = event(E.INSPECTION, at("2026-02-12", "09:30"))
     assert of("art9_24.event_records", findings(case(), [ended, look], START)) == [
         (
-            "第九至二十四条：执法环节应有文字记录（现场检查（2026-02-12）没有文字记录，应有：现场检查记录、勘验笔录、"
+            "第九至二十四条：执法活动应有文字记录（现场检查（2026-02-12）没有文字记录，应有：现场检查记录、勘验笔录、"
             "现场检查笔录）",
             {"event": "现场检查", "article": "第九条"},
             None,

@@ -140,7 +140,7 @@ def _event_page(d: Door) -> str:
 
 def _event_cli(d: Door) -> str:
     case = _new_case(d.arc)
-    d.cli("event", "add", case, "--kind", "现场检查", "--at", "2026-11-03T10:00")
+    d.cli("activity", "add", case, "--kind", "现场检查", "--at", "2026-11-03T10:00")
     return f"case:{case}"
 
 

@@ -90,13 +90,22 @@ def ingest(
     stage: Annotated[
         str | None, typer.Option("--stage", help="环节：" + "/".join(s.value for s in Stage))
     ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="文书类型，如 询问笔录")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--document-type", "--kind", help="文书类型，如 询问笔录（--kind 为旧名）")
+    ] = None,
     made_by: Annotated[str | None, typer.Option("--made-by", help="制作人")] = None,
     made_at: Annotated[str | None, typer.Option("--made-at", help="制作时间（ISO 8601）")] = None,
-    method: Annotated[str | None, typer.Option("--method", help="制作方法")] = None,
+    method: Annotated[
+        str | None, typer.Option("--made-how", "--method", help="制作方法（--method 为旧名）")
+    ] = None,
     proves: Annotated[str | None, typer.Option("--proves", help="证明对象")] = None,
     event: Annotated[
-        int | None, typer.Option("--event", help="所记录的执法环节编号（archive event add 的输出）")
+        int | None,
+        typer.Option(
+            "--activity",
+            "--event",
+            help="所记录的执法活动编号（archive activity add 的输出；--event 为旧名）",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
@@ -197,7 +206,9 @@ def search(
     case: Annotated[str | None, typer.Option("--case", help="案号")] = None,
     stage: Annotated[str | None, typer.Option("--stage", help="环节")] = None,
     form: Annotated[str | None, typer.Option("--form", help="记录形式：文字/音像")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="文书类型")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--document-type", "--kind", help="文书类型（--kind 为旧名）")
+    ] = None,
     made_by: Annotated[str | None, typer.Option("--made-by", help="制作人")] = None,
     classification: Annotated[str | None, typer.Option("--classification", help="密级")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="制作时间起（含），YYYY-MM-DD")] = None,
@@ -469,7 +480,8 @@ def serve(
 
 
 app.command("check")(cli_cases.check_cmd)
-app.add_typer(cli_cases.event_app, name="event")
+app.add_typer(cli_cases.activity_app, name="activity")
+app.add_typer(cli_cases.event_app, name="event", hidden=True)
 app.add_typer(cli_cases.case_app, name="case")
 app.add_typer(cli_cases.dossier_app, name="dossier")
 app.command("fixity")(cli_cases.fixity_cmd)

@@ -17,7 +17,9 @@ from pipelines.dossier import fixity, preview, verify_bag
 from search_api.services import EVERYTHING, ServiceError, cases
 from ui.cli_common import OPERATOR, err, services
 
-event_app = typer.Typer(help="执法环节（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
+activity_app = typer.Typer(help="执法活动（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
+# The former name of `archive activity`, kept for one release.
+event_app = typer.Typer(help="同 archive activity（旧名，下一版本移除）", no_args_is_help=True)
 case_app = typer.Typer(help="案件", no_args_is_help=True)
 
 
@@ -61,21 +63,22 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+@activity_app.command("add")
 @event_app.command("add")
-def event_add(
+def activity_add(
     case: Annotated[str, typer.Argument(help="案号")],
-    kind: Annotated[str, typer.Option("--kind", help="环节：" + "/".join(k.value for k in EventKind))],
+    kind: Annotated[str, typer.Option("--kind", help="活动：" + "/".join(k.value for k in EventKind))],
     at: Annotated[str, typer.Option("--at", help="发生时间（ISO 8601，无时区按北京时间）")],
     note: Annotated[str | None, typer.Option("--note", help="说明")] = None,
     av_exempt: Annotated[
         bool, typer.Option("--av-exempt", help="依法不得或不宜录音录像（第十条），理由写在 --note")
     ] = False,
 ) -> None:
-    """记录一个执法环节；执行终结同时结束案件（第二十七条的 30 日归档期限由此起算）。"""
+    """记录一项执法活动；执行终结同时结束案件（第二十七条的 30 日归档期限由此起算）。"""
     try:
         kind_value = EventKind(kind)
     except ValueError:
-        err.print(f"[red]未知环节：{escape(kind)}（可选：{'、'.join(k.value for k in EventKind)}）[/red]")
+        err.print(f"[red]未知执法活动：{escape(kind)}（可选：{'、'.join(k.value for k in EventKind)}）[/red]")
         raise typer.Exit(2) from None
     try:
         when = datetime.fromisoformat(at)
@@ -86,7 +89,7 @@ def event_add(
         err.print("[red]--av-exempt 须用 --note 写明不得或不宜录音录像的理由[/red]")
         raise typer.Exit(2)
     try:
-        event_id = cases.record_step(
+        event_id = cases.record_activity(
             services(), OPERATOR, EVERYTHING, case, kind_value, when, note=note, av_exempt=av_exempt
         )
     except ServiceError as exc:
@@ -94,7 +97,8 @@ def event_add(
         raise typer.Exit(2) from None
     typer.echo(str(event_id))
     err.print(
-        f"已记录：{escape(case)} {kind_value.value}（编号 {event_id}，导入记录时用 --event {event_id} 关联）"
+        f"已记录：{escape(case)} {kind_value.value}"
+        f"（编号 {event_id}，导入记录时用 --activity {event_id} 关联）"
     )
 
 

@@ -252,13 +252,13 @@ def add_event_form(
     av_exempt: Annotated[bool, Form()] = False,
     csrf: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    """记录执法环节 (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
+    """记录执法活动 (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed."""
     check_csrf(request, csrf)
-    if not may(who.role, Action.RECORD_STEP):
+    if not may(who.role, Action.RECORD_ACTIVITY):
         raise HTTPException(403, "您的角色无权执行此操作")
     target = f"/cases/{quote(case_no)}"
     try:
-        cases.record_step(
+        cases.record_activity(
             svc, who.actor, access, case_no, kind, occurred_at, note=note.strip() or None, av_exempt=av_exempt
         )
     except ServiceError as exc:

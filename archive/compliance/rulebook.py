@@ -288,7 +288,7 @@ RULES: list[Rule] = [
         "art9_24.event_records",
         "第九至二十四条",
         Severity.ERROR,
-        "执法环节应有文字记录",
+        "执法活动应有文字记录",
         event_records,
     ),
     Rule(

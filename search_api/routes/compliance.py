@@ -164,11 +164,11 @@ def events(
     "/events",
     response_model=EventOut,
     status_code=201,
-    dependencies=[Depends(check_csrf_header), Depends(allowed_to(Action.RECORD_STEP))],
+    dependencies=[Depends(check_csrf_header), Depends(allowed_to(Action.RECORD_ACTIVITY))],
 )
 def create_event(body: EventIn, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> EventOut:
     """Record a step (立案, 询问, 送达, 执行终结 …); the case's findings are recomputed (audited)."""
-    event_id = cases.record_step(
+    event_id = cases.record_activity(
         svc,
         who.actor,
         access,

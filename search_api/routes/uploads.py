@@ -85,7 +85,7 @@ def upload(
     access: AccessDep,
     who: EditorDep,
     file: Annotated[UploadFile, File(description="一个文件；多个文件请逐个上传")],
-    stage: Annotated[Stage | None, Form(description="执法环节")] = None,
+    stage: Annotated[Stage | None, Form(description="环节（第三条）")] = None,
     document_type: Annotated[str | None, Form(max_length=64)] = None,
     title: Annotated[str | None, Form(max_length=255)] = None,
     doc_no: Annotated[str | None, Form(max_length=64)] = None,

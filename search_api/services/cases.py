@@ -94,7 +94,7 @@ def add_witness(
     audit.record(svc.engine, "edit", who, f"case:{case_no}", witness_added=True)
 
 
-def record_step(
+def record_activity(
     svc: Services,
     who: Actor,
     reach: AccessFilter,
@@ -105,8 +105,8 @@ def record_step(
     note: str | None = None,
     av_exempt: bool = False,
 ) -> int:
-    """记录执法环节 (立案, 询问, 送达, 执行终结 …); returns the step's id (audited ``event_add``)."""
-    require(who, Action.RECORD_STEP)
+    """记录执法活动 (立案, 询问, 送达, 执行终结 …); returns the step's id (audited ``event_add``)."""
+    require(who, Action.RECORD_ACTIVITY)
     with session_scope(svc.engine) as s:
         case_in_reach(s, case_no, reach)
     try:
