@@ -18,6 +18,9 @@ part of a token.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -51,6 +54,40 @@ def _read_dict(path: Path, freq: dict[str, int]) -> int:
     return total
 
 
+def _cache_file(sources: list[Path]) -> Path:
+    """Where the parsed dictionaries are kept between processes, named by what they were read from."""
+    key = hashlib.sha256()
+    for source in sources:
+        st = source.stat()
+        key.update(f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "enforcement-archive"
+    return base / f"segmenter-{key.hexdigest()[:24]}.marshal"
+
+
+def _frequencies() -> tuple[int, dict[str, int]]:
+    """jieba's total and every word's frequency, from both dictionaries. Parsing them takes a
+    quarter of a second; a command run from a script would pay it every time, so the result is
+    kept in the user's cache directory (plain data in marshal form, checked when read back)."""
+    sources = [jieba_dictionary(), DOMAIN_DICT]
+    cache = _cache_file(sources)
+    try:
+        total, freq = marshal.loads(cache.read_bytes())
+        if isinstance(total, int) and isinstance(freq, dict) and freq:
+            return total, freq
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    freq = {}
+    total = sum(_read_dict(source, freq) for source in sources)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((total, freq)))
+        tmp.replace(cache)
+    except OSError:
+        pass  # a read-only home: parse again next time
+    return total, freq
+
+
 def _init() -> None:
     """Load the segmenter once per process (~1 s)."""
     global _segmenter, _words
@@ -59,10 +96,9 @@ def _init() -> None:
             return
         import rjieba
 
-        freq: dict[str, int] = {}
         # jieba keeps the frequency of a word a later line overrides in its total; jieba-rs
         # does not. Reproduce jieba's total so that both choose the same segmentation.
-        total = _read_dict(jieba_dictionary(), freq) + _read_dict(DOMAIN_DICT, freq)
+        total, freq = _frequencies()
         seg = rjieba.Jieba.empty()
         for word, f in freq.items():
             seg.add_word(word, f, None)

@@ -157,3 +157,39 @@ def test_every_article_of_the_rulebook_has_its_section() -> None:
     for kinds, form in ((rulebook.ARTICLE_OF, "written"), (rulebook.AV_REQUIRED, "audio-visual")):
         for kind, article in kinds.items():
             assert kind.value in sections[article], f"{article} does not name {kind.value} ({form} record)"
+
+
+def _documented_commands() -> set[tuple[str, ...]]:
+    """Every `archive …` command the README and the operations guide name (its words before the
+    first argument or option)."""
+    import re
+
+    operations = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text(
+        encoding="utf-8"
+    )
+    found = set()
+    for text in (README, operations):
+        for line in re.findall(r"`archive ([^`]*)`", text):
+            words = []
+            for token in line.split():
+                if not re.fullmatch(r"[a-z][a-z-]*", token):
+                    break
+                words.append(token)
+            if words:
+                found.add(tuple(words))
+    return found
+
+
+def test_every_documented_command_runs() -> None:
+    """A renamed or removed command fails here: each documented one answers --help."""
+    from typer.testing import CliRunner
+
+    documented = _documented_commands()
+    assert {("ingest",), ("user", "add"), ("activity", "add"), ("audit", "verify")} <= documented
+    runner = CliRunner()
+    broken = {}
+    for words in sorted(documented):
+        result = runner.invoke(app, [*words, "--help"])
+        if result.exit_code != 0 or "Usage" not in result.output:
+            broken[" ".join(words)] = result.output[-300:]
+    assert not broken, f"documented commands that do not run: {broken}"

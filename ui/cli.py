@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
 import sys
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import select
 
-from archive.cases import CaseNotFoundError, get_by_case_no
-from archive.db import session_scope
-from archive.models import Record, Role, Stage
-from archive.settings import get_settings
-from indexer.analysis import warm_up
-from indexer.documents import AccessFilter, IndexUnavailableError
-from pipelines.background import Background
-from pipelines.context import Services, open_services
-from pipelines.ingest import IngestOutcome, RecordMeta
-from pipelines.queue import failed_jobs, make_queue, resumable_record_ids, retry_processing
-from pipelines.steps import ProcessOutcome
-from search_api.services import EVERYTHING, ServiceError, records, users
+from archive.enums import Role, Stage
 from ui import cli_access, cli_cases
 from ui.cli_common import OPERATOR, err, services, settings
 
-app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:  # the heavy modules load inside the commands that need them (`archive --help` is fast)
+    from rich.progress import Progress
+
+    from pipelines.context import Services
+    from pipelines.ingest import IngestOutcome
+    from pipelines.steps import ProcessOutcome
+
+app = typer.Typer(help="执法全过程记录档案系统 — 命令行工具", no_args_is_help=True)
 CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory anyway
 
 
@@ -41,6 +32,8 @@ _settings, _services = settings, services
 
 
 def _progress(enabled: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -110,6 +103,12 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """导入文件：保存原件、解析、建立索引；等待全部处理完毕。"""
+    from archive.cases import CaseNotFoundError, get_by_case_no
+    from archive.db import session_scope
+    from pipelines.ingest import IngestOutcome, RecordMeta
+    from pipelines.queue import make_queue, resumable_record_ids
+    from search_api.services import EVERYTHING, ServiceError, records
+
     stage_value = _parse_stage(stage)
     made_at_value = _parse_time(made_at)
     missing = [str(p) for p in paths if not p.exists()]
@@ -162,6 +161,11 @@ def ingest(
 
 
 def _report(svc: Services, outcomes: list[IngestOutcome], processed: list[ProcessOutcome]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from archive.db import session_scope
+    from archive.models import Record
+
     path_of = {o.record_id: o.path for o in outcomes if o.record_id}
     failed = [{"path": o.path, "reason": o.reason} for o in outcomes if o.status == "failed"]
     failed_ids = [p.record_id for p in processed if p.error]
@@ -221,14 +225,18 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """全文检索。"""
-    from fastapi import HTTPException
+    import html
+    from dataclasses import asdict
 
+    from rich.console import Console
+
+    from indexer.documents import AccessFilter, IndexUnavailableError
     from indexer.query import QuerySyntaxError
     from indexer.tantivy_index import IndexSchemaError
-    from search_api.search import get_filters
+    from search_api.filters import FilterError, parse_filters
 
     try:
-        filters = get_filters(
+        filters = parse_filters(
             case=case,
             stage=stage,
             form=form,
@@ -239,12 +247,14 @@ def search(
             date_to=date_to,
             sort=sort,
         )
-    except HTTPException as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+    except FilterError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
-    svc = _services()
+    from indexer.backend import make_index
+
     try:
-        result = svc.index.search(
+        # Only the index: a search from the command line needs neither the database nor the store.
+        result = make_index(_settings()).search(
             filters.query(query, limit=limit, offset=0, facets=facets),
             AccessFilter.unrestricted(CLI_PRINCIPAL),
         )
@@ -283,6 +293,7 @@ def search(
 @app.command()
 def demo() -> None:
     """载入示例案件和示例账号（仅开发配置；可重复运行，不会重复导入）。"""
+    from pipelines.context import open_services
     from pipelines.demo import DEMO_ACCOUNTS, DEMO_CASE_NO, DEMO_PASSWORD, ensure_demo_user, load_demo
 
     settings = _settings()
@@ -310,6 +321,8 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """重新处理失败的记录（原件已保存，只重做解析、衍生文件和索引）。"""
+    from pipelines.queue import make_queue, retry_processing
+
     svc = _services()
     reset, skipped = retry_processing(svc, record_ids, OPERATOR)
     for rid in skipped:
@@ -380,7 +393,7 @@ def models_build_openai_checkpoint(
     from pipelines.media.models import ModelMissingError, install_default_model
     from pipelines.media.transcribe import default_checkpoint
 
-    t = get_settings().transcription
+    t = settings().transcription
     try:
         model_dir = source or t.model_dir or install_default_model()
         target = out or t.openai_checkpoint or default_checkpoint(source or t.model_dir)
@@ -403,6 +416,8 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
 ) -> None:
     """创建用户（密码以 argon2 哈希保存）。"""
+    from search_api.services import ServiceError, users
+
     try:
         role_value = Role(role)
     except ValueError:
@@ -441,6 +456,8 @@ def jobs(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """列出处理失败的任务及原因（可用 archive retry 重新处理）。"""
+    from pipelines.queue import failed_jobs
+
     rows = failed_jobs(_services())
     if as_json:
         typer.echo(
@@ -462,6 +479,10 @@ def serve(
 ) -> None:
     """启动 Web 界面和 API。"""
     import uvicorn
+
+    from indexer.analysis import warm_up
+    from pipelines.background import Background
+    from pipelines.context import open_services
 
     settings = _settings()
     svc = open_services(settings)  # migrate before the workers start

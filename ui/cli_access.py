@@ -10,15 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from archive import audit
-from archive.models import Case, Record
 from archive.timeutil import CST
-from archive.users import TOKEN_DAYS
-from pipelines.sensitive import detect_spans
-from search_api.services import EVERYTHING, ServiceError, audit_log, cases, users
 from ui.cli_common import OPERATOR, err, services
 
 audit_app = typer.Typer(help="审计日志（只增不改、哈希链）", no_args_is_help=True)
@@ -31,6 +24,8 @@ def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """校验整条哈希链；发现改动、删除或插入时指出第一处断点，退出码为 1。"""
+    from archive import audit
+
     result = audit.verify(services().engine)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -63,6 +58,9 @@ def audit_export(
     until: Annotated[str | None, typer.Option("--to", help="截止日期（含）")] = None,
 ) -> None:
     """按条件导出审计日志为 CSV（含每条事件的哈希）。"""
+    from archive import audit
+    from search_api.services import audit_log
+
     if event_type and event_type not in audit.EVENT_TYPES:
         err.print(f"[red]未知事件类型：{escape(event_type)}（可选：{'、'.join(audit.EVENT_TYPES)}）[/red]")
         raise typer.Exit(2)
@@ -80,6 +78,8 @@ def access_assign(
     username: Annotated[str, typer.Argument(help="执法人员的用户名")],
 ) -> None:
     """指派执法人员承办案件（承办人员只能看到指派给自己的案件）。"""
+    from search_api.services import EVERYTHING, ServiceError, cases
+
     try:
         cases.assign_officer(services(), OPERATOR, EVERYTHING, case, username)
     except ServiceError as exc:
@@ -96,6 +96,8 @@ def access_link_party(
     id_checked: Annotated[str, typer.Option("--id-checked", help="身份核验方式，如：身份证原件核验")],
 ) -> None:
     """把当事人账号关联到案件的当事人（须先当面核验身份）。"""
+    from search_api.services import EVERYTHING, ServiceError, cases
+
     try:
         cases.link_party_account(services(), OPERATOR, EVERYTHING, case, username, party, id_checked)
     except ServiceError as exc:
@@ -109,6 +111,12 @@ def spans_detect(
     case: Annotated[str | None, typer.Option("--case", help="只处理这个案号")] = None,
 ) -> None:
     """重新识别已处理记录中的敏感信息（身份证号、手机号、住址、他人姓名 …）；人工标注和排除的结果保留。"""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from archive.models import Case, Record
+    from pipelines.sensitive import detect_spans
+
     svc = services()
     with Session(svc.engine) as s:
         stmt = select(Record.id).order_by(Record.id)
@@ -122,9 +130,15 @@ def spans_detect(
 def user_token(
     username: Annotated[str, typer.Argument(help="用户名")],
     name: Annotated[str, typer.Option("--name", help="令牌用途")] = "cli",
-    days: Annotated[int, typer.Option("--days", min=1, max=TOKEN_DAYS, help="有效天数")] = 30,
+    days: Annotated[int, typer.Option("--days", min=1, help="有效天数（至多 90 天）")] = 30,
 ) -> None:
     """为用户签发 API 令牌（Authorization: Bearer …），只显示一次。"""
+    from archive.users import TOKEN_DAYS
+    from search_api.services import ServiceError, users
+
+    if days > TOKEN_DAYS:
+        err.print(f"[red]有效天数至多 {TOKEN_DAYS} 天[/red]")
+        raise typer.Exit(2)
     try:
         token = users.issue_token(services(), OPERATOR, username, name, days)
     except ServiceError as exc:

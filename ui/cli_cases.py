@@ -10,11 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from archive.cases import CaseNotFoundError
-from archive.models import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
-from pipelines.compliance import check, create_case, finding_fields, set_archivist
-from pipelines.dossier import fixity, preview, verify_bag
-from search_api.services import EVERYTHING, ServiceError, cases
+from archive.enums import CaseOrigin, EnforcementKind, EventKind, PartyType, Retention, Severity
 from ui.cli_common import OPERATOR, err, services
 
 activity_app = typer.Typer(help="执法活动（立案、询问、现场检查、送达、执行终结 …）", no_args_is_help=True)
@@ -29,6 +25,8 @@ def check_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """按《执法全过程记录制度》逐案检查；有违规时退出码为 1。"""
+    from pipelines.compliance import check, finding_fields
+
     svc = services()
     day = date.fromisoformat(today) if today else None
     results = check(svc, [case] if case else None, today=day)
@@ -75,6 +73,8 @@ def activity_add(
     ] = False,
 ) -> None:
     """记录一项执法活动；执行终结同时结束案件（第二十七条的 30 日归档期限由此起算）。"""
+    from search_api.services import EVERYTHING, ServiceError, cases
+
     try:
         kind_value = EventKind(kind)
     except ValueError:
@@ -122,6 +122,8 @@ def case_add(
     ] = None,
 ) -> None:
     """登记案件；同时记录“立案”环节。"""
+    from pipelines.compliance import create_case
+
     try:
         kind_value, origin_value = EnforcementKind(kind), CaseOrigin(origin)
         opened_at = datetime.fromisoformat(opened)
@@ -145,6 +147,9 @@ def archivist(
     name: Annotated[str, typer.Argument(help="归档、保管责任人姓名")],
 ) -> None:
     """指定案件的归档、保管责任人（第二十七条）。"""
+    from archive.cases import CaseNotFoundError
+    from pipelines.compliance import set_archivist
+
     try:
         set_archivist(services(), case, name)
     except CaseNotFoundError as exc:
@@ -174,6 +179,9 @@ def dossier_preview(
     archivist: Annotated[str, typer.Option("--archivist", help="立卷人")] = "",
 ) -> None:
     """预览卷宗封面与卷内目录（不归档、不改变任何数据）。"""
+    from archive.cases import CaseNotFoundError
+    from pipelines.dossier import preview
+
     try:
         out.write_bytes(preview(services(), case, _retention(retention), archivist))
     except CaseNotFoundError as exc:
@@ -190,6 +198,8 @@ def dossier_file(
     filed_by: Annotated[str, typer.Option("--by", help="办理归档的人")] = "档案管理员",
 ) -> None:
     """归档：编件号、生成卷内目录、设定保管期限，并冻结案件（记录与元数据不可再改）。"""
+    from search_api.services import EVERYTHING, ServiceError, cases
+
     try:
         d = cases.file_case(
             services(), OPERATOR, EVERYTHING, case, _retention(retention), archivist, filed_by=filed_by
@@ -208,6 +218,8 @@ def dossier_export(
     dest: Annotated[Path, typer.Argument(help="新建的 BagIt 包目录")],
 ) -> None:
     """导出已归档案件为 BagIt 包（原件、衍生文本与转写、逐件元数据、卷内目录、环节记录、SHA-256 清单）。"""
+    from search_api.services import EVERYTHING, ServiceError, cases
+
     try:
         cases.export_dossier(services(), OPERATOR, EVERYTHING, case, dest)
     except ServiceError as exc:
@@ -219,6 +231,8 @@ def dossier_export(
 @dossier_app.command("verify")
 def dossier_verify(path: Annotated[Path, typer.Argument(help="BagIt 包目录")]) -> None:
     """重新校验 BagIt 包：缺失、多出或被改动的文件都会列出；有问题时退出码为 1。"""
+    from pipelines.dossier import verify_bag
+
     problems = verify_bag(path)
     for p in problems:
         err.print(f"[red]{escape(p)}[/red]")
@@ -232,6 +246,8 @@ def fixity_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """重新计算每个原件的 SHA-256 并与登记值比对；有不符时退出码为 1。"""
+    from pipelines.dossier import fixity
+
     results = fixity(services())
     bad = [r for r in results if not r.ok]
     if as_json:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from archive.actor import Actor
-from archive.settings import Settings, get_settings
-from pipelines.context import Services, open_services
+
+if TYPE_CHECKING:
+    from archive.settings import Settings
+    from pipelines.context import Services
 
 err = Console(stderr=True, soft_wrap=True)
 # The audit log names the local operator of the `archive` command (who can read the data directory).
@@ -16,6 +20,8 @@ OPERATOR = Actor("cli", "系统")
 
 def settings() -> Settings:
     """The settings, or exit 2 with the configuration error."""
+    from archive.settings import get_settings
+
     try:
         return get_settings()
     except ValueError as exc:
@@ -25,4 +31,6 @@ def settings() -> Settings:
 
 def services() -> Services:
     """Open the configured database, store and index."""
+    from pipelines.context import open_services
+
     return open_services(settings())
