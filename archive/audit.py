@@ -68,6 +68,8 @@ EVENT_TYPES: dict[str, str] = {
     "access_preview": "预览脱敏件",
     "release_mode": "设定提供方式",
     "release_blocked": "发布检查拦截",
+    "backup": "备份",
+    "restore": "从备份恢复",
 }
 
 

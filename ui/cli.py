@@ -510,6 +510,9 @@ app.add_typer(cli_access.audit_app, name="audit")
 app.add_typer(cli_access.access_app, name="access")
 app.add_typer(cli_access.spans_app, name="spans")
 user_app.command("token")(cli_access.user_token)
+from ui.cli_backup import register as register_backup  # noqa: E402 (archive backup …, archive restore)
+
+register_backup(app)
 
 
 def main() -> None:
