@@ -64,6 +64,7 @@ EVENT_TYPES: dict[str, str] = {
     "user_admin": "用户管理",
     "fixity": "固定性校验",
     "retry": "重新处理",
+    "rederive": "重建派生文件",
     "event_add": "记录执法活动",
     "access_preview": "预览脱敏件",
     "release_mode": "设定提供方式",

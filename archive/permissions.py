@@ -33,6 +33,8 @@ class Action(enum.StrEnum):
     EDIT_RECORD = "edit_record"  # 第二十六条 fields and 密级 (raising it)
     LOWER_CLASSIFICATION = "lower_classification"
     DELETE_RECORD = "delete_record"
+    REPAIR_FILES = "repair_files"  # derived files made again from the originals
+    SEE_SYSTEM = "see_system"  # the archive's health: jobs, queue, index, fixity, disk
     RECORD_ACTIVITY = "record_activity"  # a case event (执法活动: 立案, 询问, 送达 …)
     ASSIGN_OFFICER = "assign_officer"
     LINK_PARTY = "link_party"  # a party account to a 当事人, a witness to a case
@@ -55,6 +57,8 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.EDIT_RECORD: EDITORS,
     Action.LOWER_CLASSIFICATION: frozenset({LEADER}),
     Action.DELETE_RECORD: frozenset({ARCHIVIST, ADMIN}),
+    Action.REPAIR_FILES: frozenset({ARCHIVIST, ADMIN}),
+    Action.SEE_SYSTEM: frozenset({ARCHIVIST, ADMIN}),
     Action.RECORD_ACTIVITY: EDITORS,
     Action.ASSIGN_OFFICER: OVERSEERS,
     Action.LINK_PARTY: frozenset({OFFICER, ARCHIVIST}),

@@ -31,6 +31,11 @@ def _last_year() -> int:
     return max(d.year for d in chinese_calendar.holidays)
 
 
+def covered_years(table_years: Iterable[int] = ()) -> set[int]:
+    """Years whose working days are known: the built-in official data and the deployment's table."""
+    return {d.year for d in chinese_calendar.holidays} | set(table_years)
+
+
 class WorkCalendar:
     """Which days are working days, from the official data plus the deployment's own table."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, UnsupportedProductError, helpers
 
 from archive.settings import IndexSettings
 from archive.timeutil import as_utc
@@ -121,15 +121,32 @@ class ElasticsearchIndex:
         self.es.indices.create(index=name)  # settings and mappings come from the template
         return name
 
+    def _problem(self, exc: Exception) -> str:
+        """What went wrong talking to the server, as an operator can act on it."""
+        status = getattr(exc, "status_code", None)
+        if isinstance(exc, UnsupportedProductError):
+            return f"{self.cfg.es_url} 不是 Elasticsearch 服务（或版本过旧）"
+        if status == 406 or (status == 400 and "media_type" in str(exc).lower()):
+            return (
+                f"Elasticsearch（{self.cfg.es_url}）拒绝了本系统的请求格式（HTTP {status}）："
+                "服务器版本与客户端不兼容，需要 Elasticsearch 8.x 或 9.x"
+            )
+        if status in (401, 403):
+            return (
+                f"Elasticsearch（{self.cfg.es_url}）拒绝访问（HTTP {status}）："
+                "检查 ARCHIVE_INDEX__ES_USERNAME / ES_PASSWORD 或 ES_API_KEY"
+            )
+        if status is not None:
+            return f"Elasticsearch（{self.cfg.es_url}）答复错误 HTTP {status}：{exc}"
+        return f"无法连接检索服务 Elasticsearch（{self.cfg.es_url}）：{type(exc).__name__}"
+
     def _ensure(self) -> None:
         if self._ready:
             return
         try:
             self._put_template()
         except (TransportError, ApiError) as exc:
-            raise IndexUnavailableError(
-                f"无法连接检索服务 Elasticsearch（{self.cfg.es_url}）：{type(exc).__name__}"
-            ) from exc
+            raise IndexUnavailableError(self._problem(exc)) from exc
         if not self.es.indices.exists_alias(name=self.alias):
             name = self._new_index()
             self.es.indices.put_alias(index=name, name=self.alias)

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +23,7 @@ from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
 from pipelines.context import Services, open_services
 from pipelines.process import process_record
-from pipelines.steps import ProcessOutcome, finish
+from pipelines.steps import FAILED, ProcessOutcome, finish, first_undone
 
 log = logging.getLogger(__name__)
 OnDone = Callable[[ProcessOutcome], None]
@@ -184,6 +185,65 @@ class InProcessQueue:
                     batch.append(pool.submit(_child_process, rid).result())
                 except BrokenProcessPool:
                     batch.append(ProcessOutcome(rid, error="解析进程异常退出（文件可能已损坏），原件已保存"))
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A processing job as an operator sees it: where it is, who has it, for how long."""
+
+    record_id: int
+    title: str
+    status: str  # pending | running | failed | done
+    step: str | None  # the step it failed at, or the first step not done
+    worker: str | None
+    age_s: float  # since the job last changed
+    attempts: int
+    error: str | None
+    stuck: bool  # pending with nobody on it, or running in a worker that died or went silent
+
+
+def job_rows(svc: Services, *, done: bool = False) -> list[JobRow]:
+    """Every job that is not done (and, with ``done``, the finished ones too), oldest first."""
+    now = utcnow()
+    stale_after_s = svc.settings.queue.stale_after_s
+    with session_scope(svc.engine) as s:
+        stmt = select(Job, Record.title).join(Record, Record.id == Job.record_id).where(Job.kind == "process")
+        if not done:
+            stmt = stmt.where(Job.status != JobStatus.DONE)
+        rows = []
+        for job, title in s.execute(stmt.order_by(Job.updated_at, Job.record_id)):
+            steps = dict(job.steps or {})
+            failed_at = next((k for k, v in steps.items() if v == FAILED), None)
+            age = (now - job.updated_at).total_seconds()
+            waiting_too_long = job.status is JobStatus.RUNNING or age > stale_after_s
+            stuck = job_is_due(job, stale_after_s) and waiting_too_long
+            rows.append(
+                JobRow(
+                    job.record_id,
+                    title,
+                    job.status.value,
+                    failed_at or _next_step(steps, job.status),
+                    job.worker,
+                    round(age, 1),
+                    job.attempts,
+                    job.error,
+                    stuck,
+                )
+            )
+    return rows
+
+
+def _next_step(steps: dict[str, str], status: JobStatus) -> str | None:
+    if status is JobStatus.DONE:
+        return None
+    step = first_undone(steps)
+    return step.value if step else None
+
+
+def stuck_record_ids(svc: Services) -> list[int]:
+    """Jobs nobody is working on although they should run: pending for longer than
+    ``stale_after_s`` (their queue message is gone), or running in a dead or silent worker."""
+    return [r.record_id for r in job_rows(svc) if r.stuck]
 
 
 def failed_jobs(svc: Services) -> list[tuple[int, str, int, str]]:

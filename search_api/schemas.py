@@ -14,11 +14,14 @@ STATUS_LABELS = {"pending": "等待处理", "processing": "处理中", "processe
 class HealthOut(BaseModel):
     """Liveness and what the process is connected to."""
 
-    status: str
+    status: str  # ok | degraded (a part it needs is unreachable: then 503)
     version: str
     database: str
     storage: str
     index: str
+    queue: str  # inprocess | redis
+    redis: str  # ok | unreachable | not used
+    queue_depth: int | None = None
 
 
 class MeOut(BaseModel):

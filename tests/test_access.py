@@ -607,7 +607,8 @@ def test_the_fixity_page_reports_an_altered_original(arc: Archive, clients: Clie
     path.chmod(0o644)
     path.write_bytes(path.read_bytes() + b"tampered")
     html = archivist.get("/fixity").text
-    assert "1 份不一致或缺失" in html and f"/records/{arc.records['送达回证']}" in html
+    assert "1 个不一致或缺失" in html and f"/records/{arc.records['送达回证']}" in html
+    assert "原件" in html and "SHA-256 与入库时不同" in html
 
 
 def test_a_grant_covers_records_of_its_own_case_only(arc: Archive, clients: Clients, tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_the_end_of_enforcement_starts_the_30_days(data: Path) -> None:
 
 def test_bad_commands_say_why(data: Path) -> None:
     res = run_cli(["event", "add", DEMO_CASE_NO, "--kind", "喝茶", "--at", "2026-10-28"], data)
-    assert res.returncode == 2 and "未知环节" in res.stderr
+    assert res.returncode == 2 and "未知执法活动" in res.stderr
     res = run_cli(["event", "add", "不存在的案号", "--kind", "立案", "--at", "2026-10-28"], data)
     assert res.returncode == 2 and "案件不存在" in res.stderr
     res = run_cli(

@@ -34,7 +34,7 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
     assert _search(data, "报警装置")["total"] == 5
     res = run_cli(["reindex", "--json"], data)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"indexed": 9, "caught_up": 0, "pruned": 1, "total": 9}
+    assert json.loads(res.stdout) == {"indexed": 9, "caught_up": 0, "pruned": 1, "total": 9, "skipped": []}
     assert _search(data, "报警装置") == before
 
     shutil.rmtree(settings.index_dir)
@@ -53,6 +53,7 @@ def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path
         "caught_up": 0,
         "pruned": 1,
         "total": 8,
+        "skipped": [],
     }
     assert rid not in {h["record_id"] for h in _search(data, "报警装置")["hits"]}
 

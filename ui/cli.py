@@ -14,12 +14,10 @@ import typer
 from rich.markup import escape
 
 from archive.enums import Role, Stage
-from ui import cli_access, cli_cases
-from ui.cli_common import OPERATOR, err, services, settings
+from ui import cli_access, cli_cases, cli_ops
+from ui.cli_common import OPERATOR, err, progress_bar, services, settings
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands that need them (`archive --help` is fast)
-    from rich.progress import Progress
-
     from pipelines.context import Services
     from pipelines.ingest import IngestOutcome
     from pipelines.steps import ProcessOutcome
@@ -29,20 +27,6 @@ CLI_PRINCIPAL = "cli"  # the local operator, who can read the data directory any
 
 
 _settings, _services = settings, services
-
-
-def _progress(enabled: bool) -> Progress:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not enabled,
-        transient=False,
-    )
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -58,6 +42,10 @@ def _files(paths: list[Path]) -> list[Path]:
 @app.command()
 def init() -> None:
     """初始化数据目录、数据库（迁移到最新）、对象存储和索引（旧版本建立的索引会自动重建）。"""
+    from sqlalchemy import func, select
+
+    from archive.models import ProcessingStatus, Record
+    from indexer.documents import IndexUnavailableError
     from indexer.tantivy_index import IndexSchemaError
 
     svc = _services()
@@ -73,7 +61,20 @@ def init() -> None:
         counts = rebuild(svc)
         err.print(f"已重建索引：{counts['indexed']} 条记录")
         index = svc.index
-    err.print(f"对象存储：{svc.store.name}；索引：{index.name}（{index.count()} 条）")
+    try:
+        count = index.count()
+    except IndexUnavailableError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"对象存储：{svc.store.name}；索引：{index.name}（{count} 条）")
+    with svc.engine.connect() as conn:
+        done = select(func.count()).select_from(Record).where(Record.status == ProcessingStatus.PROCESSED)
+        processed = conn.scalar(done) or 0
+    if count < processed:
+        # e.g. just switched from tantivy to Elasticsearch: the new index starts empty
+        err.print(
+            f"[yellow]索引中只有 {count} 条，已处理的记录有 {processed} 条：请运行 archive reindex[/yellow]"
+        )
 
 
 @app.command()
@@ -135,7 +136,7 @@ def ingest(
     )
     files = _files(paths)
     outcomes: list[IngestOutcome] = []
-    with _progress(sys.stderr.isatty() or not as_json) as progress:
+    with progress_bar(sys.stderr.isatty() or not as_json) as progress:
         task = progress.add_task("保存原件", total=len(files))
         for f in files:
             try:
@@ -316,50 +317,35 @@ def demo() -> None:
 
 
 @app.command()
-def retry(
-    record_ids: Annotated[list[int], typer.Argument(help="记录编号")],
-    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
-) -> None:
-    """重新处理失败的记录（原件已保存，只重做解析、衍生文件和索引）。"""
-    from pipelines.queue import make_queue, retry_processing
-
-    svc = _services()
-    reset, skipped = retry_processing(svc, record_ids, OPERATOR)
-    for rid in skipped:
-        err.print(f"记录 {rid} 不存在或没有失败，跳过")
-    with _progress(sys.stderr.isatty() or not as_json) as progress:
-        task = progress.add_task("重新处理", total=len(reset))
-        done = make_queue(svc).run(reset, on_done=lambda _o: progress.advance(task))
-    failed = [{"record_id": o.record_id, "reason": o.error} for o in done if o.error]
-    if as_json:
-        typer.echo(
-            json.dumps({"retried": len(reset), "skipped": skipped, "failed": failed}, ensure_ascii=False)
-        )
-    for f in failed:
-        err.print(f"[red]记录 {f['record_id']} 仍然失败：{f['reason']}[/red]")
-    if failed:
-        raise typer.Exit(1)
-
-
-@app.command()
 def reindex(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """从数据库和已保存的衍生文件重建检索索引（检索在重建期间照常可用）。"""
+    from pipelines.reindex import Skipped
     from pipelines.reindex import reindex as rebuild
 
     svc = _services()
-    with _progress(sys.stderr.isatty() or not as_json) as progress:
+    skipped: list[Skipped] = []
+    with progress_bar(sys.stderr.isatty() or not as_json) as progress:
         task = progress.add_task("重建索引", total=None)
         counts = rebuild(
-            svc, on_progress=lambda done, total: progress.update(task, completed=done, total=total)
+            svc,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            skipped=skipped,
+        )
+    for x in skipped:
+        err.print(
+            f"[red]跳过记录 {x.record_id}《{escape(x.title)}》：{escape(x.reason)}；"
+            f"用 archive rederive {x.record_id} 重建派生文件后再 reindex[/red]"
         )
     if as_json:
-        typer.echo(json.dumps(counts, ensure_ascii=False))
+        typer.echo(json.dumps(counts | {"skipped": [vars(x) for x in skipped]}, ensure_ascii=False))
     else:
         indexed, pruned, total = counts["indexed"], counts["pruned"], counts["total"]
         caught = f"，补录重建期间变更的 {counts['caught_up']} 条" if counts["caught_up"] else ""
         err.print(f"已索引 {indexed} 条记录{caught}，清除 {pruned} 条过期索引，索引共 {total} 条")
+    if skipped:
+        raise typer.Exit(1)
 
 
 models_app = typer.Typer(help="本地模型（从已安装的软件包组装，不联网下载）", no_args_is_help=True)
@@ -452,27 +438,6 @@ def worker(
 
 
 @app.command()
-def jobs(
-    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
-) -> None:
-    """列出处理失败的任务及原因（可用 archive retry 重新处理）。"""
-    from pipelines.queue import failed_jobs
-
-    rows = failed_jobs(_services())
-    if as_json:
-        typer.echo(
-            json.dumps(
-                [{"record_id": r, "title": t, "attempts": a, "error": e} for r, t, a, e in rows],
-                ensure_ascii=False,
-            )
-        )
-        return
-    for rid, title, attempts, error in rows:
-        err.print(f"[red]#{rid}[/red] {title}（第 {attempts} 次）：{error}")
-    err.print(f"失败任务 {len(rows)} 个")
-
-
-@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
     port: Annotated[int | None, typer.Option(help="端口")] = None,
@@ -505,7 +470,11 @@ app.add_typer(cli_cases.activity_app, name="activity")
 app.add_typer(cli_cases.event_app, name="event", hidden=True)
 app.add_typer(cli_cases.case_app, name="case")
 app.add_typer(cli_cases.dossier_app, name="dossier")
-app.command("fixity")(cli_cases.fixity_cmd)
+app.command("fixity")(cli_ops.fixity)
+app.command("jobs")(cli_ops.jobs)
+app.command("retry")(cli_ops.retry)
+app.command("rederive")(cli_ops.rederive)
+app.command("status")(cli_ops.status)
 app.add_typer(cli_access.audit_app, name="audit")
 app.add_typer(cli_access.access_app, name="access")
 app.add_typer(cli_access.spans_app, name="spans")

@@ -240,22 +240,3 @@ def dossier_verify(path: Annotated[Path, typer.Argument(help="BagIt 包目录")]
         err.print(f"[red]校验失败：{len(problems)} 处问题[/red]")
         raise typer.Exit(1)
     err.print("校验通过：文件完整、未被改动")
-
-
-def fixity_cmd(
-    as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
-) -> None:
-    """重新计算每个原件的 SHA-256 并与登记值比对；有不符时退出码为 1。"""
-    from pipelines.dossier import fixity
-
-    results = fixity(services())
-    bad = [r for r in results if not r.ok]
-    if as_json:
-        typer.echo(
-            json.dumps({"checked": len(results), "mismatches": [vars(r) for r in bad]}, ensure_ascii=False)
-        )
-    for r in bad:
-        err.print(f"[red]不符：记录 {r.record_id}《{escape(r.title)}》 {r.sha256}[/red]")
-    err.print(f"校验 {len(results)} 个原件，不符 {len(bad)} 个")
-    if bad:
-        raise typer.Exit(1)

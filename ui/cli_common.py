@@ -10,6 +10,8 @@ from rich.console import Console
 from archive.actor import Actor
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from archive.settings import Settings
     from pipelines.context import Services
 
@@ -34,3 +36,18 @@ def services() -> Services:
     from pipelines.context import open_services
 
     return open_services(settings())
+
+
+def progress_bar(enabled: bool) -> Progress:
+    """Progress bars on stderr (off when ``enabled`` is false: --json to a pipe)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    )

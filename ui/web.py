@@ -33,8 +33,8 @@ from archive.models import (
 from archive.permissions import Action, may
 from archive.settings import Settings
 from pipelines.compliance import check, today_local
-from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
+from pipelines.status import archive_status
 from pipelines.transcripts import (
     MAX_CORRECTION_BYTES,
     transcript_of,
@@ -65,6 +65,7 @@ from search_api.limits import validation_problem
 from search_api.records import list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 from search_api.services import ServiceError, records
+from search_api.services.integrity import run_fixity
 from search_api.throttle import TooManyAttemptsError
 from ui import web_access, web_cases
 from ui.render import render as _render
@@ -170,6 +171,7 @@ def home(
         "due": due if may(who.role, Action.SEE_OVERSIGHT) else [],
         "requests": (mine[1], waiting.get(mine[0], 0)) if mine else None,
         "failed": failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else [],
+        "system": archive_status(svc) if may(who.role, Action.SEE_SYSTEM) else None,
         "errors": sum(r.errors for r in results),
         "today": today_local(),
     }
@@ -378,13 +380,14 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
 
 @pages.get("/fixity", response_class=HTMLResponse)
 def fixity_page(request: Request, svc: ServicesDep, who: PrincipalDep) -> HTMLResponse:
-    """固定性检查: re-hash every stored original now and list any that no longer match."""
+    """固定性检查: re-hash every stored original and derived file now and list any that no longer match."""
     if not may(who.role, Action.SEE_OVERSIGHT):
         raise HTTPException(403, "您的角色无权执行固定性检查")
-    results = fixity(svc)
-    bad = [r for r in results if not r.ok]
-    audit.record(svc.engine, "view", who.actor, "fixity", checked=len(results), mismatches=len(bad))
-    return _render(request, "fixity.html", {"checked": len(results), "bad": bad, "at": datetime.now(UTC)})
+    checks = run_fixity(svc, who.actor)
+    bad = [c for c in checks if not c.ok]
+    originals = sum(c.role == "original" for c in checks)
+    ctx = {"checked": len(checks), "originals": originals, "bad": bad, "at": datetime.now(UTC)}
+    return _render(request, "fixity.html", ctx)
 
 
 ERRORS = {

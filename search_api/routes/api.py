@@ -6,7 +6,7 @@ import codecs
 import re
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -19,9 +19,10 @@ from archive import audit
 from archive.actor import Actor
 from archive.media import DerivedKind, derived_file, family_of, is_thumb
 from archive.models import FileRole, Record
+from archive.permissions import Action
 from archive.users import TOKEN_DAYS, revoke_session
 from pipelines.transcripts import MAX_CORRECTION_BYTES, versions_of
-from search_api.auth import check_password, client_ip, csrf_token
+from search_api.auth import Principal, check_password, client_ip, csrf_token
 from search_api.deps import (
     AccessDep,
     EditorDep,
@@ -30,6 +31,7 @@ from search_api.deps import (
     RecordRemoverDep,
     ServicesDep,
     VisibleRecordDep,
+    allowed_to,
     background,
     check_csrf_header,
     get_principal,
@@ -57,17 +59,39 @@ public = APIRouter(prefix="/api/v1")
 
 
 @public.get("/health", response_model=HealthOut, tags=["system"])
-def health(svc: ServicesDep) -> HealthOut:
-    """Liveness (no sign-in needed): database reachable, backends named."""
+def health(svc: ServicesDep, response: Response) -> HealthOut:
+    """Liveness (no sign-in needed): database reachable, backends named, the task queue's Redis
+    reachable (503 ``degraded`` when it is not)."""
+    from pipelines.status import queue_state
+
     with Session(svc.engine) as s:
         s.execute(select(1))
+    queue = queue_state(svc.settings)
+    redis = "not used" if queue.reachable is None else ("ok" if queue.reachable else "unreachable")
+    if queue.reachable is False:
+        response.status_code = 503
     return HealthOut(
-        status="ok",
+        status="degraded" if queue.reachable is False else "ok",
         version=version("enforcement-archive"),
         database=svc.engine.dialect.name,
         storage=svc.store.name,
         index=svc.index.name,
+        queue=queue.backend,
+        redis=redis,
+        queue_depth=queue.depth,
     )
+
+
+StatusReaderDep = Annotated[Principal, Depends(allowed_to(Action.SEE_SYSTEM))]
+
+
+@router.get("/status", tags=["system"])
+def archive_status_report(svc: ServicesDep, who: StatusReaderDep) -> dict[str, Any]:
+    """The archive's health (as `archive status --json`): records, stuck and failed jobs, queue,
+    index against records, last fixity run, audit head, disk, calendar years."""
+    from pipelines.status import archive_status
+
+    return archive_status(svc).as_dict()
 
 
 class TokenIn(BaseModel):

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from archive.models import Case, CaseEvent, EventKind, Severity
 from archive.permissions import Action
 from pipelines.compliance import check, finding_fields, today_local
-from pipelines.dossier import fixity
 from pipelines.queue import failed_jobs
 from search_api.deps import (
     AccessDep,
@@ -24,6 +23,7 @@ from search_api.deps import (
     get_principal,
 )
 from search_api.services import cases
+from search_api.services.integrity import run_fixity
 
 StaffDep = Annotated[object, Depends(allowed_to(Action.USE_STAFF_PAGES))]
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], tags=["compliance"])
@@ -94,9 +94,11 @@ def findings(
 
 
 class FixityOut(BaseModel):
-    """Every stored original re-hashed."""
+    """Every stored original and derived file re-hashed."""
 
     checked: int
+    originals: int
+    derived: int
     mismatches: list[dict[str, Any]]
 
 
@@ -105,11 +107,17 @@ class FixityOut(BaseModel):
     response_model=FixityOut,
     dependencies=[Depends(allowed_to(Action.SEE_OVERSIGHT))],
 )
-def fixity_check(svc: ServicesDep) -> FixityOut:
-    """Re-hash every stored original against its recorded SHA-256 (reads every original: slow on
-    a large archive; `archive fixity` does the same from the command line)."""
-    results = fixity(svc)
-    return FixityOut(checked=len(results), mismatches=[vars(r) for r in results if not r.ok])
+def fixity_check(svc: ServicesDep, who: PrincipalDep) -> FixityOut:
+    """Re-hash every stored original and derived file against its recorded SHA-256 (reads every
+    file: slow on a large archive; `archive fixity` does the same from the command line)."""
+    checks = run_fixity(svc, who.actor)
+    originals = sum(c.role == "original" for c in checks)
+    return FixityOut(
+        checked=len(checks),
+        originals=originals,
+        derived=len(checks) - originals,
+        mismatches=[vars(c) | {"ok": c.ok} for c in checks if not c.ok],
+    )
 
 
 class FailedJobOut(BaseModel):
