@@ -26,8 +26,8 @@ from pipelines.tasks import run_job
 from tests.conftest import run_cli
 
 
-def _status(data: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    res = run_cli(["status", "--json"], data)
+def _status(data: Path, **env: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    res = run_cli(["status", "--json"], data, **env)
     return res.returncode, json.loads(res.stdout)
 
 
@@ -278,3 +278,67 @@ def test_an_elasticsearch_that_refuses_the_request_format_is_named_not_called_un
     assert res.returncode == 2
     assert "不兼容" in res.stderr and "406" in res.stderr
     assert "无法连接" not in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.postgres
+def test_a_lost_redis_message_is_found_by_status_and_resent_to_the_workers(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL + Redis + an `archive worker`: a job whose queue message never reached Redis."""
+    import time
+    import uuid
+
+    import redis
+
+    from tests.conftest import BIN, IN_CI, REPO
+
+    url = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required in CI but unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        "ARCHIVE_DB__URL": pg_url,
+        "ARCHIVE_QUEUE__BACKEND": "redis",
+        "ARCHIVE_QUEUE__REDIS_URL": url,
+        "ARCHIVE_QUEUE__NAME": name,
+        "ARCHIVE_QUEUE__STALE_AFTER_S": "3",
+    }
+    data = tmp_path / "var"
+    settings = Settings.model_validate(
+        {
+            "data_dir": data,
+            "db": {"url": pg_url},
+            "queue": {"backend": "redis", "redis_url": url, "name": name},
+        }
+    )
+    svc = open_services(settings)
+    lost = _note(svc, tmp_path, 1)  # stored, its job pending: the message was never sent
+    worker_env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    worker_env |= env | {"ARCHIVE_DATA_DIR": str(data)}
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [str(BIN / "archive"), "worker", "--workers", "1"], env=worker_env, stdout=log, stderr=log, cwd=REPO
+    )
+    try:
+        time.sleep(4)  # longer than the stale limit, with a worker idle beside the job
+        code, report = _status(data, **env)
+        assert code == 1 and report["figures"]["jobs"]["stuck"] == [lost]
+        assert report["figures"]["queue"]["reachable"] is True and report["figures"]["queue"]["depth"] == 0
+
+        res = run_cli(["retry", "--json"], data, **env)
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["resent"] == [lost]
+        with session_scope(svc.engine) as s:
+            job = s.scalar(select(Job).where(Job.record_id == lost))
+            assert job is not None and job.status is JobStatus.DONE
+        assert _check(_status(data, **env)[1], "jobs")["level"] == "ok"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"*{name}*"):
+            client.delete(key)
