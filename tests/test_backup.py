@@ -1,4 +1,4 @@
-"""Backup and restore (pipelines/backup.py, `archive backup`, `archive backup verify`,
+"""Backup and restore (pipelines/backup/, `archive backup`, `archive backup verify`,
 `archive restore`): the drill on a running archive, verification that names what is damaged,
 PostgreSQL and S3, and the targets a restore refuses."""
 
@@ -37,6 +37,7 @@ from archive.settings import Settings
 from archive.storage.local import LocalStore
 from archive.storage.s3 import S3Store
 from pipelines import backup as bk
+from pipelines.backup import run as backup_run
 from pipelines.context import Services, open_services
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue
@@ -345,7 +346,7 @@ def test_a_backup_that_dies_midway_never_looks_complete(
     _small_archive(svc, tmp_path / "files")
     dest = tmp_path / "backup"
     copies = 0
-    real_copy = bk._copy
+    real_copy = backup_run._copy
 
     def dying_copy(*args: Any, **kwargs: Any) -> int:
         nonlocal copies
@@ -354,14 +355,14 @@ def test_a_backup_that_dies_midway_never_looks_complete(
             raise KeyboardInterrupt  # the operator's Ctrl-C, or a crash
         return real_copy(*args, **kwargs)
 
-    monkeypatch.setattr(bk, "_copy", dying_copy)
+    monkeypatch.setattr(backup_run, "_copy", dying_copy)  # where a backup run looks it up
     with pytest.raises(KeyboardInterrupt):
         bk.backup(svc, dest)
     assert not (dest / "manifest.json").exists()
     assert list((dest / "snapshots").iterdir()) == []
     result = bk.verify_backup(dest)
     assert not result.ok and "缺少清单" in result.problems[0].message
-    monkeypatch.setattr(bk, "_copy", real_copy)
+    monkeypatch.setattr(backup_run, "_copy", real_copy)
     done = bk.backup(svc, dest)
     assert (done.copied, done.present) == (2, 1)  # the object copied before the crash is kept
     assert bk.verify_backup(dest).ok
