@@ -1,6 +1,6 @@
 """`archive backup DEST`, `archive backup verify DEST` and `archive restore DEST --to DIR`: online
 backup of the database and the objects, its verification, and restore as a new system beside the
-live one (docs/operations.md, "Backup and restore"; the work is in pipelines/backup.py).
+live one (docs/operations.md, "Backup and restore"; the work is in pipelines/backup/).
 
 `backup` is a group whose first word is either a subcommand (`verify`) or the backup directory:
 `_DefaultsToBackup` sends `archive backup DEST …` to the backup command itself, so the usage is
