@@ -85,10 +85,10 @@ def test_retry_reruns_only_failed_processing(tmp_path: Path) -> None:
 
     again = run_cli(["retry", str(rid), "--json"], data)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == {"retried": 1, "skipped": [], "failed": []}
+    assert json.loads(again.stdout) == {"retried": 1, "resent": [], "skipped": [], "failed": []}
     assert json.loads(run_cli(["search", "责令限期整改", "--json"], data).stdout)["total"] == 1
     (record,) = stored_records(data).values()
     assert record.status is ProcessingStatus.PROCESSED and record.error is None
 
     noop = run_cli(["retry", str(rid), "--json"], data)  # nothing failed: nothing to redo
-    assert json.loads(noop.stdout) == {"retried": 0, "skipped": [rid], "failed": []}
+    assert json.loads(noop.stdout) == {"retried": 0, "resent": [], "skipped": [rid], "failed": []}

@@ -69,7 +69,8 @@ def _retention(text: str) -> Retention | None:
 
 def read_cover(text: str) -> CoverFacts:
     """The facts of a cover from its OCR text (lines in reading order)."""
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines() if line.strip()]
+    # printed forms space their labels out ("案　　号", "当 事 人"): read without any spaces
+    lines = [re.sub(r"[\s\u3000]+", "", line) for line in text.splitlines() if line.strip()]
     joined = "".join(line.replace(" ", "") for line in lines)
     labelled = re.sub(r"\s+", "", _field("case_no", lines))
     m = CASE_NO.search(labelled) or next(

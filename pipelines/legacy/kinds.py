@@ -34,7 +34,7 @@ KINDS: tuple[tuple[tuple[str, ...], Kind], ...] = (
     (("先行登记保存",), Kind("先行登记保存证据通知书", S.INVESTIGATION, E.PRESERVATION)),
     (("检验", "检测", "鉴定"), Kind("检验检测鉴定意见", S.INVESTIGATION, E.EXPERT_TESTING)),
     (("查封", "扣押"), Kind("查封扣押决定书", S.INVESTIGATION, E.SEIZURE)),
-    (("责令限期整改", "责令改正", "整改指令"), Kind("责令限期整改指令书", S.INVESTIGATION, E.INSPECTION)),
+    (("责令限期整改", "责令改正", "整改指令"), Kind("责令限期整改指令书", S.DECISION)),
     (("证据", "照片", "书证", "物证"), Kind("证据材料", S.INVESTIGATION, E.COLLECT_EVIDENCE)),
     (("告知书",), Kind("行政处罚告知书", S.DECISION, E.NOTIFY_RIGHTS)),
     (("陈述申辩", "放弃陈述"), Kind("陈述申辩笔录", S.DECISION, E.NOTIFY_RIGHTS)),
