@@ -147,6 +147,11 @@ def test_the_kind_and_stage_of_a_piece_come_from_its_title() -> None:
         return (k.document_type, k.stage, k.activity) if k else None
 
     assert of("立案审批表") == ("立案审批表", Stage.START, EventKind.STARTED)
+    assert of("关于对某超市消防器材配备不足立案调查的审批表") == (
+        "立案审批表",
+        Stage.START,
+        EventKind.STARTED,
+    )
     assert of("询问笔录（张某）") == ("询问笔录", Stage.INVESTIGATION, EventKind.QUESTION_PARTY)
     assert of("现场检查笔录") == ("现场检查记录", Stage.INVESTIGATION, EventKind.INSPECTION)
     assert of("行政处罚决定书") == ("行政处罚决定书", Stage.DECISION, EventKind.DECISION)

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 # Column → the header names it goes by (compared after removing spaces and full-width forms).
@@ -53,6 +53,15 @@ class CatalogRow:
     line: int = 0  # where it was read (spreadsheet row, or table row on the scan)
 
 
+_YEAR_BRACKETS = re.compile(r"[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]")
+
+
+def doc_number(text: str) -> str:
+    """A 文号 as written (机关代字〔年份〕序号号): the year's brackets as 〔〕 whatever OCR or the
+    typist made of them, no spaces."""
+    return _YEAR_BRACKETS.sub(r"〔\1〕", re.sub(r"[\s\u3000]+", "", text or ""))
+
+
 def _norm(text: str) -> str:
     text = re.sub(r"\s+", "", text or "")
     return text.translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)})
@@ -77,8 +86,10 @@ def page_range(text: str | int | float | None) -> tuple[int | None, int | None]:
     return first, last
 
 
-def parse_date(text: str | date | None) -> date | None:
+def parse_date(text: str | date | datetime | None) -> date | None:
     """The date of a 日期 cell (None when empty or unreadable: a catalog date is informative)."""
+    if isinstance(text, datetime):  # a date cell of a spreadsheet
+        return text.date()
     if text is None or isinstance(text, date):
         return text
     value = _norm(str(text))
@@ -92,7 +103,7 @@ def parse_date(text: str | date | None) -> date | None:
     return None
 
 
-def _column_of(header: str) -> str | None:
+def column_of(header: str) -> str | None:
     name = _norm(header)
     for column, names in COLUMNS.items():
         if name in names:
@@ -106,7 +117,7 @@ def _column_of(header: str) -> str | None:
 def _header(table: list[list[object]]) -> tuple[int, list[str | None]]:
     """The header row (the first naming a 题名 column) and the column of each of its cells."""
     for at, header in enumerate(table):
-        columns = [_column_of(str(cell or "")) for cell in header]
+        columns = [column_of(str(cell or "")) for cell in header]
         if "title" in columns:
             return at, columns
     raise CatalogError("目录表中找不到表头（至少要有“题名”一列）")
@@ -120,8 +131,11 @@ def rows_from_table(table: list[list[object]], *, first_line: int = 1) -> list[C
         values = {c: cells[i] for i, c in enumerate(columns) if c and i < len(cells)}
         if not any(str(v or "").strip() for v in values.values()):
             continue
+        if sum(column_of(str(c or "")) is not None for c in cells) >= 3:
+            continue  # the header again, at the top of a continuation page
         line = first_line + offset
-        title = re.sub(r"\s+", "", str(values.get("title") or ""))
+        # typed catalogs use full-width brackets; OCR sometimes reads them half-width
+        title = re.sub(r"\s+", "", str(values.get("title") or "")).replace("(", "（").replace(")", "）")
         if not title:
             raise CatalogError(f"目录第 {line} 行没有题名")
         try:
@@ -134,7 +148,7 @@ def rows_from_table(table: list[list[object]], *, first_line: int = 1) -> list[C
             CatalogRow(
                 seq=seq,
                 title=title,
-                doc_no=_norm(str(values.get("doc_no") or "")),
+                doc_no=doc_number(_norm(str(values.get("doc_no") or ""))),
                 author=str(values.get("author") or "").strip(),
                 date=parse_date(values.get("date")),  # type: ignore[arg-type]
                 first_page=first,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from archive.enums import Retention
-from pipelines.legacy.catalog import parse_date
+from pipelines.legacy.catalog import doc_number, parse_date
 
 CASE_NO = re.compile(r"[\u4e00-\u9fff]{2,8}[〔\[［(（](?:19|20)\d{2}[〕\]］)）]\d{1,5}号")
 _LABELS = {
@@ -46,13 +46,22 @@ def _after(label: str, text: str) -> str:
     return m.group(1).strip() if m else ""
 
 
+def _is_label(line: str) -> bool:
+    return any(line.startswith(w) for ws in _LABELS.values() for w in ws)
+
+
 def _field(name: str, lines: list[str]) -> str:
-    for line in lines:
+    """The value after ``name``'s label: on the label's own line, or (a boxed form, where label
+    and value sit in cells of their own) on the next line that is not a label itself."""
+    for i, line in enumerate(lines):
         for label in _LABELS[name]:
-            if label in line:
-                value = _after(label, line)
-                if value:
-                    return value
+            if not line.startswith(label) and label not in line:
+                continue
+            value = _after(label, line)
+            if value:
+                return value
+            if line == label and i + 1 < len(lines) and not _is_label(lines[i + 1]):
+                return lines[i + 1]
     return ""
 
 
@@ -76,7 +85,7 @@ def read_cover(text: str) -> CoverFacts:
     m = CASE_NO.search(labelled) or next(
         (found for line in lines if (found := CASE_NO.search(line.replace(" ", "")))), None
     )
-    case_no = m.group(0) if m else labelled
+    case_no = doc_number(m.group(0) if m else labelled)
     return CoverFacts(
         case_no=case_no,
         name=_field("name", lines),
@@ -85,4 +94,31 @@ def read_cover(text: str) -> CoverFacts:
         closed=parse_date(_field("closed", lines)),
         retention=_retention(_field("retention", lines) or joined),
         archivist=_field("archivist", lines).replace(" ", ""),
+    )
+
+
+def read_cover_table(rows: list[list[str]], text: str) -> CoverFacts:
+    """The facts of a boxed cover: each label's value is the next filled cell of its row (a value
+    that wraps inside its box stays whole); what the boxes do not give is read from ``text``."""
+    found: dict[str, str] = {}
+    for row in rows:
+        cells = [re.sub(r"[\s\u3000]+", "", c) for c in row]
+        for i, cell in enumerate(cells):
+            name = next((n for n, labels in _LABELS.items() if cell in labels), None)
+            if name is None or name in found:
+                continue
+            value = next((c for c in cells[i + 1 :] if c), "")
+            if value and not _is_label(value):
+                found[name] = value
+    loose = read_cover(text)
+    case_no = CASE_NO.search(found.get("case_no", "")) if found.get("case_no") else None
+    retention = _retention(found.get("retention", ""))
+    return CoverFacts(
+        case_no=doc_number(case_no.group(0)) if case_no else loose.case_no,
+        name=found.get("name") or loose.name,
+        party=found.get("party") or loose.party,
+        opened=parse_date(found.get("opened")) or loose.opened,
+        closed=parse_date(found.get("closed")) or loose.closed,
+        retention=retention or loose.retention,
+        archivist=found.get("archivist") or loose.archivist,
     )

@@ -19,10 +19,11 @@ class Kind:
     activity: EventKind | None = None
 
 
-# First match wins: longer, more specific names before the words they contain.
+# First match wins: longer, more specific names before the words they contain. "a+b": a title
+# holding both ("关于对……立案调查的审批表").
 KINDS: tuple[tuple[tuple[str, ...], Kind], ...] = (
     (("结案审批表", "结案报告", "结案登记"), Kind("结案审批表", S.SERVICE, E.ENFORCEMENT_ENDED)),
-    (("立案审批表", "立案登记表", "立案呈批表"), Kind("立案审批表", S.START, E.STARTED)),
+    (("立案审批表", "立案登记表", "立案呈批表", "立案+审批"), Kind("立案审批表", S.START, E.STARTED)),
     # "行政处罚决定书送达回证" is a 送达回证, "强制执行决定书" an enforcement document
     (("送达回证",), Kind("送达回证", S.SERVICE, E.SERVE_DIRECT)),
     (("催告", "强制执行"), Kind("强制执行文书", S.SERVICE, E.FORCED_EXECUTION)),
@@ -53,6 +54,6 @@ KINDS: tuple[tuple[tuple[str, ...], Kind], ...] = (
 def kind_of(title: str) -> Kind | None:
     """The kind a 题名 names, or None when it names none of them (the archivist sets it)."""
     for words, kind in KINDS:
-        if any(w in title for w in words):
+        if any(all(part in title for part in w.split("+")) for w in words):
             return kind
     return None

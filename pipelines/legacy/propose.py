@@ -1,0 +1,208 @@
+"""The proposed split of a scanned dossier: its cover facts, its catalog pages, and each 件 with
+its catalog row, its pages and what it is. Proposed, not trusted: the archivist reviews it.
+
+The catalog comes from a spreadsheet when one is given, else from the 卷内目录 pages themselves
+(found by their heading among the first pages, read as a ruled table). A row without 页号 is
+placed by reading the headings of the pages it could start on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from pipelines.legacy.catalog import CatalogError, CatalogRow, column_of, read_catalog_file, rows_from_table
+from pipelines.legacy.cover import CoverFacts, read_cover_table
+from pipelines.legacy.kinds import kind_of
+from pipelines.legacy.split import split_pages
+from pipelines.legacy.table import read_table
+from pipelines.ocr import get_ocr
+
+DPI = 150
+LOOK_FOR_CATALOG = 4  # the catalog follows the cover within the first pages
+HEADING = "卷内目录"
+
+
+class DossierError(ValueError):
+    """The dossier cannot be read or split; the message says why (Chinese). Nothing is imported."""
+
+
+@dataclass(frozen=True)
+class ProposedPiece:
+    """One 件 as proposed: catalog fields, PDF page indexes (0-based, inclusive), its kind."""
+
+    seq: int
+    title: str
+    doc_no: str
+    author: str
+    date: str | None  # ISO
+    first_index: int
+    last_index: int
+    stated_pages: str  # the 页号 as the catalog gives them ("" when it does not)
+    document_type: str
+    stage: str | None
+    activity: str | None
+
+
+@dataclass
+class Proposal:
+    """What the import would make of a dossier."""
+
+    source: str
+    page_count: int
+    cover_page: int | None
+    catalog_pages: list[int]
+    first_numbered: int
+    cover: dict[str, Any]
+    pieces: list[ProposedPiece]
+    catalog_from: str  # "spreadsheet" | "scan"
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (dates as ISO strings)."""
+        out = asdict(self)
+        out["cover"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.cover.items()}
+        return out
+
+
+class _Pages:
+    """The dossier's pages as images, rendered once each, and their OCR."""
+
+    def __init__(self, path: Path) -> None:
+        import pypdfium2 as pdfium
+
+        try:
+            self.pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise DossierError(f"{path.name} 设有密码，无法读取：请提供未加密的扫描件") from None
+            raise DossierError(f"{path.name} 无法作为 PDF 打开（{exc}）") from None
+        self.count = len(self.pdf)
+        self._text: dict[int, str] = {}
+
+    def image(self, index: int) -> Image.Image:
+        return self.pdf[index].render(scale=DPI / 72).to_pil()
+
+    def text(self, index: int) -> str:
+        if index not in self._text:
+            self._text[index] = get_ocr().recognize(self.image(index)).text
+        return self._text[index]
+
+    def heading(self, index: int) -> str:
+        """The upper part of a page's text (where a document's title is)."""
+        image = self.image(index)
+        top = image.crop((0, 0, image.width, image.height // 3))
+        return get_ocr().recognize(top).text
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s\u3000]+", "", text)
+
+
+def _catalog_pages(pages: _Pages) -> list[int]:
+    found = [i for i in range(min(LOOK_FOR_CATALOG, pages.count)) if HEADING in _plain(pages.text(i))]
+    if not found:
+        return []
+    out = [found[0]]
+    while out[-1] + 1 in found:
+        out.append(out[-1] + 1)
+    return out
+
+
+def _scan_rows(pages: _Pages, catalog: list[int]) -> list[CatalogRow]:
+    """The rows of the catalog pages, each page read by its own header (its rules may differ
+    from the first page's); a page without one continues the columns of the page before."""
+    out: list[CatalogRow] = []
+    header: list[object] | None = None
+    for index in catalog:
+        table: list[list[object]] = [list(r) for r in read_table(pages.image(index)).rows]
+        found = next((r for r in table if sum(column_of(str(c or "")) is not None for c in r) >= 3), None)
+        header = found or header
+        if header is None:
+            raise CatalogError(f"第 {index + 1} 页的卷内目录没有表头（序号、题名、页号 …）")
+        rows = rows_from_table(table if found else [header, *table], first_line=1)
+        out += [replace(r, line=len(out) + n) for n, r in enumerate(rows, start=1)]
+    return out
+
+
+def _similar(title: str, heading: str) -> float:
+    """Share of the title's characters found, in order, in the page's heading text."""
+    title, heading = _plain(title), _plain(heading)
+    if not title:
+        return 0.0
+    at, hits = 0, 0
+    for ch in title:
+        found = heading.find(ch, at)
+        if found >= 0:
+            hits, at = hits + 1, found + 1
+    return hits / len(title)
+
+
+def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
+    """The proposed split of the scanned dossier at ``path`` (an image PDF)."""
+    pages = _Pages(path)
+    catalog = _catalog_pages(pages)
+    if catalog_file is None and not catalog:
+        raise DossierError(
+            f"在 {path.name} 的前 {LOOK_FOR_CATALOG} 页中找不到卷内目录："
+            "请确认扫描件包含卷内目录，或用 --catalog 提供目录表格"
+        )
+    cover_page = 0 if 0 not in catalog else None
+    if cover_page == 0:
+        boxed = read_table(pages.image(0))
+        cover = read_cover_table(boxed.rows, boxed.ocr.text)
+    else:
+        cover = CoverFacts()
+    try:
+        rows = read_catalog_file(catalog_file) if catalog_file else _scan_rows(pages, catalog)
+    except CatalogError as exc:
+        raise DossierError(str(exc)) from None
+    first_numbered = (catalog[-1] + 1) if catalog else (1 if cover_page == 0 else 0)
+
+    def find_start(row: CatalogRow, lo: int, hi: int) -> int | None:
+        scores = [(_similar(row.title, pages.heading(first_numbered + n - 1)), n) for n in range(lo, hi + 1)]
+        best, n = max(scores)
+        return n if best >= 0.6 else None
+
+    from pipelines.legacy.split import SplitError
+
+    try:
+        split = split_pages(rows, pages.count, first_numbered, find_start)
+    except SplitError as exc:
+        raise DossierError(str(exc)) from None
+    pieces = []
+    for p in split.pieces:
+        kind = kind_of(p.row.title)
+        stated = "" if p.row.first_page is None else str(p.row.first_page)
+        if p.row.last_page is not None:
+            stated += f"-{p.row.last_page}"
+        pieces.append(
+            ProposedPiece(
+                seq=p.row.seq,
+                title=p.row.title,
+                doc_no=p.row.doc_no,
+                author=p.row.author,
+                date=p.row.date.isoformat() if p.row.date else None,
+                first_index=p.first_index,
+                last_index=p.last_index,
+                stated_pages=stated,
+                document_type=kind.document_type if kind else "",
+                stage=kind.stage.value if kind else None,
+                activity=kind.activity.value if kind and kind.activity else None,
+            )
+        )
+    return Proposal(
+        source=path.name,
+        page_count=pages.count,
+        cover_page=cover_page,
+        catalog_pages=catalog,
+        first_numbered=first_numbered,
+        cover=asdict(cover),
+        pieces=pieces,
+        catalog_from="spreadsheet" if catalog_file else "scan",
+        notes=split.notes,
+    )
