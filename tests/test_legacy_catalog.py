@@ -42,6 +42,7 @@ def test_page_ranges_and_dates_in_their_mixed_forms() -> None:
     assert [page_range(v) for v in ("3-5", "3～5", "3—5", "3至5", " 6 ", "", None, 7.0, "１２－１３")] == [
         (3, 5), (3, 5), (3, 5), (3, 5), (6, None), (None, None), (None, None), (7, None), (12, 13),
     ]  # fmt: skip
+    assert [page_range(v) for v in ("40-41.", "l2-I3", "1O")] == [(40, 41), (12, 13), (10, None)]  # scans
     for bad in ("三至五", "5-3", "p.3"):
         with pytest.raises(CatalogError):
             page_range(bad)

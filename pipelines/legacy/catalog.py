@@ -26,6 +26,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("title",)
 
+_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
 _RANGE = re.compile(r"^\s*(\d{1,4})\s*(?:[-–—－~～至到]+\s*(\d{1,4}))?\s*$")
 _DATES = (
     re.compile(r"(\d{4})\s*[年.\-/／]\s*(\d{1,2})\s*[月.\-/／]\s*(\d{1,2})\s*日?"),
@@ -74,7 +75,8 @@ def page_range(text: str | int | float | None) -> tuple[int | None, int | None]:
         return None, None
     if isinstance(text, float) and text.is_integer():
         text = int(text)
-    value = _norm(str(text))
+    # a scanned cell: specks read as stops, 1 read as l or I, 0 as O
+    value = _norm(str(text)).strip(".,。，、·'\"`:：;；").translate(_LOOKALIKES)
     if not value:
         return None, None
     m = _RANGE.match(value)

@@ -164,9 +164,14 @@ def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
     first_numbered = (catalog[-1] + 1) if catalog else (1 if cover_page == 0 else 0)
 
     def find_start(row: CatalogRow, lo: int, hi: int) -> int | None:
-        scores = [(_similar(row.title, pages.heading(first_numbered + n - 1)), n) for n in range(lo, hi + 1)]
-        best, n = max(scores)
-        return n if best >= 0.6 else None
+        """The first page between ``lo`` and ``hi`` whose heading names the row: most of its
+        title, or its document type (a 询问笔录 is headed 询问笔录, not by the catalog's 题名)."""
+        kind = kind_of(row.title)
+        for n in range(lo, hi + 1):
+            heading = pages.heading(first_numbered + n - 1)
+            if _similar(row.title, heading) >= 0.6 or (kind and kind.document_type in _plain(heading)):
+                return n
+        return None
 
     from pipelines.legacy.split import SplitError
 

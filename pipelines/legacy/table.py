@@ -28,19 +28,26 @@ class Table:
 
 
 def skew_angle(gray: np.ndarray) -> float:
-    """The page's skew in degrees (counter-clockwise positive), from its long straight segments."""
+    """The page's skew in degrees (PIL's sense: counter-clockwise turns it level), from the slope
+    of its long horizontal rules."""
     import cv2
 
-    edges = cv2.Canny(gray, 50, 150)
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
     width = gray.shape[1]
-    segments = cv2.HoughLinesP(edges, 1, np.pi / 1800, threshold=200, minLineLength=width // 3, maxLineGap=10)
-    if segments is None:
-        return 0.0
+    # short enough a kernel that a rule skewed by 2° still survives it in pieces that join up
+    horizontal = cv2.morphologyEx(
+        binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width // 40, 1))
+    )
+    horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(horizontal)
     angles = []
-    for x0, y0, x1, y1 in segments.reshape(-1, 4).tolist():
-        angle = float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
-        if abs(angle) < 5:  # near-horizontal rules only
-            angles.append(angle)
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_WIDTH] < width // 3:
+            continue
+        ys, xs = np.nonzero(labels == i)
+        slope = float(np.polyfit(xs, ys, 1)[0])
+        if abs(slope) < 0.09:  # within ±5°: a rule, not a diagonal stroke
+            angles.append(float(np.degrees(np.arctan(slope))))
     return float(np.median(angles)) if angles else 0.0
 
 
