@@ -275,3 +275,13 @@ def retry_processing(svc: Services, record_ids: Sequence[int], actor: Actor) -> 
     for record_id in reset:
         audit.record(svc.engine, "retry", actor, f"record:{record_id}")
     return reset, skipped
+
+
+def resend_stuck(svc: Services, record_ids: Sequence[int], actor: Actor) -> list[int]:
+    """Those of ``record_ids`` whose job is stuck (pending with its message gone, or left by a dead
+    or silent worker), one audited ``retry`` each; the caller sends them to the queue again."""
+    stuck = set(stuck_record_ids(svc))
+    resent = [rid for rid in dict.fromkeys(record_ids) if rid in stuck]
+    for rid in resent:
+        audit.record(svc.engine, "retry", actor, f"record:{rid}", stuck=True)
+    return resent

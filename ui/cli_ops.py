@@ -59,21 +59,16 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON 结果")] = False,
 ) -> None:
     """重新处理失败的记录（从失败的那一步继续），并重新发送停滞的任务（队列消息丢失、进程已退出）。"""
-    from pipelines.queue import make_queue, retry_processing, stuck_record_ids
+    from pipelines.queue import make_queue, resend_stuck, retry_processing, stuck_record_ids
 
     svc = services()
-    stuck = stuck_record_ids(svc)
-    wanted = list(record_ids) if record_ids else stuck
+    wanted = list(record_ids) if record_ids else stuck_record_ids(svc)
     reset, skipped = retry_processing(svc, wanted, OPERATOR)
-    resent = [rid for rid in skipped if rid in stuck]
+    resent = resend_stuck(svc, skipped, OPERATOR)
     for rid in skipped:
         if rid not in resent:
             err.print(f"记录 {rid} 不存在，或没有失败也没有停滞，跳过")
     if resent:
-        from archive import audit
-
-        for rid in resent:
-            audit.record(svc.engine, "retry", OPERATOR, f"record:{rid}", stuck=True)
         err.print(f"重新发送停滞的任务：{'、'.join(map(str, resent))}")
     todo = reset + resent
     with progress_bar(sys.stderr.isatty() or not as_json) as progress:
