@@ -21,7 +21,8 @@ from archive.storage.base import (
 )
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a file just renamed into it) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -74,7 +75,7 @@ class LocalStore:
                 # link() fails if the name exists, so an object is never overwritten,
                 # even by two writers racing on the same bytes.
                 os.link(tmp, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
             except FileExistsError:
                 pass
             return ObjectInfo(sha256=digest, size=size)

@@ -34,14 +34,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _sha_line(body: bytes) -> bytes:
     """The manifest's checksum file, in the format ``sha256sum -c`` reads."""
     return f"{hashlib.sha256(body).hexdigest()}  {MANIFEST}\n".encode()

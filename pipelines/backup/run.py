@@ -18,7 +18,7 @@ from pathlib import Path
 from archive import audit
 from archive.actor import Actor
 from archive.storage import HashMismatchError, ObjectNotFoundError, hash_file
-from archive.storage.local import LocalStore
+from archive.storage.local import LocalStore, fsync_dir
 from pipelines.backup.common import (
     DB_FILES,
     FORMAT,
@@ -35,7 +35,7 @@ from pipelines.backup.common import (
     _notify,
 )
 from pipelines.backup.database import _pg_snapshot, _sqlite_snapshot, database_kind
-from pipelines.backup.manifest import _fsync_dir, _iso, _sha_line, _stamp, _write_atomic
+from pipelines.backup.manifest import _iso, _sha_line, _stamp, _write_atomic
 from pipelines.backup.objects import _copy, _sound, _why, object_path
 from pipelines.context import Services
 
@@ -83,11 +83,11 @@ def backup(
         try:
             result = _backup_into(svc, dest, work, kind, created, stamp, verify_present, on_progress)
             os.rename(work, snapshots / stamp)
-            _fsync_dir(snapshots)
+            fsync_dir(snapshots)
             body = (snapshots / stamp / MANIFEST).read_bytes()
             _write_atomic(dest / MANIFEST_SHA, _sha_line(body))
             _write_atomic(dest / MANIFEST, body)
-            _fsync_dir(dest)
+            fsync_dir(dest)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -184,7 +184,7 @@ def _backup_into(
     body = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     _write_atomic(work / MANIFEST, body)
     _write_atomic(work / MANIFEST_SHA, _sha_line(body))
-    _fsync_dir(work)
+    fsync_dir(work)
     return BackupResult(
         dest=str(dest),
         snapshot=stamp,

@@ -18,8 +18,8 @@ from PIL import Image
 from pipelines.legacy.catalog import CatalogError, CatalogRow, column_of, read_catalog_file, rows_from_table
 from pipelines.legacy.cover import CoverFacts, read_cover_table
 from pipelines.legacy.kinds import kind_of
-from pipelines.legacy.split import split_pages
-from pipelines.legacy.table import read_table
+from pipelines.legacy.split import SplitError, split_pages
+from pipelines.legacy.table import Table, read_table
 from pipelines.ocr import get_ocr
 
 DPI = 150
@@ -82,15 +82,20 @@ class _Pages:
                 raise DossierError(f"{path.name} 设有密码，无法读取：请提供未加密的扫描件") from None
             raise DossierError(f"{path.name} 无法作为 PDF 打开（{exc}）") from None
         self.count = len(self.pdf)
-        self._text: dict[int, str] = {}
+        self._tables: dict[int, Table] = {}
 
     def image(self, index: int) -> Image.Image:
         return self.pdf[index].render(scale=DPI / 72).to_pil()
 
+    def table(self, index: int) -> Table:
+        """The page levelled, ruled and read by OCR (once: the cover and catalog pages are
+        looked at both to find the catalog and to read it)."""
+        if index not in self._tables:
+            self._tables[index] = read_table(self.image(index))
+        return self._tables[index]
+
     def text(self, index: int) -> str:
-        if index not in self._text:
-            self._text[index] = get_ocr().recognize(self.image(index)).text
-        return self._text[index]
+        return self.table(index).ocr.text
 
     def heading(self, index: int) -> str:
         """The upper part of a page's text (where a document's title is)."""
@@ -119,7 +124,7 @@ def _scan_rows(pages: _Pages, catalog: list[int]) -> list[CatalogRow]:
     out: list[CatalogRow] = []
     header: list[object] | None = None
     for index in catalog:
-        table: list[list[object]] = [list(r) for r in read_table(pages.image(index)).rows]
+        table: list[list[object]] = [list(r) for r in pages.table(index).rows]
         found = next((r for r in table if sum(column_of(str(c or "")) is not None for c in r) >= 3), None)
         header = found or header
         if header is None:
@@ -153,7 +158,7 @@ def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
         )
     cover_page = 0 if 0 not in catalog else None
     if cover_page == 0:
-        boxed = read_table(pages.image(0))
+        boxed = pages.table(0)
         cover = read_cover_table(boxed.rows, boxed.ocr.text)
     else:
         cover = CoverFacts()
@@ -172,8 +177,6 @@ def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
             if _similar(row.title, heading) >= 0.6 or (kind and kind.document_type in _plain(heading)):
                 return n
         return None
-
-    from pipelines.legacy.split import SplitError
 
     try:
         split = split_pages(rows, pages.count, first_numbered, find_start)
