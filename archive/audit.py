@@ -58,6 +58,7 @@ EVENT_TYPES: dict[str, str] = {
     "access_withdraw": "查阅撤回",
     "access_revoke": "撤销授权",
     "dossier_file": "归档",
+    "dossier_import": "导入纸质卷宗",
     "export": "导出",
     "audit_view": "查看审计日志",
     "audit_export": "导出审计日志",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -190,6 +191,8 @@ class Case(Base):
     enforcement_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archivist: Mapped[str | None] = mapped_column(String(64))  # 第二十七条: who files and keeps it
+    # Imported from a closed paper dossier: its compliance findings are history, not to-dos.
+    legacy: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan")
@@ -231,6 +234,31 @@ class Dossier(Base):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     pieces: Mapped[int] = mapped_column(Integer)
     catalog_sha256: Mapped[str] = mapped_column(String(64))  # the catalog + cover PDF in the store
+    # A legacy dossier's scanned original (the whole 卷 as scanned), kept beside its 件
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    source_name: Mapped[str | None] = mapped_column(String(512))
+
+
+class DossierImport(Base):
+    """A scanned paper dossier on its way in: uploaded, its split proposed, reviewed by an
+    archivist, then confirmed into a filed legacy case (``pipelines.legacy``)."""
+
+    __tablename__ = "dossier_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # see pipelines.legacy.imports.Status
+    source_name: Mapped[str] = mapped_column(String(512))
+    source_sha256: Mapped[str] = mapped_column(String(64))  # the upload, kept in the store
+    source_mime: Mapped[str] = mapped_column(String(128))
+    catalog_name: Mapped[str | None] = mapped_column(String(512))
+    catalog_sha256: Mapped[str | None] = mapped_column(String(64))  # a catalog spreadsheet, if given
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[str] = mapped_column(String(128), default="")
+    case_no: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Finding(Base):

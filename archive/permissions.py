@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     LINK_PARTY = "link_party"  # a party account to a 当事人, a witness to a case
     SEE_OVERSIGHT = "see_oversight"  # compliance, archiving deadlines, failed jobs, request queue
     FILE_CASE = "file_case"  # 立卷归档
+    IMPORT_DOSSIER = "import_dossier"  # a closed paper dossier: upload, review, confirm
     READ_DOSSIER = "read_dossier"  # catalog preview, BagIt export
     EDIT_SPANS = "edit_spans"  # mark, dismiss, restore sensitive spans
     REVIEW_REQUEST = "review_request"  # scope and release mode of a party's request
@@ -64,6 +65,7 @@ ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.LINK_PARTY: frozenset({OFFICER, ARCHIVIST}),
     Action.SEE_OVERSIGHT: OVERSEERS,
     Action.FILE_CASE: frozenset({ARCHIVIST}),
+    Action.IMPORT_DOSSIER: frozenset({ARCHIVIST}),
     Action.READ_DOSSIER: OVERSEERS,
     Action.EDIT_SPANS: frozenset({ARCHIVIST}),
     Action.REVIEW_REQUEST: frozenset({ARCHIVIST}),

@@ -63,9 +63,10 @@ def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:
     refresh_cases(svc, case_ids)
 
 
-def finding_fields(f: Finding) -> dict[str, Any]:
-    """A finding as plain data (CLI JSON and API)."""
+def finding_fields(f: Finding, historical: bool = False) -> dict[str, Any]:
+    """A finding as plain data (CLI JSON and API); ``historical`` for an imported paper dossier's."""
     return {
+        "historical": historical,
         "rule_id": f.rule_id,
         "article": f.article,
         "severity": f.severity.value,
@@ -84,11 +85,18 @@ class CaseFindings:
     name: str
     status: str
     findings: list[Finding]
+    # An imported paper dossier: its findings are history, reported but not counted as breaches
+    legacy: bool = False
+
+    @property
+    def breaches(self) -> int:
+        """How many findings are breaches (违规), historical ones included."""
+        return sum(f.severity is Severity.ERROR for f in self.findings)
 
     @property
     def errors(self) -> int:
-        """How many findings are breaches (违规)."""
-        return sum(f.severity is Severity.ERROR for f in self.findings)
+        """How many breaches (违规) count: none for a legacy dossier (its findings are history)."""
+        return 0 if self.legacy else self.breaches
 
 
 def check(
@@ -112,7 +120,7 @@ def check(
                 )
             )
             s.expunge_all()
-            out.append(CaseFindings(case.case_no, case.name, case.status.value, rows))
+            out.append(CaseFindings(case.case_no, case.name, case.status.value, rows, legacy=case.legacy))
     return out
 
 

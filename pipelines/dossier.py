@@ -64,7 +64,10 @@ def _day(moment: datetime | None) -> date | None:
 
 
 def ordered(records: list[Record]) -> list[Record]:
-    """Records in filing order: by stage (程序启动 → 归档管理), then date made, then id."""
+    """Records in filing order: by stage (程序启动 → 归档管理), then date made, then id — or
+    as numbered already (a filed case; an imported paper dossier keeps its catalog's order)."""
+    if records and all(r.piece_no for r in records):
+        return sorted(records, key=lambda r: (r.piece_no or 0, r.id))
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(
         records,
@@ -160,6 +163,7 @@ def file_case(svc: Services, case_no: str, *, retention: Retention, archivist: s
         info = svc.store.put_bytes(pdf, mime="application/pdf")
         for n, r in enumerate(records, start=1):
             r.piece_no = n
+        scan = legacy_scan(records)
         dossier = Dossier(
             case_id=case.id,
             retention=retention,
@@ -168,6 +172,8 @@ def file_case(svc: Services, case_no: str, *, retention: Retention, archivist: s
             filed_at=now,
             pieces=len(records),
             catalog_sha256=info.sha256,
+            source_sha256=scan[0] if scan else None,
+            source_name=scan[1] if scan else None,
         )
         s.add(dossier)
         case.status, case.archived_at, case.archivist = CaseStatus.ARCHIVED, now, archivist.strip()
@@ -175,13 +181,22 @@ def file_case(svc: Services, case_no: str, *, retention: Retention, archivist: s
         # The originals and the catalog stay undeletable for the retention period (object lock
         # on S3; read-only files locally) — before the commit, so a failure leaves the case open.
         until = retain_until(retention, to_local(now).date())
-        for sha in [*(r.sha256 for r in records), info.sha256]:
+        for sha in [*(r.sha256 for r in records), info.sha256, *(scan[:1] if scan else [])]:
             svc.store.retain(sha, until)
         s.flush()
         s.expunge(dossier)
         case_id = case.id
     refresh_cases(svc, [case_id])
     return dossier
+
+
+def legacy_scan(records: list[Record]) -> tuple[str, str] | None:
+    """SHA-256 and file name of the paper dossier scan the records were cut from, if they were."""
+    for r in records:
+        legacy = (r.source_meta or {}).get("legacy") or {}
+        if legacy.get("source_sha256"):
+            return str(legacy["source_sha256"]), str(legacy.get("source_name") or "卷宗扫描件")
+    return None
 
 
 RETENTION_YEARS = {Retention.PERMANENT: 100, Retention.YEARS_30: 30, Retention.YEARS_10: 10}
@@ -254,6 +269,8 @@ def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
         try:
             _copy(svc, dossier.catalog_sha256, dest / "卷内目录.pdf")
+            if dossier.source_sha256:  # an imported paper dossier: the scan every 件 was cut from
+                _copy(svc, dossier.source_sha256, dest / "卷宗扫描件" / _safe(dossier.source_name or "scan"))
             for r in records:
                 prefix = f"{r.piece_no or 0:03d}"
                 _copy(svc, r.sha256, dest / "originals" / f"{prefix}-{_safe(r.original_name)}")
@@ -270,6 +287,14 @@ def export_bag(svc: Services, case_no: str, dest: Path) -> Path:
                 "name": case.name,
                 "enforcement_kind": case.enforcement_kind.value,
                 "origin": case.origin.value,
+                "legacy": case.legacy,
+                "opened_at": case.opened_at.isoformat() if case.opened_at else None,
+                "enforcement_ended_at": case.enforcement_ended_at.isoformat()
+                if case.enforcement_ended_at
+                else None,
+                "source_scan": {"name": dossier.source_name, "sha256": dossier.source_sha256}
+                if dossier.source_sha256
+                else None,
                 "parties": [p.name for p in case.parties],
                 "retention": dossier.retention.value,
                 "archivist": dossier.archivist,

@@ -191,6 +191,8 @@ def _apply_metadata(row: Record, result: ParseResult) -> datetime | None:
     meta = {k: v for k, v in result.metadata.items() if v not in (None, "")}
     if result.ocr:
         meta["ocr_pages"] = sorted(i + 1 for i in result.ocr)
+    if "legacy" in (row.source_meta or {}):  # where an imported 件's pages are in the dossier scan
+        meta["legacy"] = (row.source_meta or {})["legacy"]
     row.source_meta = meta or None
     prefilled = set(row.prefilled or [])
     captured = result.metadata.get("captured_at")

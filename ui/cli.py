@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from archive.enums import Role, Stage
-from ui import cli_access, cli_cases, cli_ops
+from ui import cli_access, cli_cases, cli_legacy, cli_ops
 from ui.cli_common import OPERATOR, err, progress_bar, services, settings
 
 if TYPE_CHECKING:  # the heavy modules load inside the commands that need them (`archive --help` is fast)
@@ -470,6 +470,7 @@ app.add_typer(cli_cases.activity_app, name="activity")
 app.add_typer(cli_cases.event_app, name="event", hidden=True)
 app.add_typer(cli_cases.case_app, name="case")
 app.add_typer(cli_cases.dossier_app, name="dossier")
+app.command("import-dossier")(cli_legacy.import_dossier)
 app.command("fixity")(cli_ops.fixity)
 app.command("jobs")(cli_ops.jobs)
 app.command("retry")(cli_ops.retry)

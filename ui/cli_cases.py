@@ -17,6 +17,7 @@ activity_app = typer.Typer(help="执法活动（立案、询问、现场检查�
 # The former name of `archive activity`, kept for one release.
 event_app = typer.Typer(help="同 archive activity（旧名，下一版本移除）", no_args_is_help=True)
 case_app = typer.Typer(help="案件", no_args_is_help=True)
+HISTORICAL = "历史卷宗：以下为导入时按现行制度核对的结果，仅供参考，不计入违规"
 
 
 def check_cmd(
@@ -39,7 +40,8 @@ def check_cmd(
                 "case_no": r.case_no,
                 "name": r.name,
                 "status": r.status,
-                "findings": [finding_fields(f) for f in r.findings],
+                "legacy": r.legacy,
+                "findings": [finding_fields(f, r.legacy) for f in r.findings],
             }
             for r in results
         ]
@@ -49,9 +51,13 @@ def check_cmd(
             mark = (
                 "[red]✗[/red]" if r.errors else ("[yellow]![/yellow]" if r.findings else "[green]✓[/green]")
             )
+            if r.legacy:
+                mark = "[dim]·[/dim]"
             err.print(f"{mark} {escape(r.case_no)} {escape(r.name)}（{r.status}）")
+            if r.legacy and r.findings:
+                err.print(f"   [dim]{HISTORICAL}[/dim]")
             for f in r.findings:
-                colour = "red" if f.severity is Severity.ERROR else "yellow"
+                colour = "dim" if r.legacy else ("red" if f.severity is Severity.ERROR else "yellow")
                 err.print(
                     f"   [{colour}]{f.severity.value}[/{colour}] {escape(f.message)}  [dim]{f.rule_id}[/dim]"
                 )

@@ -158,7 +158,7 @@ def home(
             ).all()
         }
     results = check(svc, [c.case_no for c in cases], today=today_local())
-    found = [(r, f) for r in results for f in r.findings]
+    found = [(r, f) for r in results if not r.legacy for f in r.findings]
     attention = [(r, f, ATTENTION_RULES[f.rule_id]) for r, f in found if f.rule_id in ATTENTION_RULES]
     due = [(r, f) for r, f in found if f.rule_id == "art27.archive_deadline"]
     mine = {
@@ -371,7 +371,7 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
         case_nos = [c.case_no for c in list_cases(session=s, access=access)]
     today = today_local()
     results = check(svc, case_nos, today=today)
-    due = [(r, f) for r in results for f in r.findings if f.rule_id == "art27.archive_deadline"]
+    due = [(r, f) for r in results if not r.legacy for f in r.findings if f.rule_id == "art27.archive_deadline"]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
     failed = failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else []
     ctx = {"results": results, "due": due, "today": today, "failed": failed}

@@ -80,7 +80,8 @@ def cases_page(
         errors = dict(
             s.execute(
                 select(Finding.case_id, func.count())
-                .where(Finding.severity == Severity.ERROR)
+                .join(Case, Case.id == Finding.case_id)
+                .where(Finding.severity == Severity.ERROR, Case.legacy.is_(False))
                 .group_by(Finding.case_id)
             ).all()
         )
@@ -161,6 +162,7 @@ def case_page(
         "case": case,
         "timeline": timeline,
         "findings": result.findings,
+        "historical": result.legacy,
         "dossier": dossier,
         "can_upload": may(who.role, Action.UPLOAD) and not frozen,
         "can_open_dossier": may(who.role, Action.READ_DOSSIER),

@@ -19,6 +19,7 @@ from archive.models import (
     AuditHead,
     Case,
     Dossier,
+    DossierImport,
     FileRole,
     Record,
     StoredFile,
@@ -73,6 +74,13 @@ def _contents(conn: Connection) -> _Contents:
         add(sha, "application/json", False)  # earlier transcript versions, kept in the store
     for (sha,) in conn.execute(select(Dossier.catalog_sha256)):
         add(sha, "application/pdf", False)  # a filed case's cover and 卷内目录
+    # a paper dossier's scan and catalog spreadsheet, uploaded for import (kept if never confirmed)
+    for sha, mime, catalog in conn.execute(
+        select(DossierImport.source_sha256, DossierImport.source_mime, DossierImport.catalog_sha256)
+    ):
+        add(sha, mime, True)
+        if catalog:
+            add(catalog, "application/octet-stream", True)
     row = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == audit.HEAD_ID)).first()
     head = (int(row[0]), str(row[1])) if row else (0, audit.GENESIS)
     counts = {name: int(conn.scalar(select(func.count()).select_from(m)) or 0) for name, m in COUNTED.items()}

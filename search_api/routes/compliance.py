@@ -40,6 +40,7 @@ class FindingOut(BaseModel):
     evidence: dict[str, Any]
     record_id: int | None
     event_id: int | None
+    historical: bool = Field(description="导入的历史卷宗的发现：仅供参考，不计入违规")
 
 
 class EventIn(BaseModel):
@@ -89,7 +90,7 @@ def findings(
     for result in check(svc, _visible_case_nos(svc, access, case), today=today_local()):
         for f in result.findings:
             if severity is None or f.severity is severity:
-                out.append(FindingOut(case_no=result.case_no, **finding_fields(f)))
+                out.append(FindingOut(case_no=result.case_no, **finding_fields(f, result.legacy)))
     return out
 
 
