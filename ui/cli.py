@@ -451,7 +451,12 @@ def serve(
 
     settings = _settings()
     svc = open_services(settings)  # migrate before the workers start
-    Background(svc).resume()  # jobs a stopped server left unfinished carry on in the background
+    bg = Background(svc)
+    bg.resume()  # jobs a stopped server left unfinished carry on in the background
+    from archive.audit import SYSTEM
+    from ui.web_legacy import resume as resume_imports
+
+    resume_imports(svc, bg, SYSTEM)  # and paper dossiers it was reading or importing
     warm_up()  # the segmenter (~1 s) loads before the first search, not during it
     # The app reads X-Forwarded-For itself, and only from ARCHIVE_SIGNIN__TRUSTED_PROXIES; uvicorn
     # would otherwise believe it from any local peer (and write what it says as the client).

@@ -67,7 +67,7 @@ from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 from search_api.services import ServiceError, records
 from search_api.services.integrity import run_fixity
 from search_api.throttle import TooManyAttemptsError
-from ui import web_access, web_cases
+from ui import web_access, web_cases, web_legacy
 from ui.render import render as _render
 
 HERE = Path(__file__).parent
@@ -128,6 +128,7 @@ def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = ""
     return RedirectResponse("/login", status_code=303)
 
 
+DEADLINE_RULE = "art27.archive_deadline"  # 第二十七条: filed within 30 days of 执行终结
 ATTENTION_RULES = {
     "art25.av_upload_deadline": "音像记录超期未上传（第二十五条）",
     "art26.metadata": "记录缺少第二十六条信息",
@@ -160,7 +161,7 @@ def home(
     results = check(svc, [c.case_no for c in cases], today=today_local())
     found = [(r, f) for r in results if not r.legacy for f in r.findings]
     attention = [(r, f, ATTENTION_RULES[f.rule_id]) for r, f in found if f.rule_id in ATTENTION_RULES]
-    due = [(r, f) for r, f in found if f.rule_id == "art27.archive_deadline"]
+    due = [(r, f) for r, f in found if f.rule_id == DEADLINE_RULE]
     mine = {
         Role.ARCHIVIST: (RequestStatus.SUBMITTED, "待您审查的查阅申请"),
         Role.LEADER: (RequestStatus.REVIEWED, "待您审批的查阅申请"),
@@ -371,7 +372,7 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
         case_nos = [c.case_no for c in list_cases(session=s, access=access)]
     today = today_local()
     results = check(svc, case_nos, today=today)
-    due = [(r, f) for r in results if not r.legacy for f in r.findings if f.rule_id == "art27.archive_deadline"]
+    due = [(r, f) for r in results if not r.legacy for f in r.findings if f.rule_id == DEADLINE_RULE]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
     failed = failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else []
     ctx = {"results": results, "due": due, "today": today, "failed": failed}
@@ -443,6 +444,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages)
     app.include_router(web_access.pages)
     app.include_router(web_cases.pages)
+    app.include_router(web_legacy.pages)
     # Mounted first: /static/swagger is the installed Swagger UI, the rest the app's own files.
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

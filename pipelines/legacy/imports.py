@@ -12,8 +12,11 @@ imported picks it up again (``resume``). The actor-level steps (permission, audi
 from __future__ import annotations
 
 import enum
+import io
 import logging
+import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -179,6 +182,11 @@ def run_proposal(svc: Services, import_id: int) -> DossierImport:
             progress="",
         )
     else:
+        # what the catalog said, kept beside the archivist's edits
+        proposal["read"] = {
+            str(x["seq"]): {k: x[k] for k in ("title", "doc_no", "author", "date", "stated_pages")}
+            for x in proposal["pieces"]
+        }
         found = problems(plan_from(proposal))
         _set(
             svc,
@@ -326,3 +334,38 @@ def recover(svc: Services, import_id: int) -> str | None:
         return None
     _set(svc, import_id, case_no=case_no)
     return case_no
+
+
+_PAGES_LOCK = threading.Lock()
+
+
+def scan_pdf(svc: Services, row: DossierImport) -> Path:
+    """The import's scan as a PDF in the data directory's cache (fetched once, for the review
+    page's page images)."""
+    cache = svc.settings.data_dir / "cache" / "imports"
+    target = cache / f"{row.source_sha256}.pdf"
+    with _PAGES_LOCK:
+        if not target.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cache) as tmp:
+                suffix = Path(row.source_name).suffix.lower() or ".pdf"
+                source = _fetch(svc, row.source_sha256, Path(tmp) / f"source{suffix}")
+                os.replace(as_pdf(source, Path(tmp)), target)
+    return target
+
+
+def page_png(svc: Services, row: DossierImport, index: int, width: int = 240) -> bytes:
+    """Page ``index`` (0-based) of the import's scan as a PNG ``width`` pixels wide."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(scan_pdf(svc, row)))
+    try:
+        if not 0 <= index < len(pdf):
+            raise ImportStateError(f"扫描件没有第 {index + 1} 页")
+        page = pdf[index]
+        image = page.render(scale=width / page.get_width()).to_pil()
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    image.convert("L").save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -99,6 +99,15 @@ def get(svc: Services, who: Actor, import_id: int) -> DossierImport:
         raise NotFound(NO_IMPORT) from None
 
 
+def page_image(svc: Services, who: Actor, import_id: int, index: int) -> bytes:
+    """Page ``index`` (0-based) of an import's scan, small, for its review page."""
+    row = get(svc, who, import_id)
+    try:
+        return imports.page_png(svc, row, index)
+    except imports.ImportStateError as exc:
+        raise NotFound(str(exc)) from None
+
+
 def recent(svc: Services, who: Actor) -> list[DossierImport]:
     """The latest imports, newest first."""
     require(who, Action.IMPORT_DOSSIER)

@@ -254,6 +254,10 @@ class LegacyDossier:
     pages: list[bytes]
     _plan: _Plan = field(repr=False)
 
+    def printed_lines(self, index: int) -> list[str]:
+        """The typed lines on PDF page ``index`` (not handwriting, seals or stamps)."""
+        return [op[3] for op in self._plan.drafts[index].ops if op[0] == "text"]
+
 
 # ----------------------------------------------------------------------------------------------
 # fonts and measuring (in mm)

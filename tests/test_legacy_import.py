@@ -1,0 +1,278 @@
+"""Importing a closed paper dossier end to end: `archive import-dossier` with and without a catalog
+spreadsheet, what it makes (a filed legacy case, one record per 件 cut from the kept scan, search
+opening the right page of the right 件, findings shown as history), and bad dossiers refused with
+nothing imported. The web review flow is in tests/test_legacy_web.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from archive.enums import CaseOrigin, CaseStatus, EnforcementKind, ProcessingStatus, Retention, Stage
+from archive.models import Case, CaseEvent, Dossier, DossierImport, EventKind, Record, StoredFile
+from archive.storage import hash_file
+from archive.timeutil import to_local
+from pipelines.legacy.plan import Plan, PlannedPiece, problems
+from pipelines.legacy.source import SourceError, as_pdf
+from tests.conftest import run_cli
+from tests.support.legacy_dossier import (
+    LegacyDossier,
+    encrypted,
+    make_dossier,
+    overlapping_ranges,
+    pages_past_end,
+    without_catalog,
+    write_catalog_xlsx,
+)
+
+# --- the plan's checks and the scan's forms (fast) -------------------------------------------
+
+
+def _plan(**changes: Any) -> Plan:
+    pieces = [
+        PlannedPiece(seq=1, title="立案审批表", first_index=2, last_index=3),
+        PlannedPiece(seq=2, title="询问笔录", first_index=4, last_index=6),
+    ]
+    base = dict(
+        page_count=7,
+        case_no="农安监罚〔2019〕3号",
+        name="某公司未按规定培训案",
+        party="某公司",
+        opened=date(2019, 3, 1),
+        closed=date(2019, 4, 1),
+        retention=Retention.YEARS_30,
+        archivist="王芳",
+        kind=EnforcementKind.PENALTY,
+        origin=CaseOrigin.EX_OFFICIO,
+        pieces=pieces,
+        cover_page=0,
+        catalog_pages=[1],
+    )
+    return Plan(**(base | changes))  # type: ignore[arg-type]
+
+
+def test_a_complete_plan_has_no_problems_and_each_flaw_is_named() -> None:
+    assert problems(_plan()) == []
+    two = _plan().pieces
+    cases = {
+        "案号": _plan(case_no=""),
+        "案件名称": _plan(name=""),
+        "立案日期": _plan(opened=None),
+        "早于立案日期": _plan(closed=date(2019, 2, 1)),
+        "保管期限": _plan(retention=None),
+        "立卷人": _plan(archivist=""),
+        "至少要有一件": _plan(pieces=[]),
+        "不在扫描件的 1–7 页之内": _plan(pieces=[two[0], PlannedPiece(2, "询问笔录", 4, 7)]),
+        "重叠或次序颠倒": _plan(pieces=[two[0], PlannedPiece(2, "询问笔录", 3, 6)]),
+        "卷内目录页": _plan(pieces=[PlannedPiece(1, "立案审批表", 1, 3), two[1]]),
+        "没有题名": _plan(pieces=[two[0], PlannedPiece(2, " ", 4, 6)]),
+    }
+    for words, plan in cases.items():
+        found = problems(plan)
+        assert len(found) == 1 and words in found[0], (words, found)
+
+
+def test_a_scan_comes_as_pdf_tiff_or_a_folder_of_page_images(tmp_path: Path) -> None:
+    pages = [Image.new("L", (827, 1169), 255 - 40 * i) for i in range(3)]  # A4 at 100 dpi
+    tiff = tmp_path / "卷.tif"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:], dpi=(100, 100))
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for i, page in enumerate(pages, start=1):
+        page.save(folder / f"{i}.png", dpi=(100, 100))
+    page_10 = folder / "10.png"  # name order is as people number pages: 2 before 10
+    Image.new("L", (827, 1169), 0).save(page_10, dpi=(100, 100))
+    for source, count in ((tiff, 3), (folder, 4)):
+        work = tmp_path / f"work-{source.name}"
+        work.mkdir()
+        pdf = pdfium.PdfDocument(str(as_pdf(source, work)))
+        assert len(pdf) == count
+        assert round(pdf[0].get_width() / 72 * 25.4) == 210  # A4 stays A4 on paper
+        last = pdf[count - 1].render(scale=0.1).to_pil().convert("L")
+        assert last.getpixel((5, 5)) < 30 if source is folder else last.getpixel((5, 5)) > 100
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    for bad, words in ((empty, "空文件"), (tmp_path / "none.pdf", "找不到")):
+        with pytest.raises(SourceError, match=words):
+            as_pdf(bad, tmp_path)
+    text = tmp_path / "说明.txt"
+    text.write_text("不是扫描件", encoding="utf-8")
+    with pytest.raises(SourceError, match="不是扫描卷宗"):
+        as_pdf(text, tmp_path)
+
+
+# --- the whole import (slow: every 件 is OCR'd) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dossier(tmp_path_factory: pytest.TempPathFactory) -> LegacyDossier:
+    return make_dossier(tmp_path_factory.mktemp("legacy"), 5, pages=30)
+
+
+def _unique_lines(d: LegacyDossier, index: int) -> list[str]:
+    """Typed lines of page ``index`` that no other page has (what a search should find there)."""
+    elsewhere = Counter(line for i in range(d.truth.page_count) for line in set(d.printed_lines(i)))
+    return [
+        line
+        for line in d.printed_lines(index)
+        if elsewhere[line] == 1 and len(re.findall(r"[\u4e00-\u9fff]", line)) >= 10
+    ]
+
+
+@pytest.mark.slow
+def test_a_dossier_with_its_spreadsheet_becomes_a_filed_legacy_case(
+    dossier: LegacyDossier, tmp_path: Path
+) -> None:
+    t = dossier.truth
+    sheet = tmp_path / "卷内目录.xlsx"
+    write_catalog_xlsx(t, sheet)
+    data = tmp_path / "var"
+    done = run_cli(["import-dossier", str(dossier.pdf), "--catalog", str(sheet), "--json"], data)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["case_no"] == t.case.case_no and result["pieces"] == len(t.pieces)
+    assert result["retention"] == t.case.retention and result["archivist"] == t.case.filed_by
+
+    engine = create_engine(f"sqlite:///{data / 'archive.db'}")
+    scan_sha, _ = hash_file(dossier.pdf)
+    with Session(engine) as s:
+        case = s.scalars(select(Case)).one()
+        assert case.legacy and case.status is CaseStatus.ARCHIVED
+        assert to_local(case.opened_at).date() == t.case.opened  # the historical dates, not today
+        assert to_local(case.enforcement_ended_at).date() == t.case.closed
+        assert [p.name for p in case.parties] == [t.case.party]
+        kinds = {e.kind for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))}
+        assert {EventKind.STARTED, EventKind.ENFORCEMENT_ENDED, EventKind.FILED} <= kinds
+        records = list(s.scalars(select(Record).where(Record.case_id == case.id).order_by(Record.piece_no)))
+        assert [r.piece_no for r in records] == list(range(1, len(t.pieces) + 1))  # the catalog's order
+        for r, p in zip(records, t.pieces, strict=True):
+            assert (r.title, r.doc_no or "", r.made_by) == (p.title, p.doc_no, p.responsible)
+            assert to_local(r.made_at).date() == p.day
+            assert r.stage == Stage(p.stage) and r.document_type == p.doc_type
+            assert r.page_count == p.page_count and r.status is ProcessingStatus.PROCESSED
+            assert f"第 {p.first_page + 1}" in (r.made_how or "")
+            scan = s.scalar(select(StoredFile).where(StoredFile.record_id == r.id, StoredFile.kind == "scan"))
+            assert scan is not None and scan.sha256 == scan_sha  # the whole scan, unaltered, beside each
+        dossier_row = s.scalars(select(Dossier)).one()
+        assert dossier_row.source_sha256 == scan_sha and dossier_row.pieces == len(t.pieces)
+        assert s.scalar(select(func.count()).select_from(DossierImport)) == 1
+
+    # each 件's PDF holds exactly its pages, as scanned
+    store = data / "objects"
+    for r, p in zip(records, t.pieces, strict=True):
+        obj = next(store.rglob(r.sha256))
+        piece_pdf = pdfium.PdfDocument(str(obj))
+        assert len(piece_pdf) == p.page_count
+        first = piece_pdf[0].render(scale=0.2).to_pil().convert("L").tobytes()
+        source_first = pdfium.PdfDocument(str(dossier.pdf))[p.first_page].render(scale=0.2).to_pil()
+        assert first == source_first.convert("L").tobytes()
+
+    # search opens the right page of the right 件
+    multi = [p for p in t.pieces if p.page_count >= 3]
+    assert multi
+    target = multi[0]
+    lines = _unique_lines(dossier, target.last_page)
+    assert lines, "the generated page should carry lines of its own"
+    found = []
+    for line in lines:
+        out = run_cli(["search", line[:14], "--json", "--limit", "3"], data)
+        assert out.returncode == 0, out.stderr
+        hits = json.loads(out.stdout)["hits"]
+        if hits:
+            found.append((hits[0]["title"], hits[0]["page"]))
+    assert found, f"none of {lines} was found"
+    assert set(found) == {(target.title, target.page_count)}, found
+
+    # findings are history: reported, not breaches
+    check = run_cli(["check", "--case", t.case.case_no, "--json"], data)
+    assert check.returncode == 0, check.stderr
+    (case_findings,) = json.loads(check.stdout)
+    assert case_findings["legacy"] is True and case_findings["findings"]
+    assert {f["historical"] for f in case_findings["findings"]} == {True}
+
+    # the BagIt export carries the scan; fixity covers it
+    bag = tmp_path / "bag"
+    assert run_cli(["dossier", "export", t.case.case_no, str(bag)], data).returncode == 0
+    kept = list((bag / "data" / "卷宗扫描件").iterdir())
+    assert len(kept) == 1 and hash_file(kept[0])[0] == scan_sha
+    assert run_cli(["dossier", "verify", str(bag)], data).returncode == 0
+    assert run_cli(["fixity"], data).returncode == 0
+
+
+@pytest.mark.slow
+def test_dry_run_prints_the_proposal_and_keeps_nothing(dossier: LegacyDossier, tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    done = run_cli(["import-dossier", str(dossier.pdf), "--dry-run", "--json"], data)
+    assert done.returncode == 0, done.stderr
+    proposal = json.loads(done.stdout)
+    t = dossier.truth
+    assert proposal["catalog_from"] == "scan"
+    assert [(p["first_index"], p["last_index"]) for p in proposal["pieces"]] == [
+        (p.first_page, p.last_page) for p in t.pieces
+    ]
+    assert proposal["cover"]["case_no"] == t.case.case_no
+    db = data / "archive.db"
+    assert not db.exists() and not (data / "objects").exists()  # nothing stored, nothing registered
+
+    # an edited proposal is what gets imported: a boundary moved, a title corrected
+    edited = dict(proposal)
+    pieces = [dict(p) for p in proposal["pieces"]]
+    pieces[0]["title"] = pieces[0]["title"] + "（复印件）"
+    pieces[1]["last_index"] -= 1
+    pieces[2]["first_index"] -= 1
+    edited["pieces"] = pieces
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    # the same plan with two pieces overlapping is refused and nothing is registered
+    bad = dict(edited, pieces=[dict(p) for p in pieces])
+    bad["pieces"][1]["last_index"] += 3
+    bad_file = tmp_path / "bad.json"
+    bad_file.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    refused = run_cli(["import-dossier", str(dossier.pdf), "--proposal", str(bad_file)], data)
+    assert refused.returncode == 1 and "重叠" in refused.stderr, refused.stderr
+    with Session(create_engine(f"sqlite:///{db}")) as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+        assert s.scalar(select(func.count()).select_from(Record)) == 0
+        row = s.scalars(select(DossierImport)).one()
+        assert row.status == "ready"  # kept for review in the web, not half-imported
+
+
+def _refused(path: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    done = run_cli(["import-dossier", str(path)], data)
+    assert done.returncode == 1, done.stderr
+    with Session(create_engine(f"sqlite:///{data / 'archive.db'}")) as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+        assert s.scalar(select(func.count()).select_from(Record)) == 0
+        assert s.scalar(select(func.count()).select_from(StoredFile)) == 0
+    return done
+
+
+@pytest.mark.slow
+def test_bad_dossiers_are_refused_with_the_reason_and_nothing_imported(
+    dossier: LegacyDossier, tmp_path: Path
+) -> None:
+    data = tmp_path / "var"
+    cases = [
+        (encrypted(dossier, tmp_path / "加密.pdf"), "密码"),
+        (without_catalog(dossier, tmp_path / "无目录.pdf"), "找不到卷内目录"),
+        (pages_past_end(dossier, tmp_path / "超出.pdf"), "超出卷宗"),
+        (overlapping_ranges(dossier, tmp_path / "重叠.pdf"), "页号重叠"),
+    ]
+    for variant, words in cases:
+        done = _refused(variant.pdf, data)
+        assert words in done.stderr, (variant.pdf.name, done.stderr)
+    # each upload is kept and shown as refused (its reason on the 导入卷宗 page)
+    with Session(create_engine(f"sqlite:///{data / 'archive.db'}")) as s:
+        statuses = [r.status for r in s.scalars(select(DossierImport).order_by(DossierImport.id))]
+    assert statuses == ["refused"] * 4
