@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -120,13 +119,13 @@ def dossier(tmp_path_factory: pytest.TempPathFactory) -> LegacyDossier:
     return make_dossier(tmp_path_factory.mktemp("legacy"), 5, pages=30)
 
 
-def _unique_lines(d: LegacyDossier, index: int) -> list[str]:
-    """Typed lines of page ``index`` that no other page has (what a search should find there)."""
-    elsewhere = Counter(line for i in range(d.truth.page_count) for line in set(d.printed_lines(i)))
+def _own_phrases(d: LegacyDossier, index: int, length: int = 14) -> list[str]:
+    """Phrases typed on page ``index`` that no other page holds (what a search must find there)."""
+    others = "".join(line for i in range(d.truth.page_count) if i != index for line in d.printed_lines(i))
     return [
-        line
+        line[:length]
         for line in d.printed_lines(index)
-        if elsewhere[line] == 1 and len(re.findall(r"[\u4e00-\u9fff]", line)) >= 10
+        if len(re.findall(r"[\u4e00-\u9fff]", line[:length])) >= 10 and line[:length] not in others
     ]
 
 
@@ -170,28 +169,29 @@ def test_a_dossier_with_its_spreadsheet_becomes_a_filed_legacy_case(
 
     # each 件's PDF holds exactly its pages, as scanned
     store = data / "objects"
+    source = pdfium.PdfDocument(str(dossier.pdf))
     for r, p in zip(records, t.pieces, strict=True):
-        obj = next(store.rglob(r.sha256))
-        piece_pdf = pdfium.PdfDocument(str(obj))
+        piece_pdf = pdfium.PdfDocument(str(next(store.rglob(r.sha256))))
         assert len(piece_pdf) == p.page_count
         first = piece_pdf[0].render(scale=0.2).to_pil().convert("L").tobytes()
-        source_first = pdfium.PdfDocument(str(dossier.pdf))[p.first_page].render(scale=0.2).to_pil()
-        assert first == source_first.convert("L").tobytes()
+        assert first == source[p.first_page].render(scale=0.2).to_pil().convert("L").tobytes()
+        piece_pdf.close()
+    source.close()
 
     # search opens the right page of the right 件
     multi = [p for p in t.pieces if p.page_count >= 3]
     assert multi
     target = multi[0]
-    lines = _unique_lines(dossier, target.last_page)
-    assert lines, "the generated page should carry lines of its own"
+    phrases = _own_phrases(dossier, target.last_page)
+    assert phrases, "the generated page should carry phrases of its own"
     found = []
-    for line in lines:
-        out = run_cli(["search", line[:14], "--json", "--limit", "3"], data)
+    for phrase in phrases:
+        out = run_cli(["search", f'"{phrase}"', "--json", "--limit", "3"], data)
         assert out.returncode == 0, out.stderr
         hits = json.loads(out.stdout)["hits"]
         if hits:
             found.append((hits[0]["title"], hits[0]["page"]))
-    assert found, f"none of {lines} was found"
+    assert found, f"none of {phrases} was found"
     assert set(found) == {(target.title, target.page_count)}, found
 
     # findings are history: reported, not breaches
