@@ -22,9 +22,12 @@ from archive.enums import CaseOrigin, CaseStatus, EnforcementKind, ProcessingSta
 from archive.models import Case, CaseEvent, Dossier, DossierImport, EventKind, Record, StoredFile
 from archive.storage import hash_file
 from archive.timeutil import to_local
+from pipelines.legacy.catalog import CatalogRow
+from pipelines.legacy.files import FolderError, match
 from pipelines.legacy.plan import Plan, PlannedPiece, problems
-from pipelines.legacy.source import SourceError, as_pdf
+from pipelines.legacy.source import SourceError, as_pdf, cut
 from tests.conftest import run_cli
+from tests.support.documents import docx_with_table, photo_with_exif
 from tests.support.legacy_dossier import (
     LegacyDossier,
     encrypted,
@@ -276,3 +279,91 @@ def test_bad_dossiers_are_refused_with_the_reason_and_nothing_imported(
     with Session(create_engine(f"sqlite:///{data / 'archive.db'}")) as s:
         statuses = [r.status for r in s.scalars(select(DossierImport).order_by(DossierImport.id))]
     assert statuses == ["refused"] * 4
+
+
+# --- a folder of files, one per 件 -------------------------------------------------------------
+
+
+def _rows(n: int) -> list[CatalogRow]:
+    return [CatalogRow(seq=i, title=f"第{i}件文书") for i in range(1, n + 1)]
+
+
+def test_a_folders_files_are_matched_to_the_catalog_by_their_numbers_else_by_order(tmp_path: Path) -> None:
+    numbered = [tmp_path / n for n in ("第3件 送达回证.jpg", "01-立案审批表.pdf", "2 询问笔录.docx")]
+    result = match(_rows(3), sorted(numbered, key=lambda p: p.name))
+    assert [(r.seq, f.name) for r, f in result.pairs] == [
+        (1, "01-立案审批表.pdf"),
+        (2, "2 询问笔录.docx"),
+        (3, "第3件 送达回证.jpg"),
+    ]
+    assert result.notes == []
+    plain = [tmp_path / n for n in ("a.pdf", "b.pdf")]
+    by_order = match(_rows(2), plain)
+    assert [f.name for _, f in by_order.pairs] == ["a.pdf", "b.pdf"] and "顺序" in by_order.notes[0]
+    with pytest.raises(FolderError, match="第 3 件“第3件文书”没有对应的文件"):
+        match(_rows(3), numbered[1:])
+    with pytest.raises(FolderError, match="3 个文件，卷内目录有 2 行"):
+        match(_rows(2), [*plain, tmp_path / "c.pdf"])
+    with pytest.raises(FolderError, match="序号都是 1"):
+        match(_rows(2), [tmp_path / "1-a.pdf", tmp_path / "01-b.pdf"])
+
+
+def _catalog_sheet(path: Path, rows: list[tuple[int, str, str, str, str, str]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["序号", "文号", "责任者", "题名", "日期", "页次"])
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_folder_of_files_with_its_catalog_becomes_a_legacy_case(
+    dossier: LegacyDossier, tmp_path: Path
+) -> None:
+    folder = tmp_path / "卷宗文件夹"
+    folder.mkdir()
+    t = dossier.truth
+    first = t.pieces[0]  # its pages, cut from the scan, as the bureau's own PDF of it
+    cut(dossier.pdf, [(first.first_page, first.last_page)], tmp_path)[0].rename(folder / "01 立案审批表.pdf")
+    docx_with_table(folder / "02 询问笔录.docx")
+    photo_with_exif(folder / "03 现场照片.jpg")
+    _catalog_sheet(
+        folder / "卷内目录.xlsx",
+        [
+            (1, first.doc_no, first.responsible, first.title, first.catalog_date, "1-2"),
+            (2, "", "周晓梅", "对张某的询问笔录", "2019.07.10", "3"),
+            (3, "", "周晓梅", "现场检查照片", "2019.07.10", "4"),
+        ],
+    )
+    data = tmp_path / "var"
+    flags = ["--case", "农安应急罚〔2019〕88号", "--name", "某公司未开展安全培训案", "--retention", "10年"]
+    done = run_cli(["import-dossier", str(folder), *flags, "--archivist", "王芳", "--json"], data)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["pieces"] == 3 and result["retention"] == "10年"
+    with Session(create_engine(f"sqlite:///{data / 'archive.db'}")) as s:
+        case = s.scalars(select(Case)).one()
+        assert case.legacy and case.name == "某公司未开展安全培训案"
+        assert (to_local(case.opened_at).date(), to_local(case.enforcement_ended_at).date()) == (
+            first.day,
+            date(2019, 7, 10),
+        )  # no cover: the earliest and latest dates of the 件
+        records = list(s.scalars(select(Record).order_by(Record.piece_no)))
+        assert [r.original_name for r in records] == [
+            "01 立案审批表.pdf",
+            "02 询问笔录.docx",
+            "03 现场照片.jpg",
+        ]
+        assert [r.sha256 for r in records] == [hash_file(folder / r.original_name)[0] for r in records]
+        assert [r.stage for r in records] == [Stage.START, Stage.INVESTIGATION, Stage.INVESTIGATION]
+        assert records[0].page_count == first.page_count and records[1].made_by == "周晓梅"
+        assert {r.status for r in records} == {ProcessingStatus.PROCESSED}
+        no_scan = s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.kind == "scan"))
+        assert no_scan == 0  # each file is its own original: there is no scan to keep
+    out = run_cli(["search", '"可燃气体报警装置"', "--json"], data)
+    assert [h["title"] for h in json.loads(out.stdout)["hits"]][:1] == ["对张某的询问笔录"]

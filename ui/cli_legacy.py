@@ -50,11 +50,22 @@ def import_dossier(
         Path | None,
         typer.Option("--proposal", help="按核对修改过的拆分方案导入（--dry-run --json 输出的 JSON）"),
     ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="案件名称（案由），不用封面上读到的")] = None,
+    retention: Annotated[
+        str | None, typer.Option("--retention", help="保管期限：永久/30年/10年（不用封面上读到的）")
+    ] = None,
+    archivist: Annotated[str | None, typer.Option("--archivist", help="立卷人（不用封面上读到的）")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示拆分方案，不导入")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="只在标准输出打印 JSON")] = False,
 ) -> None:
     """导入已结案的纸质卷宗：按卷内目录拆成一件一条记录，识别文字，作为历史卷宗归档。"""
     from search_api.services import EVERYTHING, ServiceError, legacy
+
+    stated = {"case_no": case, "name": name, "retention": retention, "archivist": archivist}
+    overrides = {k: v.strip() for k, v in stated.items() if v is not None and v.strip()}
+    if retention is not None and retention not in ("永久", "30年", "10年"):
+        err.print("[red]--retention 应为 永久、30年 或 10年[/red]")
+        raise typer.Exit(2)
 
     for given in [p for p in (path, catalog, proposal_file) if p is not None]:
         if not given.exists():
@@ -68,8 +79,7 @@ def import_dossier(
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from None
         shown = proposal.to_json()
-        if case:
-            shown["cover"]["case_no"] = case
+        shown["cover"].update(overrides)
         if as_json:
             typer.echo(json.dumps(shown, ensure_ascii=False))
         else:
@@ -88,13 +98,15 @@ def import_dossier(
         if row.proposal is None:
             err.print(f"[red]无法导入：{escape(row.error or '未能识别')}[/red]")
             raise typer.Exit(1)
-        if edited is not None:
+        if edited is not None or overrides:
+            edited = edited if edited is not None else dict(row.proposal)
+            edited["cover"] = {**(edited.get("cover") or {}), **overrides}
             legacy.review(svc, OPERATOR, import_id, edited)
         row = legacy.get(svc, OPERATOR, import_id)
         assert row.proposal is not None
         if not as_json:
             _show(row.proposal)
-        confirmed = legacy.confirm(svc, OPERATOR, import_id, case)
+        confirmed = legacy.confirm(svc, OPERATOR, import_id)
         with progress_bar(sys.stderr.isatty() or not as_json) as progress:
             task = progress.add_task("识别各件文字", total=len(confirmed.record_ids))
             dossier = legacy.finish(

@@ -137,6 +137,7 @@ def _review_context(
         "origins": [o.value for o in CaseOrigin],
         "unassigned": [i + 1 for i in plan.unassigned()] if plan else [],
         "catalog_pages": ",".join(str(i + 1) for i in plan.catalog_pages) if plan else "",
+        "files_mode": bool(plan and any(p.file for p in plan.pieces)),
         "busy": row.status in (Status.PROPOSING, Status.IMPORTING),
     }
 

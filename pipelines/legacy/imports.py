@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import io
+import json
 import logging
 import os
 import tempfile
@@ -28,6 +29,7 @@ from archive.models import Case, DossierImport, Job, JobStatus, Record
 from archive.storage import hash_file
 from pipelines.context import Services
 from pipelines.detect import detect_mime
+from pipelines.legacy import files
 from pipelines.legacy.catalog import CatalogError
 from pipelines.legacy.plan import Plan, plan_from, problems
 from pipelines.legacy.propose import DossierError, propose
@@ -35,6 +37,10 @@ from pipelines.legacy.register import PlanError, Registered, register
 from pipelines.legacy.source import SourceError, as_pdf, images_to_pdf, page_images
 
 log = logging.getLogger(__name__)
+
+
+# The source of a folder of files: a JSON list of its files, each stored as it came
+MANIFEST_MIME = "application/vnd.archive.dossier-folder+json"
 
 
 class Status(enum.StrEnum):
@@ -78,17 +84,32 @@ def stage(
     svc: Services, path: Path, *, name: str, by: str, catalog: Path | None = None, catalog_name: str = ""
 ) -> int:
     """Keep the uploaded scan (a PDF or TIFF file, or a folder of page images, which is kept as
-    the PDF made of them) and its catalog spreadsheet; returns the import's id. SourceError when
-    the scan is none of these (nothing is kept then)."""
+    the PDF made of them) and its catalog spreadsheet, or a folder of files, one per 件 (each
+    kept, with a manifest naming them); returns the import's id. SourceError when it is none of
+    these (nothing is kept then)."""
     with tempfile.TemporaryDirectory(prefix="dossier-stage-") as tmp:
-        if path.is_dir():
+        try:
+            found = catalog or (files.catalog_in(path) if path.is_dir() else None)
+        except files.FolderError as exc:
+            raise SourceError(str(exc)) from None
+        if path.is_dir() and files.is_file_dossier(path, found):
+            assert found is not None
+            catalog, catalog_name = found, catalog_name or found.name
+            listing = []
+            for f in files.documents(path, found):
+                sha, mime = _store(svc, f)
+                listing.append({"name": f.name, "sha256": sha, "mime": mime})
+            manifest = json.dumps({"folder": path.name, "files": listing}, ensure_ascii=False).encode()
+            sha256, mime = svc.store.put_bytes(manifest, mime=MANIFEST_MIME).sha256, MANIFEST_MIME
+        elif path.is_dir():
             images = page_images(path)
             if not images:
                 raise SourceError(f"文件夹 {path.name} 中没有扫描页图像（TIFF、JPEG、PNG）")
             path, name = images_to_pdf(images, Path(tmp) / f"{name}.pdf"), f"{name}.pdf"
+            sha256, mime = _store(svc, path)
         else:
             as_pdf(path, Path(tmp))  # refuses what is not a scan before anything is kept
-        sha256, mime = _store(svc, path)
+            sha256, mime = _store(svc, path)
         cat_sha = _store(svc, catalog)[0] if catalog is not None else None
     with session_scope(svc.engine) as s:
         row = DossierImport(
@@ -140,14 +161,22 @@ def _fetch(svc: Services, sha256: str, target: Path) -> Path:
 
 
 class Fetched:
-    """The import's scan (as a PDF) and catalog spreadsheet in a temporary directory."""
+    """The import's dossier in a temporary directory: ``pages`` is the scan as a PDF, or the
+    folder of its files; ``catalog`` the catalog spreadsheet, if one came with it."""
 
     def __init__(self, svc: Services, row: DossierImport) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="dossier-import-")
         work = Path(self._tmp.name)
-        suffix = Path(row.source_name).suffix.lower() or ".pdf"
-        self.source = _fetch(svc, row.source_sha256, work / f"source{suffix}")
-        self.pdf = as_pdf(self.source, work)
+        if row.source_mime == MANIFEST_MIME:
+            manifest = json.loads(b"".join(svc.store.iter_bytes(row.source_sha256)))
+            folder = work / "files"
+            folder.mkdir()
+            for f in manifest["files"]:
+                _fetch(svc, f["sha256"], folder / Path(f["name"]).name)
+            self.pages = folder
+        else:
+            suffix = Path(row.source_name).suffix.lower() or ".pdf"
+            self.pages = as_pdf(_fetch(svc, row.source_sha256, work / f"source{suffix}"), work)
         self.catalog = None
         if row.catalog_sha256:
             cat_suffix = Path(row.catalog_name or "catalog.xlsx").suffix.lower()
@@ -168,7 +197,7 @@ def run_proposal(svc: Services, import_id: int) -> DossierImport:
     _set(svc, import_id, progress="正在识别封面和卷内目录")
     try:
         with Fetched(svc, row) as f:
-            proposal = propose(f.pdf, f.catalog).to_json()
+            proposal = propose(f.pages, f.catalog).to_json()
         proposal["source"] = row.source_name
     except (DossierError, SourceError, CatalogError) as exc:
         _set(svc, import_id, status=Status.REFUSED.value, error=str(exc), progress="")
@@ -229,7 +258,7 @@ def confirm(svc: Services, import_id: int, case_no: str | None = None) -> Regist
         with Fetched(svc, row) as f:
             done = register(
                 svc,
-                f.pdf,
+                f.pages,
                 plan,
                 source_name=row.source_name,
                 source_sha256=row.source_sha256,
@@ -358,6 +387,8 @@ def page_png(svc: Services, row: DossierImport, index: int, width: int = 240) ->
     """Page ``index`` (0-based) of the import's scan as a PNG ``width`` pixels wide."""
     import pypdfium2 as pdfium
 
+    if row.source_mime == MANIFEST_MIME:
+        raise ImportStateError("此卷宗是一件一个文件的文件夹，没有扫描页")
     pdf = pdfium.PdfDocument(str(scan_pdf(svc, row)))
     try:
         if not 0 <= index < len(pdf):

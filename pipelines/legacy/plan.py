@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from archive.enums import CaseOrigin, EnforcementKind, EventKind, Retention, Stage
@@ -34,6 +35,7 @@ class PlannedPiece:
     document_type: str = ""
     stage: Stage | None = None
     activity: EventKind | None = None
+    file: str | None = None  # a folder's file that is this 件 (its pages are not cut from a scan)
 
     @property
     def pages(self) -> int:
@@ -61,6 +63,8 @@ class Plan:
 
     def unassigned(self) -> list[int]:
         """PDF page indexes in no 件 and not the cover or catalog (kept in the scan, said)."""
+        if any(p.file for p in self.pieces):
+            return []
         used = {i for p in self.pieces for i in range(p.first_index, p.last_index + 1)}
         used |= set(self.catalog_pages) | ({self.cover_page} if self.cover_page is not None else set())
         return [i for i in range(self.page_count) if i not in used]
@@ -109,6 +113,7 @@ def plan_from(proposal: dict[str, Any], case_no: str | None = None) -> Plan:
             document_type=str(p.get("document_type") or ""),
             stage=_enum_or_none(Stage, p.get("stage")),
             activity=_enum_or_none(EventKind, p.get("activity")),
+            file=str(p["file"]) if p.get("file") else None,
         )
         for p in proposal.get("pieces") or []
     ]
@@ -179,6 +184,10 @@ def problems(plan: Plan) -> list[str]:
             out.append(f"{name}的题名过长（至多 {TEXT_MAX} 个字）")
         if len(p.doc_no) > 64 or len(p.author) > 64 or len(p.document_type) > 64:
             out.append(f"{name}的文号、责任者或文书类型过长（至多 64 个字）")
+        if p.file is not None:  # a file of its own: no pages to cut
+            if p.file != Path(p.file).name or p.file.startswith("."):
+                out.append(f"{name}的文件名“{p.file[:40]}”不是文件夹中的一个文件")
+            continue
         if not 0 <= p.first_index <= p.last_index < plan.page_count:
             out.append(
                 f"{name}的页码 {p.first_index + 1}–{p.last_index + 1} 不在扫描件的 1–{plan.page_count} 页之内"

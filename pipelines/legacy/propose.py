@@ -9,15 +9,18 @@ placed by reading the headings of the pages it could start on.
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from pipelines.legacy import files
 from pipelines.legacy.catalog import CatalogError, CatalogRow, column_of, read_catalog_file, rows_from_table
 from pipelines.legacy.cover import CoverFacts, read_cover_table
 from pipelines.legacy.kinds import kind_of
+from pipelines.legacy.source import SourceError, as_pdf
 from pipelines.legacy.split import SplitError, split_pages
 from pipelines.legacy.table import Table, read_table
 from pipelines.ocr import get_ocr
@@ -46,6 +49,7 @@ class ProposedPiece:
     document_type: str
     stage: str | None
     activity: str | None
+    file: str | None = None  # a folder's file that is this 件 (no pages to cut)
 
 
 @dataclass
@@ -147,7 +151,82 @@ def _similar(title: str, heading: str) -> float:
     return hits / len(title)
 
 
+def _piece(row: CatalogRow, first: int, last: int, file: str | None = None) -> ProposedPiece:
+    kind = kind_of(row.title)
+    stated = "" if row.first_page is None else str(row.first_page)
+    if row.last_page is not None:
+        stated += f"-{row.last_page}"
+    return ProposedPiece(
+        seq=row.seq,
+        title=row.title,
+        doc_no=row.doc_no,
+        author=row.author,
+        date=row.date.isoformat() if row.date else None,
+        first_index=first,
+        last_index=last,
+        stated_pages=stated,
+        document_type=kind.document_type if kind else "",
+        stage=kind.stage.value if kind else None,
+        activity=kind.activity.value if kind and kind.activity else None,
+        file=file,
+    )
+
+
+def _propose_files(folder: Path, catalog_file: Path) -> Proposal:
+    """A folder of files, one per 件, matched to the rows of its catalog spreadsheet."""
+    try:
+        rows = read_catalog_file(catalog_file)
+        matched = files.match(rows, files.documents(folder, catalog_file))
+    except (CatalogError, files.FolderError) as exc:
+        raise DossierError(str(exc)) from None
+    pieces = []
+    for row, path in matched.pairs:
+        pages = files.page_count(path) or 1
+        pieces.append(_piece(row, 0, pages - 1, path.name))
+    days = sorted(r.date for r in rows if r.date)
+    notes = list(matched.notes)
+    cover = CoverFacts(opened=days[0] if days else None, closed=days[-1] if days else None)
+    if days:
+        notes.append("没有卷宗封面：立案、结案日期按各件日期推定，案由、保管期限、立卷人请在核对时填写")
+    decision = next((p for p in pieces if p.document_type == "行政处罚决定书" and p.doc_no), None)
+    if decision is not None:
+        cover = replace(cover, case_no=decision.doc_no)
+        notes.append(f"案号按行政处罚决定书的文号推定为 {decision.doc_no}，请核对")
+    return Proposal(
+        source=folder.name,
+        page_count=sum(p.last_index + 1 for p in pieces),
+        cover_page=None,
+        catalog_pages=[],
+        first_numbered=0,
+        cover=asdict(cover),
+        pieces=pieces,
+        catalog_from="spreadsheet",
+        notes=notes,
+    )
+
+
 def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
+    """The proposed split of the dossier at ``path``: a scan (PDF, TIFF, a folder of page images)
+    or a folder of files, one per 件, with its catalog spreadsheet."""
+    if path.is_dir():
+        try:
+            catalog_file = catalog_file or files.catalog_in(path)
+        except files.FolderError as exc:
+            raise DossierError(str(exc)) from None
+        if files.is_file_dossier(path, catalog_file):
+            assert catalog_file is not None
+            return _propose_files(path, catalog_file)
+    with tempfile.TemporaryDirectory(prefix="dossier-propose-") as tmp:
+        try:
+            pdf = as_pdf(path, Path(tmp))
+        except SourceError as exc:
+            raise DossierError(str(exc)) from None
+        proposal = _propose_scan(pdf, catalog_file)
+    proposal.source = path.name
+    return proposal
+
+
+def _propose_scan(path: Path, catalog_file: Path | None = None) -> Proposal:
     """The proposed split of the scanned dossier at ``path`` (an image PDF)."""
     pages = _Pages(path)
     catalog = _catalog_pages(pages)
@@ -182,27 +261,7 @@ def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
         split = split_pages(rows, pages.count, first_numbered, find_start)
     except SplitError as exc:
         raise DossierError(str(exc)) from None
-    pieces = []
-    for p in split.pieces:
-        kind = kind_of(p.row.title)
-        stated = "" if p.row.first_page is None else str(p.row.first_page)
-        if p.row.last_page is not None:
-            stated += f"-{p.row.last_page}"
-        pieces.append(
-            ProposedPiece(
-                seq=p.row.seq,
-                title=p.row.title,
-                doc_no=p.row.doc_no,
-                author=p.row.author,
-                date=p.row.date.isoformat() if p.row.date else None,
-                first_index=p.first_index,
-                last_index=p.last_index,
-                stated_pages=stated,
-                document_type=kind.document_type if kind else "",
-                stage=kind.stage.value if kind else None,
-                activity=kind.activity.value if kind and kind.activity else None,
-            )
-        )
+    pieces = [_piece(p.row, p.first_index, p.last_index) for p in split.pieces]
     return Proposal(
         source=path.name,
         page_count=pages.count,

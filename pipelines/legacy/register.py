@@ -32,6 +32,7 @@ from archive.storage import hash_file
 from archive.timeutil import to_utc
 from pipelines.compliance import refresh_cases
 from pipelines.context import Services
+from pipelines.detect import detect_mime, family_of
 from pipelines.legacy.plan import Plan, PlannedPiece, problems
 from pipelines.legacy.source import cut
 from pipelines.steps import Step, done_through
@@ -69,8 +70,36 @@ def _party_type(name: str) -> PartyType:
     return PartyType.ORGANISATION if any(w in name for w in organisation) else PartyType.PERSON
 
 
+@dataclass(frozen=True)
+class _Kept:
+    sha256: str
+    size: int
+    mime: str
+
+
+def _store_pieces(svc: Services, source_path: Path, plan: Plan) -> list[_Kept]:
+    """Each 件's original in the store: its pages cut from the scan, or its own file."""
+    out: list[_Kept] = []
+    with tempfile.TemporaryDirectory(prefix="dossier-cut-") as tmp:
+        paged = [p for p in plan.pieces if p.file is None]
+        cuts = iter(
+            cut(source_path, [(p.first_index, p.last_index) for p in paged], Path(tmp)) if paged else []
+        )
+        for p in plan.pieces:
+            path = next(cuts) if p.file is None else source_path / p.file
+            if not path.is_file():
+                raise PlanError([f"第 {p.seq} 件的文件 {p.file} 不在文件夹中"])
+            sha256, size = hash_file(path)
+            mime = PDF if p.file is None else detect_mime(path)
+            svc.store.put_file(path, sha256, mime=mime, lock=True)
+            out.append(_Kept(sha256, size, mime))
+    return out
+
+
 def made_how(piece: PlannedPiece, source_name: str) -> str:
     """制作方法 of a 件: where its pages come from."""
+    if piece.file is not None:
+        return f"随纸质卷宗移交的文件（{source_name}/{piece.file}）"[:255]
     pages = (
         f"第 {piece.first_index + 1} 页"
         if piece.pages == 1
@@ -80,9 +109,10 @@ def made_how(piece: PlannedPiece, source_name: str) -> str:
 
 
 def register(
-    svc: Services, pdf_path: Path, plan: Plan, *, source_name: str, source_sha256: str, source_mime: str
+    svc: Services, source_path: Path, plan: Plan, *, source_name: str, source_sha256: str, source_mime: str
 ) -> Registered:
-    """Write the case and its 件 (PlanError when the plan has problems or the 案号 is taken)."""
+    """Write the case and its 件 (PlanError when the plan has problems or the 案号 is taken).
+    ``source_path`` is the scan as a PDF, or the folder holding each 件's file."""
     found = problems(plan)
     with session_scope(svc.engine) as s:
         if plan.case_no and s.scalar(select(Case.id).where(Case.case_no == plan.case_no)) is not None:
@@ -91,13 +121,7 @@ def register(
         raise PlanError(found)
     assert plan.opened is not None and plan.closed is not None
     source = svc.store.stat(source_sha256)  # stored when it was uploaded
-    with tempfile.TemporaryDirectory(prefix="dossier-cut-") as tmp:
-        paths = cut(pdf_path, [(p.first_index, p.last_index) for p in plan.pieces], Path(tmp))
-        stored = []
-        for path in paths:
-            sha256, size = hash_file(path)
-            svc.store.put_file(path, sha256, mime=PDF, lock=True)
-            stored.append((sha256, size))
+    stored = _store_pieces(svc, source_path, plan)
     with session_scope(svc.engine) as s:
         opened, closed = moment(plan.opened), moment(plan.closed)
         case = Case(
@@ -134,15 +158,20 @@ def register(
         s.flush()
         now = utcnow()
         records = []
-        for n, (p, (sha256, size)) in enumerate(zip(plan.pieces, stored, strict=True), start=1):
+        for n, (p, kept) in enumerate(zip(plan.pieces, stored, strict=True), start=1):
             event = events.get(p.activity) if p.activity else None
+            legacy: dict[str, object] = {"source_name": source_name, "seq": p.seq}
+            if p.file is None:
+                legacy |= {"source_sha256": source_sha256, "pages": [p.first_index + 1, p.last_index + 1]}
+            else:
+                legacy["file"] = p.file
             record = Record(
                 case_id=case.id,
                 event_id=event.id if event is not None else None,
                 piece_no=n,
-                sha256=sha256,
+                sha256=kept.sha256,
                 stage=p.stage,
-                form=RecordForm.TEXT,
+                form=RecordForm.AUDIOVISUAL if family_of(kept.mime).is_audiovisual else RecordForm.TEXT,
                 document_type=p.document_type or None,
                 title=p.title,
                 doc_no=p.doc_no or None,
@@ -150,40 +179,33 @@ def register(
                 made_at=moment(p.day) if p.day else None,
                 made_by=p.author or None,
                 stored_at=now,
-                original_name=f"{n:03d}-{p.title[:80]}.pdf",
-                mime=PDF,
-                size=size,
-                page_count=p.pages,
-                source_meta={
-                    "legacy": {
-                        "source_name": source_name,
-                        "source_sha256": source_sha256,
-                        "pages": [p.first_index + 1, p.last_index + 1],
-                        "seq": p.seq,
-                    }
-                },
+                original_name=p.file or f"{n:03d}-{p.title[:80]}.pdf",
+                mime=kept.mime,
+                size=kept.size,
+                page_count=p.pages if p.file is None else None,
+                source_meta={"legacy": legacy},
             )
             record.files.append(
                 StoredFile(
                     role=FileRole.ORIGINAL,
                     kind="original",
-                    sha256=sha256,
-                    size=size,
-                    mime=PDF,
-                    storage_key=sha256,
+                    sha256=kept.sha256,
+                    size=kept.size,
+                    mime=kept.mime,
+                    storage_key=kept.sha256,
                 )
             )
-            # The whole scan, as it came, beside each 件 cut from it (one object, many rows)
-            record.files.append(
-                StoredFile(
-                    role=FileRole.ORIGINAL,
-                    kind=SCAN_KIND,
-                    sha256=source_sha256,
-                    size=source.size,
-                    mime=source_mime,
-                    storage_key=source_sha256,
+            if p.file is None:  # the whole scan, as it came, beside each 件 cut from it
+                record.files.append(
+                    StoredFile(
+                        role=FileRole.ORIGINAL,
+                        kind=SCAN_KIND,
+                        sha256=source_sha256,
+                        size=source.size,
+                        mime=source_mime,
+                        storage_key=source_sha256,
+                    )
                 )
-            )
             record.jobs.append(Job(kind="process", steps=done_through(Step.STORE)))
             s.add(record)
             records.append(record)

@@ -24,7 +24,7 @@ from pipelines.legacy import imports
 from pipelines.legacy.catalog import CatalogError
 from pipelines.legacy.propose import DossierError, Proposal, propose
 from pipelines.legacy.register import PlanError
-from pipelines.legacy.source import SourceError, as_pdf
+from pipelines.legacy.source import SourceError
 from search_api.services import Conflict, NotFound, ServiceError, cases, require
 
 NO_IMPORT = "没有这个卷宗导入"
@@ -41,12 +41,9 @@ class PlanProblems(ServiceError):
 
 def preview(who: Actor, path: Path, catalog: Path | None = None) -> Proposal:
     """The split a dossier would get, read now; nothing is kept (``--dry-run``)."""
-    import tempfile
-
     require(who, Action.IMPORT_DOSSIER)
     try:
-        with tempfile.TemporaryDirectory(prefix="dossier-preview-") as tmp:
-            proposal = propose(as_pdf(path, Path(tmp)), catalog)
+        proposal = propose(path, catalog)
     except (DossierError, SourceError, CatalogError) as exc:
         raise ServiceError(str(exc)) from None
     proposal.source = path.name
