@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,20 @@ from PIL import Image
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from archive.audit import SYSTEM
+from archive.db import session_scope
 from archive.enums import CaseOrigin, CaseStatus, EnforcementKind, ProcessingStatus, Retention, Stage
-from archive.models import Case, CaseEvent, Dossier, DossierImport, EventKind, Record, StoredFile
+from archive.models import AuditEvent, Case, CaseEvent, Dossier, DossierImport, EventKind, Record, StoredFile
 from archive.storage import hash_file
 from archive.timeutil import to_local
+from pipelines.context import Services
 from pipelines.legacy.catalog import CatalogRow
 from pipelines.legacy.files import FolderError, match
 from pipelines.legacy.plan import Plan, PlannedPiece, problems
 from pipelines.legacy.source import SourceError, as_pdf, cut
+from search_api.services import ServiceError, legacy
 from tests.conftest import run_cli
-from tests.support.documents import docx_with_table, photo_with_exif
+from tests.support.documents import docx_with_table, photo_with_exif, write_text_pdf
 from tests.support.legacy_dossier import (
     LegacyDossier,
     encrypted,
@@ -37,6 +42,7 @@ from tests.support.legacy_dossier import (
     without_catalog,
     write_catalog_xlsx,
 )
+from ui.cli_common import OPERATOR
 
 # --- the plan's checks and the scan's forms (fast) -------------------------------------------
 
@@ -119,7 +125,7 @@ def test_a_scan_comes_as_pdf_tiff_or_a_folder_of_page_images(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def dossier(tmp_path_factory: pytest.TempPathFactory) -> LegacyDossier:
-    return make_dossier(tmp_path_factory.mktemp("legacy"), 5, pages=30)
+    return make_dossier(tmp_path_factory.mktemp("legacy"), 5, pages=30, tiff=True)
 
 
 def _own_phrases(d: LegacyDossier, index: int, length: int = 14) -> list[str]:
@@ -169,6 +175,12 @@ def test_a_dossier_with_its_spreadsheet_becomes_a_filed_legacy_case(
         dossier_row = s.scalars(select(Dossier)).one()
         assert dossier_row.source_sha256 == scan_sha and dossier_row.pieces == len(t.pieces)
         assert s.scalar(select(func.count()).select_from(DossierImport)) == 1
+        steps = [(e.event_type, e.detail.get("step"), e.object) for e in s.scalars(select(AuditEvent))]
+        assert [x for x in steps if x[0] in ("dossier_import", "dossier_file")] == [
+            ("dossier_import", "upload", "import:1"),
+            ("dossier_import", "confirm", f"case:{t.case.case_no}"),
+            ("dossier_file", None, f"case:{t.case.case_no}"),
+        ]  # one event per action, the confirm and the filing in the case's own trail
 
     # each 件's PDF holds exactly its pages, as scanned
     store = data / "objects"
@@ -225,6 +237,13 @@ def test_dry_run_prints_the_proposal_and_keeps_nothing(dossier: LegacyDossier, t
         (p.first_page, p.last_page) for p in t.pieces
     ]
     assert proposal["cover"]["case_no"] == t.case.case_no
+    assert dossier.tiff is not None  # the same dossier scanned to a multi-page TIFF splits the same
+    from_tiff = run_cli(["import-dossier", str(dossier.tiff), "--dry-run", "--json"], data)
+    assert from_tiff.returncode == 0, from_tiff.stderr
+    tiff_pieces = json.loads(from_tiff.stdout)["pieces"]
+    assert [(p["first_index"], p["last_index"]) for p in tiff_pieces] == [
+        (p["first_index"], p["last_index"]) for p in proposal["pieces"]
+    ]
     db = data / "archive.db"
     assert not db.exists() and not (data / "objects").exists()  # nothing stored, nothing registered
 
@@ -367,3 +386,51 @@ def test_a_folder_of_files_with_its_catalog_becomes_a_legacy_case(
         assert no_scan == 0  # each file is its own original: there is no scan to keep
     out = run_cli(["search", '"可燃气体报警装置"', "--json"], data)
     assert [h["title"] for h in json.loads(out.stdout)["hits"]][:1] == ["对张某的询问笔录"]
+
+
+def _text_folder(folder: Path) -> Path:
+    """Two typed (text-layer) 件 and their catalog: read without OCR, so the test is quick."""
+    folder.mkdir()
+    write_text_pdf(folder / "01 立案审批表.pdf", ["立案审批表 经审查，拟对某公司立案调查。"])
+    write_text_pdf(folder / "02 结案审批表.pdf", ["结案审批表 罚款已缴纳，建议结案。", "第二页 承办人意见"])
+    return _catalog_sheet(
+        folder / "目录.xlsx",
+        [
+            (1, "农应急立〔2019〕5号", "农安县应急管理局", "关于对某公司立案调查的审批表", "2019.03.01", "1"),
+            (2, "", "农安县应急管理局", "某公司案结案审批表", "2019.04.20", "2-3"),
+        ],
+    )
+
+
+def test_a_confirmed_import_stopped_midway_is_finished_after_a_restart(svc: Services, tmp_path: Path) -> None:
+    from pipelines.background import Background
+    from ui.web_legacy import resume
+
+    catalog = _text_folder(tmp_path / "文件夹")
+    import_id = legacy.upload(svc, OPERATOR, catalog.parent, name="文件夹")
+    assert legacy.propose_now(svc, import_id).status == "ready"
+    cover = {"case_no": "农应急罚〔2019〕5号", "name": "某公司案", "retention": "30年", "archivist": "王芳"}
+    row = legacy.get(svc, OPERATOR, import_id)
+    assert row.proposal is not None
+    assert (
+        legacy.review(svc, OPERATOR, import_id, row.proposal | {"cover": row.proposal["cover"] | cover}) == []
+    )
+    confirmed = legacy.confirm(svc, OPERATOR, import_id)
+    with pytest.raises(ServiceError, match="不能确认导入"):  # a second confirm registers nothing more
+        legacy.confirm(svc, OPERATOR, import_id)
+    # the server stopped here, after registering and before reading: the row even lost its 案号
+    with session_scope(svc.engine) as s:
+        s.get(DossierImport, import_id).case_no = None  # type: ignore[union-attr]
+    bg = Background(svc)
+    resume(svc, bg, SYSTEM)  # what `archive serve` does at start
+    for _ in range(300):
+        if legacy.get(svc, OPERATOR, import_id).status == "filed":
+            break
+        time.sleep(0.2)
+    row = legacy.get(svc, OPERATOR, import_id)
+    assert (row.status, row.case_no) == ("filed", confirmed.case_no)
+    with session_scope(svc.engine) as s:
+        case = s.scalars(select(Case)).one()
+        assert case.status is CaseStatus.ARCHIVED and case.archivist == "王芳"
+        assert s.scalar(select(func.count()).select_from(Record)) == 2  # no duplicates
+        assert s.scalar(select(Dossier.filed_by)) == SYSTEM.shown_name  # finished by the server itself
