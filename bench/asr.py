@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.samples import FINDINGS  # noqa: E402
-from tests.support.metrics import cer  # noqa: E402
+from tests.support.metrics import cer, spoken_numbers  # noqa: E402
 
 # Everyday phrases Whisper base follows in espeak-ng's voice (as it would a real, clear speaker).
 CLEAR = [
@@ -163,7 +163,92 @@ def _peak_rss_mb(engine: str, path: Path, beam: int) -> tuple[dict[str, object],
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"[\s，。、,.!?！？：:；;“”\"'（）()-]", "", text)
+    """Text as compared: numbers in their spoken form, no punctuation or spaces, lower case."""
+    return re.sub(r"[\s，。、,.!?！？：:；;“”\"'（）()\-…]", "", spoken_numbers(text)).lower()
+
+
+# --- real recordings ---------------------------------------------------------------------------
+
+REAL_DIR = ROOT.parent / "shared" / "eval" / "speech"
+# A domain prompt: Whisper continues text like its prompt (script, punctuation, vocabulary).
+PROMPT = "以下是执法现场的普通话录音：执法人员对企业进行安全生产检查，询问当事人，告知整改和处罚。"
+# Settings of the default engine tried on the real clips; a change is kept only if CER drops on
+# them and on the synthetic clips.
+VARIANTS: dict[str, dict[str, object]] = {
+    "default": {},
+    "beam 1 (greedy)": {"beam_size": 1},
+    "domain prompt": {"prompt": PROMPT},
+    "VAD looser (threshold 0.35, pad 400 ms)": {"vad": {"threshold": 0.35, "speech_pad_ms": 400}},
+    "VAD stricter (threshold 0.6)": {"vad": {"threshold": 0.6}},
+}
+
+
+def real_clips(folder: Path) -> list[tuple[Path, str]]:
+    """The clips of ``manifest.tsv`` (file, transcript, …) that are present, with their text."""
+    import csv
+
+    with (folder / "manifest.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(folder / r["file"], r["transcript"]) for r in rows if (folder / r["file"]).is_file()]
+
+
+def _audio_seconds(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip())
+
+
+def _child_clips(engine: str, listing: str, beam: int) -> None:
+    """Runs in a fresh process: load once, transcribe each listed clip, one JSON line each."""
+    from pipelines.media.transcribe import make_transcriber
+
+    spec = json.loads(Path(listing).read_text(encoding="utf-8"))
+    options = dict(spec["options"])
+    t = make_transcriber(engine, beam_size=int(options.pop("beam_size", beam)), **options)
+    t._whisper()  # type: ignore[attr-defined]
+    for path in spec["clips"]:
+        started = time.perf_counter()
+        transcript = t.transcribe(Path(path))
+        seconds = time.perf_counter() - started
+        text = "".join(s.text for s in transcript.segments)
+        print(json.dumps({"path": path, "seconds": seconds, "text": text}, ensure_ascii=False), flush=True)
+
+
+def transcribe_all(
+    engine: str, clips: list[tuple[Path, str]], beam: int, options: dict[str, object], work: Path
+) -> dict[str, object]:
+    """CER (edits over all reference characters) and RTF (seconds over all audio) of ``engine``
+    with ``options`` on ``clips``, and each clip's own."""
+    listing = work / f"clips-{os.getpid()}-{time.monotonic_ns()}.json"
+    listing.write_text(
+        json.dumps({"clips": [str(p) for p, _ in clips], "options": options}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, __file__, "--clips", engine, str(listing), "--beam", str(beam)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{engine} failed on the clips (exit {proc.returncode}): {proc.stderr[-500:]}")
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    edits = chars = 0.0
+    audio = spent = 0.0
+    each = []
+    for (path, reference), r in zip(clips, results, strict=True):
+        ref, hyp = _plain(reference), _plain(r["text"])
+        e = cer(ref, hyp) * len(ref)
+        seconds = _audio_seconds(path)
+        edits, chars, audio, spent = edits + e, chars + len(ref), audio + seconds, spent + r["seconds"]
+        each.append({"clip": path.name, "cer": round(e / max(1, len(ref)), 3), "audio_s": round(seconds, 1),
+                     "rtf": round(r["seconds"] / seconds, 3), "heard": r["text"]})  # fmt: skip
+    return {"cer": round(edits / max(1, chars), 4), "rtf": round(spent / max(audio, 1e-9), 3),
+            "audio_s": round(audio, 1), "clips": each}  # fmt: skip
 
 
 def _compare(clip: Path, reference: str, seconds: float, beam: int) -> dict[str, object]:
@@ -185,15 +270,53 @@ def _compare(clip: Path, reference: str, seconds: float, beam: int) -> dict[str,
     return {"rtf": rtf, "speedup": speedup, "cer": errs, "peak_rss_mb": rss, "load_s": load}
 
 
+def _real(args: argparse.Namespace, synthetic: list[tuple[Path, str]], work: Path) -> dict[str, object]:
+    """Both engines on the real recordings; with ``--variants``, settings of the default engine
+    on the real and the synthetic clips."""
+    clips = real_clips(args.real) if (args.real / "manifest.tsv").is_file() else []
+    if not clips:
+        print(f"\nno real recordings in {args.real}: skipped")
+        return {"real": None}
+    print(f"\nreal recordings: {len(clips)} clips from {args.real} (numbers compared in their spoken form)")
+    engines = {}
+    for engine in ("faster-whisper", "openai-whisper"):
+        r = transcribe_all(engine, clips, args.beam, {}, work)
+        engines[engine.replace("-", "_")] = {"cer": r["cer"], "rtf": r["rtf"]}
+        print(f"{engine:16s} CER {r['cer']:.3f}  RTF {r['rtf']:.3f}  ({r['audio_s']} s of speech)")
+        for c in r["clips"]:  # type: ignore[attr-defined]
+            print(
+                f"   {c['clip']:30s} {c['audio_s']:5.1f} s  CER {c['cer']:.3f}  RTF {c['rtf']:.3f}"
+                f"  {c['heard'][:40]}"
+            )
+    variants = {}
+    if args.variants:
+        print("\nsettings of the default engine (faster-whisper): CER on the real / on the synthetic clips")
+        for name, options in VARIANTS.items():
+            on_real = transcribe_all("faster-whisper", clips, args.beam, options, work)
+            on_synthetic = transcribe_all("faster-whisper", synthetic, args.beam, options, work)
+            variants[name] = {"cer_real": on_real["cer"], "rtf_real": on_real["rtf"],
+                              "cer_synthetic": on_synthetic["cer"]}  # fmt: skip
+            print(f"   {name:42s} real CER {on_real['cer']:.4f} RTF {on_real['rtf']:.3f}"
+                  f"   synthetic CER {on_synthetic['cer']:.4f}")  # fmt: skip
+    return {"real": {"clips": len(clips), **engines}, "variants": variants or None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--long-minutes", type=float, default=0.0)
+    parser.add_argument("--real", type=Path, default=REAL_DIR, help="real recordings with manifest.tsv")
+    parser.add_argument("--variants", action="store_true", help="also try decoding/VAD/prompt settings")
+    parser.add_argument("--only-real", action="store_true", help="skip the synthetic 60 s comparison")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--clips", nargs=2, metavar=("ENGINE", "LIST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], args.beam)
+        return
+    if args.clips:
+        _child_clips(args.clips[0], args.clips[1], args.beam)
         return
 
     from pipelines.media.models import install_default_model
@@ -201,15 +324,20 @@ def main() -> None:
     install_default_model()
     work = Path(tempfile.mkdtemp(prefix="bench-asr-"))
     cores = os.cpu_count() or 1
-    figures = {}
+    figures: dict[str, dict[str, object]] = {}
+    synthetic: list[tuple[Path, str]] = []
     for name, sentences in (("clear", CLEAR), ("hard", HARD)):
         clip, reference = make_clip(args.seconds, work, sentences, name)
+        synthetic.append((clip, reference))
+        if args.only_real:
+            continue
         print(
             f"\n{name} clip: {args.seconds:.0f} s, {len(reference)} characters of speech; "
             f"{cores} cores; beam {args.beam}"
         )
         print(f"reference: {reference[:60]}…")
         figures[name] = _compare(clip, reference, args.seconds, args.beam)
+    real = _real(args, synthetic, work)
     clip = work / "clear.wav"
     long = None
     if args.long_minutes:
@@ -228,8 +356,8 @@ def main() -> None:
             f"long: {seconds / 60:.0f} min, faster-whisper: RTF {long['rtf']}, "
             f"peak RSS {long['peak_rss_mb']} MB"
         )
-    out = {**figures["clear"], "audio_s": args.seconds, "cores": cores, "beam": args.beam}
-    print(json.dumps({**out, "hard": figures["hard"], "long": long}))
+    out = {**figures.get("clear", {}), "audio_s": args.seconds, "cores": cores, "beam": args.beam}
+    print(json.dumps({**out, "hard": figures.get("hard"), "long": long, **real}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -129,8 +129,12 @@ class FasterWhisperTranscriber(ChunkedTranscriber):
         chunk_s: float = 300.0,
         threads: int = 0,
         repetition_penalty: float = REPETITION_PENALTY,
+        prompt: str | None = None,
+        vad: dict[str, float] | None = None,
     ) -> None:
         super().__init__(beam_size=beam_size, chunk_s=chunk_s)
+        self.prompt = prompt or None  # words the speech is likely to hold (a domain prompt)
+        self.vad = dict(vad or {})  # VadOptions overrides (threshold, min_silence_duration_ms …)
         self.model_dir = model_dir
         self.model = (model_dir or default_model_dir()).name
         self.compute_type = compute_type
@@ -171,6 +175,8 @@ class FasterWhisperTranscriber(ChunkedTranscriber):
             condition_on_previous_text=False,  # stops a wrong line from repeating itself
             temperature=TEMPERATURES,
             repetition_penalty=self.repetition_penalty,
+            initial_prompt=self.prompt,
+            vad_parameters=self.vad or None,
         )
         return [
             Segment(
@@ -297,11 +303,19 @@ def make_transcriber(
     beam_size: int = 5,
     chunk_s: float = 300.0,
     repetition_penalty: float = REPETITION_PENALTY,
+    prompt: str | None = None,
+    vad: dict[str, float] | None = None,
 ) -> Transcriber:
-    """The configured engine (settings.transcription.engine)."""
+    """The configured engine (settings.transcription.engine); ``prompt`` and ``vad`` are
+    faster-whisper's (a decoding prompt, voice-activity settings)."""
     if engine == "faster-whisper":
         return FasterWhisperTranscriber(
-            model_dir, beam_size=beam_size, chunk_s=chunk_s, repetition_penalty=repetition_penalty
+            model_dir,
+            beam_size=beam_size,
+            chunk_s=chunk_s,
+            repetition_penalty=repetition_penalty,
+            prompt=prompt,
+            vad=vad,
         )
     if engine == "openai-whisper":
         return OpenAIWhisperTranscriber(checkpoint, model_dir=model_dir, beam_size=beam_size, chunk_s=chunk_s)
