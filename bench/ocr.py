@@ -19,12 +19,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archive.settings import Settings  # noqa: E402
-from pipelines.ocr import get_ocr  # noqa: E402
+from pipelines.ocr import RapidOcrEngine, get_ocr  # noqa: E402
 from pipelines.samples import FINDINGS  # noqa: E402
 from tests.support import documents as d  # noqa: E402
 from tests.support.metrics import cer  # noqa: E402
@@ -41,6 +42,20 @@ SENTENCES = [
     "送达人将行政处罚决定书留置于受送达人住所并拍照记录",
 ]
 LINE_CHARS, LINES, POINTS = 38, 36, 12  # a dense 12 pt page, ~1,370 characters
+
+
+# Engine settings compared with today's on the same pages (--configs): detection on a page
+# scaled so its longer side is N pixels (today: the page as rendered, up to 2,000 pixels).
+CONFIGS: dict[str, dict[str, object]] = {
+    "detection at 1600 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1600},
+    "detection at 1280 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1280},
+    "detection at 960 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 960},
+    "detection at 1280 px, 32 lines per batch": {
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 1280,
+        "Rec.rec_batch_num": 32,
+    },
+}
 
 
 def page_text(rng: random.Random) -> list[str]:
@@ -69,10 +84,13 @@ def tesseract_text(image_path: Path) -> str | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pages", type=int, default=20, help="pages in all, half clean and half noisy")
+    ap.add_argument("--configs", action="store_true", help="also run other engine settings on the same pages")
     args = ap.parse_args()
     dpi = Settings().parsing.ocr_dpi
     rng = random.Random(2026)
     engine = get_ocr()
+    others = {name: RapidOcrEngine(params) for name, params in CONFIGS.items()} if args.configs else {}
+    tried: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"clean": [], "noisy": []} for n in others}
     ours: dict[str, list[tuple[float, float]]] = {"clean": [], "noisy": []}
     tess: dict[str, list[tuple[float, float]]] = {"clean": [], "noisy": []}
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
@@ -87,6 +105,10 @@ def main() -> None:
             t0 = time.perf_counter()
             got = engine.recognize(image).text
             ours[kind].append((cer("".join(lines), got), time.perf_counter() - t0))
+            for name, other_engine in others.items():
+                t0 = time.perf_counter()
+                text = other_engine.recognize(image).text
+                tried[name][kind].append((cer("".join(lines), text), time.perf_counter() - t0))
             t0 = time.perf_counter()
             tt = tesseract_text(path)
             if tt is not None:
@@ -101,7 +123,7 @@ def main() -> None:
                 file=sys.stderr,
             )
 
-    def summary(results: dict[str, list[tuple[float, float]]]) -> dict[str, object] | None:
+    def summary(results: dict[str, list[tuple[float, float]]]) -> dict[str, Any] | None:
         every = results["clean"] + results["noisy"]
         if not every:
             return None
@@ -112,18 +134,26 @@ def main() -> None:
 
     mine = summary(ours)
     assert mine is not None
+    configs = {name: summary(results) for name, results in tried.items()}
+    for name, s in configs.items():
+        assert s is not None
+        print(
+            f"  {name:44s} CER clean {s['cer']['clean']:.2%}, noisy {s['cer']['noisy']:.2%}, "
+            f"{s['s_per_page']} s/page (today's settings: {mine['s_per_page']} s/page)",
+            file=sys.stderr,
+        )
     other = summary(tess)
     print(
-        f"ours ({engine.name}, {dpi} dpi, {os.cpu_count()} cores): CER clean {mine['cer']['clean']:.2%}, "  # type: ignore[index]
+        f"ours ({engine.name}, {dpi} dpi, {os.cpu_count()} cores): CER clean {mine['cer']['clean']:.2%}, "
         f"noisy {mine['cer']['noisy']:.2%}, {mine['s_per_page']} s/page",
         file=sys.stderr,
-    )  # type: ignore[index]
+    )
     if other:
         print(
-            f"tesseract chi_sim --psm 6: CER clean {other['cer']['clean']:.2%}, "  # type: ignore[index]
+            f"tesseract chi_sim --psm 6: CER clean {other['cer']['clean']:.2%}, "
             f"noisy {other['cer']['noisy']:.2%}, {other['s_per_page']} s/page",
             file=sys.stderr,
-        )  # type: ignore[index]
+        )
     else:
         print(
             "tesseract chi_sim: not installed (apt install tesseract-ocr-chi-sim to compare)", file=sys.stderr
@@ -138,6 +168,7 @@ def main() -> None:
                 "pages": args.pages,
                 "cores": os.cpu_count(),
                 "tesseract": other,
+                "configs": configs or None,
             }
         )
     )

@@ -85,11 +85,12 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, params: dict[str, object] | None = None) -> None:
         from rapidocr import RapidOCR
 
         # Recognising 16 line crops per batch instead of 6 cut ~15% off a dense page here.
-        self._engine = RapidOCR(params={"Global.log_level": "warning", "Rec.rec_batch_num": 16})
+        settings: dict[str, object] = {"Global.log_level": "warning", "Rec.rec_batch_num": 16}
+        self._engine = RapidOCR(params=settings | (params or {}))
 
     def _run(self, image: Image.Image, rotation: int) -> OcrPage:
         upright = image.rotate(rotation, expand=True) if rotation else image
