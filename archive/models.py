@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -193,6 +194,8 @@ class Case(Base):
     archivist: Mapped[str | None] = mapped_column(String(64))  # 第二十七条: who files and keeps it
     # Imported from a closed paper dossier: its compliance findings are history, not to-dos.
     legacy: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The (Beijing) day its findings were last computed: pages recompute only older ones
+    findings_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan")

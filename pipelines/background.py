@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from archive.actor import Actor
+from pipelines.compliance import refresh_stale
 from pipelines.context import Services
 from pipelines.queue import make_queue, resumable_record_ids, retry_processing
 
@@ -60,6 +62,22 @@ class Background:
         reset, _ = retry_processing(self.svc, record_ids, actor)
         self.submit(reset)
         return reset
+
+    def keep_findings_current(self, every_s: float = 600.0) -> threading.Thread:
+        """Recompute, in a daemon thread every ``every_s`` seconds, the findings of cases not yet
+        computed for the day (after midnight: every case once), so no page view has to."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    refresh_stale(self.svc)
+                except Exception:  # the next round tries again; a page recomputes what it needs
+                    log.exception("合规检查的定时刷新失败")
+                time.sleep(every_s)
+
+        thread = threading.Thread(target=loop, name="archive-findings", daemon=True)
+        thread.start()
+        return thread
 
     def resume(self) -> Future[None] | None:
         """Pick up jobs a previous server left pending or running (crash recovery)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from archive import audit
@@ -34,6 +34,8 @@ from archive.settings import Settings
 from archive.timeutil import to_local, to_utc
 from archive.workdays import WorkCalendar
 from pipelines.context import Services
+
+STALE_BATCH = 50  # cases recomputed per transaction by refresh_stale
 
 
 def calendar_for(settings: Settings) -> WorkCalendar:
@@ -122,6 +124,98 @@ def check(
             s.expunge_all()
             out.append(CaseFindings(case.case_no, case.name, case.status.value, rows, legacy=case.legacy))
     return out
+
+
+def refresh_stale(svc: Services, case_nos: Iterable[str] | None = None, today: date | None = None) -> int:
+    """Recompute the findings of the cases (all if None) not computed for ``today`` (deadlines
+    move with the day; any change to a case recomputes it at once); returns how many were."""
+    day = today or today_local()
+    with Session(svc.engine) as s:
+        query = select(Case.id).where(Case.findings_on.is_(None) | (Case.findings_on != day))
+        if case_nos is not None:
+            query = query.where(Case.case_no.in_(list(case_nos)))
+        stale = list(s.scalars(query))
+    for at in range(0, len(stale), STALE_BATCH):  # short transactions: writers are not held up
+        refresh_cases(svc, stale[at : at + STALE_BATCH], day)
+    return len(stale)
+
+
+def current(
+    svc: Services, case_nos: Iterable[str] | None = None, today: date | None = None
+) -> list[CaseFindings]:
+    """The findings of the given cases (all if None) as of ``today``, read from the database: only
+    cases not yet computed for the day are recomputed (what pages show; `archive check`
+    recomputes everything)."""
+    wanted = None if case_nos is None else list(case_nos)
+    refresh_stale(svc, wanted, today)
+    with Session(svc.engine) as s:
+        cases = select(Case.id, Case.case_no, Case.name, Case.status, Case.legacy).order_by(Case.case_no)
+        if wanted is not None:
+            cases = cases.where(Case.case_no.in_(wanted))
+        rows = list(s.execute(cases))
+        found: dict[int, list[Finding]] = {}
+        query = select(Finding).order_by(Finding.severity, Finding.id)
+        if wanted is not None:
+            query = query.join(Case, Case.id == Finding.case_id).where(Case.case_no.in_(wanted))
+        for f in s.scalars(query):
+            found.setdefault(f.case_id, []).append(f)
+        s.expunge_all()
+    return [
+        CaseFindings(no, name, status.value, found.get(cid, []), legacy=legacy)
+        for cid, no, name, status, legacy in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Found:
+    """Findings of some rules over many cases: the first ``limit`` of them and how many in all."""
+
+    rows: list[tuple[str, Finding]]  # (案号, finding)
+    total: int
+
+
+def findings_of(
+    svc: Services,
+    case_nos: Iterable[str] | None,
+    rule_ids: Iterable[str] | None = None,
+    *,
+    limit: int = 50,
+    today: date | None = None,
+) -> Found:
+    """The findings of ``rule_ids`` (all if None) in the given cases (all if None), breaches
+    first, legacy dossiers left out (their findings are history); stale cases are recomputed
+    first. One query for the page, one for the count, whatever the number of cases."""
+    wanted = None if case_nos is None else list(case_nos)
+    refresh_stale(svc, wanted, today)
+    query = select(Case.case_no, Finding).join(Case, Case.id == Finding.case_id).where(Case.legacy.is_(False))
+    count = select(func.count()).select_from(Finding).join(Case, Case.id == Finding.case_id)
+    count = count.where(Case.legacy.is_(False))
+    if wanted is not None:
+        query, count = query.where(Case.case_no.in_(wanted)), count.where(Case.case_no.in_(wanted))
+    if rule_ids is not None:
+        rules = list(rule_ids)
+        query, count = query.where(Finding.rule_id.in_(rules)), count.where(Finding.rule_id.in_(rules))
+    with Session(svc.engine) as s:
+        worst_first = case((Finding.severity == Severity.ERROR, 0), else_=1)
+        rows = [(no, f) for no, f in s.execute(query.order_by(worst_first, Finding.id).limit(limit))]
+        total = int(s.scalar(count) or 0)
+        s.expunge_all()
+    return Found(rows, total)
+
+
+def breaches(svc: Services, case_nos: Iterable[str] | None) -> int:
+    """How many breaches (违规) the given cases (all if None) have now, legacy dossiers aside."""
+    wanted = None if case_nos is None else list(case_nos)
+    query = (
+        select(func.count())
+        .select_from(Finding)
+        .join(Case, Case.id == Finding.case_id)
+        .where(Finding.severity == Severity.ERROR, Case.legacy.is_(False))
+    )
+    if wanted is not None:
+        query = query.where(Case.case_no.in_(wanted))
+    with Session(svc.engine) as s:
+        return int(s.scalar(query) or 0)
 
 
 def add_event(

@@ -87,13 +87,24 @@ def record_out(record: Record) -> RecordOut:
     )
 
 
-def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
-    """Cases the caller may see, newest first, with record counts."""
-    rows = session.execute(select(Record.case_id, func.count()).group_by(Record.case_id))
-    counts = {case_id: n for case_id, n in rows}
+def count_cases(*, session: Session, access: AccessFilter) -> int:
+    """How many cases the caller may see."""
+    query = select(func.count()).select_from(Case)
+    if access.case_nos is not None:
+        query = query.where(Case.case_no.in_(access.case_nos))
+    return int(session.scalar(query) or 0)
+
+
+def list_cases(*, session: Session, access: AccessFilter, limit: int | None = None) -> list[CaseOut]:
+    """Cases the caller may see, newest first, with record counts (the first ``limit``)."""
     query = select(Case).order_by(Case.opened_at.desc().nulls_last(), Case.id.desc())
     if access.case_nos is not None:
         query = query.where(Case.case_no.in_(access.case_nos))
+    cases = list(session.scalars(query.limit(limit)))
+    counted = select(Record.case_id, func.count()).group_by(Record.case_id)
+    if limit is not None:  # only the cases shown
+        counted = counted.where(Record.case_id.in_([c.id for c in cases]))
+    counts = {case_id: n for case_id, n in session.execute(counted)}
     return [
         CaseOut(
             case_no=c.case_no,
@@ -105,5 +116,5 @@ def list_cases(*, session: Session, access: AccessFilter) -> list[CaseOut]:
             opened_at=c.opened_at,
             records=counts.get(c.id, 0),
         )
-        for c in session.scalars(query)
+        for c in cases
     ]

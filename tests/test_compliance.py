@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from archive.db import get_engine, session_scope
-from archive.models import AuditEvent, Role
+from archive.models import AuditEvent, CaseOrigin, EnforcementKind, EventKind, Role
 from archive.settings import Settings
 from archive.users import create_user
-from pipelines.context import open_services
+from pipelines.context import Services, open_services
 from pipelines.demo import DEMO_CASE_NO, DEMO_PASSWORD, DEMO_USER
 from pipelines.samples import write_pdf
 from tests.conftest import run_cli
 from tests.support.access import login
+from ui.cli_common import OPERATOR
 from ui.web import create_app
 
 
@@ -240,3 +241,44 @@ def test_fixity_through_the_api(officer: TestClient, data: Path) -> None:
         login(archivist, "arch9", "arch-pass-9")
         report = archivist.get("/api/v1/fixity").json()
         assert report["checked"] >= 6 and report["mismatches"] == []
+
+
+def test_pages_read_findings_computed_today_and_recompute_only_stale_cases(svc: Services) -> None:
+    from datetime import date, datetime
+
+    from archive.models import Case, Finding
+    from pipelines.compliance import add_event, create_case, current, refresh_stale
+
+    for n in (1, 2):
+        create_case(svc, f"测试〔2026〕{n}号", f"案件{n}", EnforcementKind.PENALTY, CaseOrigin.EX_OFFICIO,
+                    datetime(2026, 11, 2, 9, 0))  # fmt: skip
+        add_event(svc, f"测试〔2026〕{n}号", EventKind.ENFORCEMENT_ENDED, datetime(2026, 11, 2, 10, 0),
+                  actor=OPERATOR)  # fmt: skip
+    with session_scope(svc.engine) as s:
+        s.execute(update(Case).values(findings_on=date(2026, 11, 28)))  # as computed on the 28th
+    assert refresh_stale(svc, today=date(2026, 11, 28)) == 0  # nothing is stale that day
+
+    def deadline(day: date) -> dict[str, str]:
+        return {
+            r.case_no: next(f.severity.value for f in r.findings if f.rule_id == "art27.archive_deadline")
+            for r in current(svc, today=day)
+        }
+
+    assert deadline(date(2026, 11, 28)) == {"测试〔2026〕1号": "提醒", "测试〔2026〕2号": "提醒"}
+    with session_scope(svc.engine) as s:
+        before = set(s.scalars(select(Finding.id)))
+    assert deadline(date(2026, 11, 28)) == {"测试〔2026〕1号": "提醒", "测试〔2026〕2号": "提醒"}
+    with session_scope(svc.engine) as s:
+        assert set(s.scalars(select(Finding.id))) == before  # read, not recomputed
+    # a day later the deadline has passed: every case is recomputed once, on the first read
+    assert deadline(date(2026, 12, 3)) == {"测试〔2026〕1号": "违规", "测试〔2026〕2号": "违规"}
+    with session_scope(svc.engine) as s:
+        assert set(s.scalars(select(Case.findings_on))) == {date(2026, 12, 3)}
+        assert not before & set(s.scalars(select(Finding.id)))
+    # only the cases asked for are recomputed
+    assert [r.case_no for r in current(svc, ["测试〔2026〕1号"], today=date(2026, 12, 4))] == [
+        "测试〔2026〕1号"
+    ]
+    with session_scope(svc.engine) as s:
+        days = dict(s.execute(select(Case.case_no, Case.findings_on)).all())
+    assert days == {"测试〔2026〕1号": date(2026, 12, 4), "测试〔2026〕2号": date(2026, 12, 3)}

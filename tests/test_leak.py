@@ -21,6 +21,8 @@ from starlette.routing import Route
 from archive.db import session_scope
 from archive.models import AccessGrant, AccessRequest, StoredFile, User
 from pipelines.demo import DEMO_CASE_NO
+from pipelines.samples import write_pdf
+from search_api.services import legacy
 from tests.support.access import (
     OTHER_CASE,
     OTHER_MARKER,
@@ -31,6 +33,7 @@ from tests.support.access import (
     mark_spoken_word,
     signed_in,
 )
+from ui.cli_common import OPERATOR
 
 pytestmark = pytest.mark.slow
 # Query values tried on every route that takes them: the hidden strings themselves and words
@@ -79,6 +82,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     # every rendition exists before the sweep, so the staff preview routes have files to serve
     for record_id in granted:
         assert party.get(f"/api/v1/portal/records/{record_id}").status_code == 200
+    # a paper dossier on its way in (its scan names the other case): archivists' pages only
+    scan = write_pdf(tmp_path_factory.mktemp("leak-import") / "卷宗.pdf", [f"{OTHER_MARKER} 卷宗封面"])
+    import_id = legacy.upload(arc.svc, OPERATOR, scan, name="卷宗.pdf")
+    legacy.propose_now(arc.svc, import_id)  # refused (no catalog): its page shows the reason
     with session_scope(arc.svc.engine) as s:
         kinds = sorted(set(s.scalars(select(StoredFile.kind))))
         requests = [str(i) for i in s.scalars(select(AccessRequest.id))]
@@ -93,6 +100,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "page": ["1", "2"],
         "user_id": [*users, "999999"],
         "case_no": [DEMO_CASE_NO, OTHER_CASE],
+        "import_id": [str(import_id), "999999"],
     }
     yield World(arc, clients, granted, ids)
     stack.close()
@@ -181,6 +189,9 @@ def _bodies(world: World, party: TestClient) -> dict[tuple[str, str], dict[str, 
             "password": "longpassword",
         },
         "/admin/users/{user_id}": {"action": "role", "role": "系统管理员"},
+        "/imports/{import_id}": {"action": "confirm", "case_no": "农应急罚〔2026〕99号"},
+        "/imports/{import_id}/abandon": {},
+        "/imports/{import_id}/continue": {},
     }
     out: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", path): {"data": {**fields, "csrf": csrf}} for path, fields in forms.items()
@@ -222,6 +233,10 @@ def _bodies(world: World, party: TestClient) -> dict[tuple[str, str], dict[str, 
         },
         ("POST", "/api/v1/records/{record_id}/retry"): {},
         ("POST", "/api/v1/cases/{case_no}/dossier"): {"json": {"retention": "永久", "archivist": "刘淑芬"}},
+        ("POST", "/imports"): {
+            "files": {"scan": ("卷宗.pdf", pdf, "application/pdf")},
+            "data": {"csrf": csrf},
+        },
     }
     return out
 

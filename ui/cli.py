@@ -457,6 +457,7 @@ def serve(
     from ui.web_legacy import resume as resume_imports
 
     resume_imports(svc, bg, SYSTEM)  # and paper dossiers it was reading or importing
+    bg.keep_findings_current()  # deadlines move with the day: recomputed here, not on page views
     warm_up()  # the segmenter (~1 s) loads before the first search, not during it
     # The app reads X-Forwarded-For itself, and only from ARCHIVE_SIGNIN__TRUSTED_PROXIES; uvicorn
     # would otherwise believe it from any local peer (and write what it says as the client).

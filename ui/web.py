@@ -32,7 +32,7 @@ from archive.models import (
 )
 from archive.permissions import Action, may
 from archive.settings import Settings
-from pipelines.compliance import check, today_local
+from pipelines.compliance import breaches, current, findings_of, today_local
 from pipelines.queue import failed_jobs
 from pipelines.status import archive_status
 from pipelines.transcripts import (
@@ -62,7 +62,7 @@ from search_api.deps import (
     get_principal,
 )
 from search_api.limits import validation_problem
-from search_api.records import list_cases, page_texts
+from search_api.records import count_cases, list_cases, page_texts
 from search_api.search import FILTER_PARAMS, Filters, get_filters, run_search
 from search_api.services import ServiceError, records
 from search_api.services.integrity import run_fixity
@@ -128,6 +128,7 @@ def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = ""
     return RedirectResponse("/login", status_code=303)
 
 
+HOME_CASES, HOME_ITEMS = 30, 50  # what the 工作台 lists at most (the rest: 案件, 合规检查)
 DEADLINE_RULE = "art27.archive_deadline"  # 第二十七条: filed within 30 days of 执行终结
 ATTENTION_RULES = {
     "art25.av_upload_deadline": "音像记录超期未上传（第二十五条）",
@@ -150,31 +151,34 @@ def home(
     cases, cases due for filing, requests awaiting their review or approval, failed jobs."""
     if not may(who.role, Action.USE_STAFF_PAGES):
         return RedirectResponse("/portal", status_code=302)
+    today = today_local()
     with Session(svc.engine) as s:
-        cases = list_cases(session=s, access=access)
+        cases = list_cases(session=s, access=access, limit=HOME_CASES)
+        case_count = count_cases(session=s, access=access)
         waiting = {
             st: n
             for st, n in s.execute(
                 select(AccessRequest.status, func.count()).group_by(AccessRequest.status)
             ).all()
         }
-    results = check(svc, [c.case_no for c in cases], today=today_local())
-    found = [(r, f) for r in results if not r.legacy for f in r.findings]
-    attention = [(r, f, ATTENTION_RULES[f.rule_id]) for r, f in found if f.rule_id in ATTENTION_RULES]
-    due = [(r, f) for r, f in found if f.rule_id == DEADLINE_RULE]
+    # read from the stored findings (recomputed on change and once a day), never case by case
+    attention = findings_of(svc, access.case_nos, ATTENTION_RULES, limit=HOME_ITEMS, today=today)
+    due = findings_of(svc, access.case_nos, [DEADLINE_RULE], limit=HOME_ITEMS, today=today)
     mine = {
         Role.ARCHIVIST: (RequestStatus.SUBMITTED, "待您审查的查阅申请"),
         Role.LEADER: (RequestStatus.REVIEWED, "待您审批的查阅申请"),
     }.get(who.role)
     ctx = {
         "cases": cases,
-        "attention": attention,
-        "due": due if may(who.role, Action.SEE_OVERSIGHT) else [],
+        "case_count": case_count,
+        "attention": [(no, f, ATTENTION_RULES[f.rule_id]) for no, f in attention.rows],
+        "attention_total": attention.total,
+        "due": due.rows if may(who.role, Action.SEE_OVERSIGHT) else [],
         "requests": (mine[1], waiting.get(mine[0], 0)) if mine else None,
         "failed": failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else [],
         "system": archive_status(svc) if may(who.role, Action.SEE_SYSTEM) else None,
-        "errors": sum(r.errors for r in results),
-        "today": today_local(),
+        "errors": breaches(svc, access.case_nos),
+        "today": today,
     }
     return _render(request, "home.html", ctx)
 
@@ -371,7 +375,7 @@ def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: 
     with Session(svc.engine) as s:
         case_nos = [c.case_no for c in list_cases(session=s, access=access)]
     today = today_local()
-    results = check(svc, case_nos, today=today)
+    results = current(svc, case_nos, today=today)
     due = [(r, f) for r in results if not r.legacy for f in r.findings if f.rule_id == DEADLINE_RULE]
     results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
     failed = failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else []

@@ -37,7 +37,7 @@ from archive.models import (
 )
 from archive.permissions import Action, may
 from archive.timeutil import to_local
-from pipelines.compliance import check, today_local
+from pipelines.compliance import current, today_local
 from pipelines.dossier import catalog, ordered
 from search_api.auth import check_csrf
 from search_api.deps import AccessDep, Id, PrincipalDep, ServicesDep, case_in_reach, get_principal
@@ -155,7 +155,7 @@ def case_page(
         dossier = s.scalar(select(Dossier).where(Dossier.case_id == case.id))
         people = _people(s, case)
         s.expunge_all()
-    (result,) = check(svc, [case_no], today=today_local())
+    (result,) = current(svc, [case_no], today=today_local())
     audit.record(svc.engine, "view", who.actor, f"case:{case_no}")
     frozen = case.status is CaseStatus.ARCHIVED
     ctx = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Case, CaseEvent, Finding, Record, Severity, utcnow
@@ -120,5 +120,6 @@ def refresh_findings(
     s.execute(delete(Finding).where(Finding.case_id == case_id))
     rows = [Finding(case_id=case_id, **vars(f)) for f in evaluate(facts, RULES)]
     s.add_all(rows)
+    s.execute(update(Case).where(Case.id == case_id).values(findings_on=today))
     s.flush()
     return rows

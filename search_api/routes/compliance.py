@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from archive.models import Case, CaseEvent, EventKind, Severity
 from archive.permissions import Action
-from pipelines.compliance import check, finding_fields, today_local
+from pipelines.compliance import current, finding_fields, today_local
 from pipelines.queue import failed_jobs
 from search_api.deps import (
     AccessDep,
@@ -87,7 +87,7 @@ def findings(
 ) -> list[FindingOut]:
     """Findings of the visible cases, recomputed (deadlines count from today)."""
     out = []
-    for result in check(svc, _visible_case_nos(svc, access, case), today=today_local()):
+    for result in current(svc, _visible_case_nos(svc, access, case), today=today_local()):
         for f in result.findings:
             if severity is None or f.severity is severity:
                 out.append(FindingOut(case_no=result.case_no, **finding_fields(f, result.legacy)))
