@@ -203,6 +203,30 @@ def findings_of(
     return Found(rows, total)
 
 
+def ranked_cases(svc: Services, case_nos: Iterable[str] | None, today: date | None = None) -> list[str]:
+    """The 案号 of the given cases (all if None), most breaches first, then most findings, then by
+    案号 (a legacy dossier's findings are history: it counts none); stale cases recomputed first."""
+    wanted = None if case_nos is None else list(case_nos)
+    refresh_stale(svc, wanted, today)
+    counted = (
+        select(
+            Case.case_no,
+            func.sum(case((Finding.severity == Severity.ERROR, 1), else_=0)),
+            func.count(Finding.id),
+            Case.legacy,
+        )
+        .outerjoin(Finding, Finding.case_id == Case.id)
+        .group_by(Case.id)
+    )
+    if wanted is not None:
+        counted = counted.where(Case.case_no.in_(wanted))
+    with Session(svc.engine) as s:
+        rows = [
+            (no, 0 if legacy else int(errors or 0), int(n)) for no, errors, n, legacy in s.execute(counted)
+        ]
+    return [no for no, errors, n in sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))]
+
+
 def breaches(svc: Services, case_nos: Iterable[str] | None) -> int:
     """How many breaches (违规) the given cases (all if None) have now, legacy dossiers aside."""
     wanted = None if case_nos is None else list(case_nos)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -306,3 +307,35 @@ def test_a_photo_is_shown_whole_with_its_exif(clients: Clients, tmp_path: Path) 
     assert f'class="photo" src="/api/v1/records/{rid}/media"' in page and "拍摄设备" in page
     shown = demo.get(f"/api/v1/records/{rid}/media")
     assert shown.status_code == 200 and shown.content == photo  # the original, unaltered
+
+
+def test_case_and_compliance_lists_come_a_page_at_a_time(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from archive.models import CaseOrigin, EnforcementKind
+    from pipelines.compliance import create_case
+
+    arc = build(tmp_path)
+    for n in range(1, 61):  # with the demo's cases, more than one page of 50
+        create_case(arc.svc, f"分页〔2026〕{n}号", f"分页测试案件{n}", EnforcementKind.SUPERVISION,
+                    CaseOrigin.EX_OFFICIO, datetime(2026, 1, 1, 9, 0))  # fmt: skip
+    with signed_in(arc.app, ["archivist"]) as c:
+        first = c["archivist"].get("/cases").text
+        second = c["archivist"].get("/cases", params={"page": 2}).text
+        total = len(re.findall(r'href="/cases/[^"/]+"', first)) + len(
+            re.findall(r'href="/cases/[^"/]+"', second)
+        )
+        assert len(re.findall(r'href="/cases/[^"/]+"', first)) == 50 and "第 1/2 页" in first
+        assert total >= 61 and 'rel="next"' in first and 'rel="prev"' in second
+        shown = set(re.findall(r'href="/cases/([^"/]+)"', first)) & set(
+            re.findall(r'href="/cases/([^"/]+)"', second)
+        )
+        assert not shown  # no case on both pages
+        filtered = c["archivist"].get("/cases", params={"q": "分页测试案件6"}).text  # 6 and 60
+        assert len(re.findall(r'href="/cases/[^"/]+"', filtered)) == 2 and "下一页" not in filtered
+        compliance = c["archivist"].get("/compliance").text
+        assert compliance.count('class="case-findings"') == 50 and 'href="/compliance?page=2"' in compliance
+        last = c["archivist"].get("/compliance", params={"page": 2}).text
+        assert last.count('class="case-findings"') >= 11 and "上一页" in last
+        home = c["archivist"].get("/").text
+        assert "最近的 30 件" in home

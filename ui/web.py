@@ -32,7 +32,7 @@ from archive.models import (
 )
 from archive.permissions import Action, may
 from archive.settings import Settings
-from pipelines.compliance import breaches, current, findings_of, today_local
+from pipelines.compliance import breaches, current, findings_of, ranked_cases, today_local
 from pipelines.queue import failed_jobs
 from pipelines.status import archive_status
 from pipelines.transcripts import (
@@ -128,6 +128,7 @@ def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = ""
     return RedirectResponse("/login", status_code=303)
 
 
+COMPLIANCE_PER_PAGE = 50  # cases per page of 合规检查
 HOME_CASES, HOME_ITEMS = 30, 50  # what the 工作台 lists at most (the rest: 案件, 合规检查)
 DEADLINE_RULE = "art27.archive_deadline"  # 第二十七条: filed within 30 days of 执行终结
 ATTENTION_RULES = {
@@ -368,18 +369,34 @@ def retry_form(
 
 
 @pages.get("/compliance", response_class=HTMLResponse)
-def compliance_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
-    """合规检查: every visible case's findings; cases due or overdue for filing first."""
+def compliance_page(
+    request: Request,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """合规检查: the visible cases' findings, most breaches first, a page of cases at a time;
+    cases due or overdue for filing above them."""
     if not may(who.role, Action.USE_STAFF_PAGES):
         raise HTTPException(403, "您的角色无权查看合规检查")
-    with Session(svc.engine) as s:
-        case_nos = [c.case_no for c in list_cases(session=s, access=access)]
     today = today_local()
-    results = current(svc, case_nos, today=today)
-    due = [(r, f) for r in results if not r.legacy for f in r.findings if f.rule_id == DEADLINE_RULE]
-    results.sort(key=lambda r: (-r.errors, -len(r.findings), r.case_no))
+    ranked = ranked_cases(svc, access.case_nos, today=today)
+    shown = ranked[(page - 1) * COMPLIANCE_PER_PAGE : page * COMPLIANCE_PER_PAGE]
+    results = {r.case_no: r for r in current(svc, shown, today=today)}
+    due = findings_of(svc, access.case_nos, [DEADLINE_RULE], limit=COMPLIANCE_PER_PAGE, today=today)
     failed = failed_jobs(svc) if may(who.role, Action.SEE_OVERSIGHT) else []
-    ctx = {"results": results, "due": due, "today": today, "failed": failed}
+    ctx = {
+        "results": [results[no] for no in shown if no in results],
+        "cases": len(ranked),
+        "errors": breaches(svc, access.case_nos),
+        "page": page,
+        "pages": max(1, -(-len(ranked) // COMPLIANCE_PER_PAGE)),
+        "due": due.rows,
+        "due_total": due.total,
+        "today": today,
+        "failed": failed,
+    }
     return _render(request, "compliance.html", ctx)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -47,6 +47,9 @@ from ui.render import render
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
 
 
+CASES_PER_PAGE = 50
+
+
 def _staff(who: PrincipalDep) -> None:
     if not may(who.role, Action.USE_STAFF_PAGES):
         raise HTTPException(403, "您的角色无权查看案件")
@@ -61,8 +64,9 @@ def cases_page(
     q: Annotated[str, Query(max_length=100)] = "",
     status: Annotated[CaseStatus | None, Query()] = None,
     kind: Annotated[EnforcementKind | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """案件: the visible cases with filters, record counts and open violations."""
+    """案件: the visible cases with filters, record counts and open violations, a page at a time."""
     _staff(who)
     with Session(svc.engine) as s:
         query = select(Case).order_by(Case.opened_at.desc().nulls_last(), Case.id.desc())
@@ -75,13 +79,20 @@ def cases_page(
         if q.strip():
             like = f"%{q.strip()}%"
             query = query.where(Case.case_no.like(like) | Case.name.like(like) | Case.case_officer.like(like))
-        cases = list(s.scalars(query.options(selectinload(Case.parties))))
-        records = dict(s.execute(select(Record.case_id, func.count()).group_by(Record.case_id)).all())
+        total = int(s.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+        shown = query.options(selectinload(Case.parties)).limit(CASES_PER_PAGE)
+        cases = list(s.scalars(shown.offset((page - 1) * CASES_PER_PAGE)))
+        ids = [c.id for c in cases]
+        records = dict(
+            s.execute(
+                select(Record.case_id, func.count()).where(Record.case_id.in_(ids)).group_by(Record.case_id)
+            ).all()
+        )
         errors = dict(
             s.execute(
                 select(Finding.case_id, func.count())
                 .join(Case, Case.id == Finding.case_id)
-                .where(Finding.severity == Severity.ERROR, Case.legacy.is_(False))
+                .where(Finding.severity == Severity.ERROR, Case.legacy.is_(False), Finding.case_id.in_(ids))
                 .group_by(Finding.case_id)
             ).all()
         )
@@ -96,6 +107,13 @@ def cases_page(
         ]
     ctx = {
         "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // CASES_PER_PAGE)),
+        "page_link": "/cases?"
+        + urlencode({k: v for k, v in {"q": q, "status": status, "kind": kind}.items() if v})
+        + ("&" if q or status or kind else "")
+        + "page=",
         "q": q,
         "status": status.value if status else "",
         "kind": kind.value if kind else "",
