@@ -58,6 +58,8 @@ def test_page_ranges_and_dates_in_their_mixed_forms() -> None:
         ["序号", "文号", "责任者", "题名", "日期", "页号", "备注"],
         ["件号", "文件编号", "责任单位", "文件题名", "成文日期", "起止页", "附注"],
         ["顺序号", "发文字号", "发文机关", "标 题", "时间", "页次", "说明"],
+        ["顺序号", "文号", "责任部门", "文件题名", "形成时间", "所在页码", "附注"],
+        ["序号", "文书编号", "形成单位", "题名", "成文时间", "起止页码", "备注"],
     ],
 )
 def test_a_spreadsheet_catalog_is_read_whatever_its_headers_are_called(
@@ -68,6 +70,8 @@ def test_a_spreadsheet_catalog_is_read_whatever_its_headers_are_called(
         (1, 1, 2), (2, 3, 5), (3, 6, None), (4, None, None), (5, 12, 13), (6, 14, None),
     ]  # fmt: skip
     assert rows[0].doc_no == "农应急立〔2019〕17号" and rows[2].date == date(2019, 3, 7)
+    assert [r.author for r in rows] == ["农安县应急管理局"] * 6  # every header names its column
+    assert [r.date for r in rows][:2] == [date(2019, 3, 5), date(2019, 3, 6)]
     assert rows[3].note == "无页号" and rows[0].line == 3  # the spreadsheet's own row number
 
 

@@ -144,7 +144,7 @@ def test_a_dossier_with_its_spreadsheet_becomes_a_filed_legacy_case(
 ) -> None:
     t = dossier.truth
     sheet = tmp_path / "卷内目录.xlsx"
-    write_catalog_xlsx(t, sheet)
+    write_catalog_xlsx(t, sheet, variant=4)  # 责任部门, 文件日期 as date cells, columns reordered
     data = tmp_path / "var"
     done = run_cli(["import-dossier", str(dossier.pdf), "--catalog", str(sheet), "--json"], data)
     assert done.returncode == 0, done.stderr
