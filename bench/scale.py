@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, literal, select  # noqa: E402
 
 from archive.db import session_scope  # noqa: E402
 from archive.enums import (  # noqa: E402
@@ -50,6 +50,7 @@ from archive.models import (  # noqa: E402
     Case,
     CaseAssignment,
     CaseEvent,
+    Dossier,
     Job,
     Party,
     Record,
@@ -293,7 +294,26 @@ def generate(data: Path, cases: int, per_case: int, seed: int = 2026) -> dict[st
             if request_rows:
                 _insert(conn, AccessRequest, request_rows)
             print(f"  {min(cases, first + 1_000):,} cases, {record_id:,} records", file=sys.stderr)
+        file_dossiers(conn, per_case, pool[0][0])
     return {"generate_s": round(time.perf_counter() - started, 1), "records": record_id}
+
+
+def file_dossiers(conn: Any, pieces: int, catalog_sha256: str) -> None:
+    """A dossier row for every filed (已归档) case, as filing writes it."""
+    conn.execute(
+        insert(Dossier).from_select(
+            ["case_id", "retention", "archivist", "filed_by", "filed_at", "pieces", "catalog_sha256"],
+            select(
+                Case.id,
+                literal("30年"),
+                literal("刘淑芬"),
+                literal("刘淑芬"),
+                Case.archived_at,
+                literal(pieces),
+                literal(catalog_sha256),
+            ).where(Case.status == CaseStatus.ARCHIVED.value),
+        )
+    )
 
 
 def _timed(args: list[str], data: Path) -> float:

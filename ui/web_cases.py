@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import func, select, true
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from archive import audit
@@ -25,6 +25,7 @@ from archive.models import (
     Finding,
     Party,
     PartyLink,
+    ProcessingStatus,
     Record,
     Retention,
     Role,
@@ -48,6 +49,7 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)]
 
 
 CASES_PER_PAGE = 50
+FILED_SHOWN = 50  # the latest filed dossiers on 归档 (the rest: 案件, filtered by 已归档)
 
 
 def _staff(who: PrincipalDep) -> None:
@@ -301,29 +303,53 @@ def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: P
     days = svc.settings.compliance.archive_days
     with Session(svc.engine) as s:
         visible = Case.case_no.in_(access.case_nos) if access.case_nos is not None else true()
-        ended = list(
-            s.scalars(
-                select(Case)
+        ended = list(s.scalars(select(Case).where(visible, Case.status == CaseStatus.ENDED)))
+        # records and those still being processed, counted by the database for every ended case
+        counts = {
+            case_id: (int(n), int(busy or 0))
+            for case_id, n, busy in s.execute(
+                select(
+                    Record.case_id,
+                    func.count(),
+                    func.sum(
+                        case(
+                            (Record.status.in_([ProcessingStatus.PENDING, ProcessingStatus.PROCESSING]), 1),
+                            else_=0,
+                        )
+                    ),
+                )
+                .join(Case, Case.id == Record.case_id)
                 .where(visible, Case.status == CaseStatus.ENDED)
-                .options(selectinload(Case.records))
+                .group_by(Record.case_id)
             )
+        }
+        filed_total = int(
+            s.scalar(
+                select(func.count())
+                .select_from(Dossier)
+                .join(Case, Case.id == Dossier.case_id)
+                .where(visible)
+            )
+            or 0
         )
         filed = s.execute(
             select(Case, Dossier)
             .join(Dossier, Dossier.case_id == Case.id)
             .where(visible)
             .order_by(Dossier.filed_at.desc())
+            .limit(FILED_SHOWN)
         ).all()
         due = []
         for c in ended:
             end = _ended_day(c)
             left = (end.toordinal() + days - today.toordinal()) if end else None
-            busy = sum(1 for r in c.records if r.status.value in ("pending", "processing"))
-            due.append({"c": c, "ended": end, "left": left, "records": len(c.records), "busy": busy})
+            n, busy = counts.get(c.id, (0, 0))
+            due.append({"c": c, "ended": end, "left": left, "records": n, "busy": busy})
         due.sort(key=lambda d: (d["left"] is None, d["left"] or 0))
         dossiers = [{"c": c, "d": d} for c, d in filed]
         s.expunge_all()
-    return render(request, "archiving.html", {"due": due, "dossiers": dossiers, "days": days, "today": today})
+    ctx = {"due": due, "dossiers": dossiers, "filed_total": filed_total, "days": days, "today": today}
+    return render(request, "archiving.html", ctx)
 
 
 def _dossier_context(svc: ServicesDep, access: AccessDep, case_no: str) -> dict[str, Any]:
