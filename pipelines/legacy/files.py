@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.legacy.catalog import CatalogRow
-from pipelines.legacy.source import IMAGE_SUFFIXES, natural_key
+from pipelines.legacy.source import IMAGE_SUFFIXES, PDFIUM, natural_key
 
 CATALOG_SUFFIXES = {".xlsx", ".xlsm", ".csv"}
 _NUMBERED = re.compile(r"^\s*(?:第\s*)?0*(\d{1,3})\s*(?:件)?(?:[\s._\-—、，,）)]|$)")
@@ -108,11 +108,12 @@ def page_count(path: Path) -> int | None:
         return None
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError:
-        return None
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
+    with PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError:
+            return None
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()

@@ -34,7 +34,7 @@ from pipelines.legacy.catalog import CatalogError
 from pipelines.legacy.plan import Plan, plan_from, problems
 from pipelines.legacy.propose import DossierError, propose
 from pipelines.legacy.register import PlanError, Registered, register
-from pipelines.legacy.source import SourceError, as_pdf, images_to_pdf, page_images
+from pipelines.legacy.source import PDFIUM, SourceError, as_pdf, images_to_pdf, page_images
 
 log = logging.getLogger(__name__)
 
@@ -389,14 +389,16 @@ def page_png(svc: Services, row: DossierImport, index: int, width: int = 240) ->
 
     if row.source_mime == MANIFEST_MIME:
         raise ImportStateError("此卷宗是一件一个文件的文件夹，没有扫描页")
-    pdf = pdfium.PdfDocument(str(scan_pdf(svc, row)))
-    try:
-        if not 0 <= index < len(pdf):
-            raise ImportStateError(f"扫描件没有第 {index + 1} 页")
-        page = pdf[index]
-        image = page.render(scale=width / page.get_width()).to_pil()
-    finally:
-        pdf.close()
+    path = scan_pdf(svc, row)
+    with PDFIUM:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            if not 0 <= index < len(pdf):
+                raise ImportStateError(f"扫描件没有第 {index + 1} 页")
+            page = pdf[index]
+            image = page.render(scale=width / page.get_width()).to_pil()
+        finally:
+            pdf.close()
     out = io.BytesIO()
     image.convert("L").save(out, "PNG", optimize=True)
     return out.getvalue()

@@ -20,7 +20,7 @@ from pipelines.legacy import files
 from pipelines.legacy.catalog import CatalogError, CatalogRow, column_of, read_catalog_file, rows_from_table
 from pipelines.legacy.cover import CoverFacts, read_cover_table
 from pipelines.legacy.kinds import kind_of
-from pipelines.legacy.source import SourceError, as_pdf
+from pipelines.legacy.source import PDFIUM, SourceError, as_pdf
 from pipelines.legacy.split import SplitError, split_pages
 from pipelines.legacy.table import Table, read_table
 from pipelines.ocr import get_ocr
@@ -80,7 +80,8 @@ class _Pages:
         import pypdfium2 as pdfium
 
         try:
-            self.pdf = pdfium.PdfDocument(str(path))
+            with PDFIUM:
+                self.pdf = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
             if "password" in str(exc).lower():
                 raise DossierError(f"{path.name} 设有密码，无法读取：请提供未加密的扫描件") from None
@@ -88,8 +89,14 @@ class _Pages:
         self.count = len(self.pdf)
         self._tables: dict[int, Table] = {}
 
+    def close(self) -> None:
+        """Close the PDF under the lock (not whenever, in whichever thread, it is collected)."""
+        with PDFIUM:
+            self.pdf.close()
+
     def image(self, index: int) -> Image.Image:
-        return self.pdf[index].render(scale=DPI / 72).to_pil()
+        with PDFIUM:
+            return self.pdf[index].render(scale=DPI / 72).to_pil()
 
     def table(self, index: int) -> Table:
         """The page levelled, ruled and read by OCR (once: the cover and catalog pages are
@@ -229,6 +236,13 @@ def propose(path: Path, catalog_file: Path | None = None) -> Proposal:
 def _propose_scan(path: Path, catalog_file: Path | None = None) -> Proposal:
     """The proposed split of the scanned dossier at ``path`` (an image PDF)."""
     pages = _Pages(path)
+    try:
+        return _split_scan(path, pages, catalog_file)
+    finally:
+        pages.close()
+
+
+def _split_scan(path: Path, pages: _Pages, catalog_file: Path | None) -> Proposal:
     catalog = _catalog_pages(pages)
     if catalog_file is None and not catalog:
         raise DossierError(

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+# pdfium is not thread-safe: in the web server, page images, reading and cutting run in different
+# threads of one process, and concurrent calls crashed it (a segfault in libpdfium). One lock.
+PDFIUM = threading.RLock()
 IMAGE_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 SCAN_DPI = 200  # what a scan that does not say its resolution is taken to have
 
@@ -48,6 +52,11 @@ def _frames(path: Path) -> list[Image.Image]:
 def images_to_pdf(images: list[Path], target: Path) -> Path:
     """The pages of ``images`` (each may hold several, as a TIFF does) as one PDF at ``target``;
     each page keeps its size on paper (from the image's DPI)."""
+    with PDFIUM:
+        return _images_to_pdf(images, target)
+
+
+def _images_to_pdf(images: list[Path], target: Path) -> Path:
     pdf = pdfium.PdfDocument.new()
     for path in images:
         for frame in _frames(path):
@@ -62,9 +71,12 @@ def images_to_pdf(images: list[Path], target: Path) -> Path:
             image.set_matrix(pdfium.PdfMatrix().scale(w, h))
             page.insert_obj(image)
             page.gen_content()
-    if len(pdf) == 0:
-        raise SourceError("没有找到扫描页（支持 PDF、TIFF、JPEG、PNG）")
-    pdf.save(str(target))
+    try:
+        if len(pdf) == 0:
+            raise SourceError("没有找到扫描页（支持 PDF、TIFF、JPEG、PNG）")
+        pdf.save(str(target))
+    finally:
+        pdf.close()  # here, under the lock, not when collected in another thread
     return target
 
 
@@ -90,6 +102,11 @@ def as_pdf(path: Path, workdir: Path) -> Path:
 
 def cut(pdf_path: Path, ranges: list[tuple[int, int]], workdir: Path) -> list[Path]:
     """One PDF per (first, last) range of pages (0-based, inclusive), the pages as scanned."""
+    with PDFIUM:
+        return _cut(pdf_path, ranges, workdir)
+
+
+def _cut(pdf_path: Path, ranges: list[tuple[int, int]], workdir: Path) -> list[Path]:
     src = pdfium.PdfDocument(str(pdf_path))
     out = []
     try:
