@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -34,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.demo import DEMO_CASE_NO, DEMO_USER, ENDED_CASE_NO  # noqa: E402
-from tests.support.browser import api_token, demo_server, free_port  # noqa: E402
+from tests.support.browser import api_token, demo_server, served  # noqa: E402
 
 PAGES: list[tuple[str, str]] = [
     (DEMO_USER, "/"),
@@ -88,34 +84,6 @@ def _scale_pages(data: Path) -> list[tuple[str, str]]:
     ]
 
 
-@contextmanager
-def data_server(data: Path) -> Iterator[str]:
-    """`archive serve` on an existing data directory; yields its base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")} | {
-        "ARCHIVE_DATA_DIR": str(data)
-    }
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "archive"), "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -126,7 +94,7 @@ def main() -> None:
     pages = PAGES if args.data is None else _scale_pages(args.data)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        demo_server(Path(tmp) / "var") if args.data is None else data_server(args.data) as base,
+        demo_server(Path(tmp) / "var") if args.data is None else served(args.data, tries=600) as base,
     ):
         clients = {
             u: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {api_token(base, u)}"})

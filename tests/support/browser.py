@@ -47,6 +47,14 @@ def free_port() -> int:
 def demo_server(data: Path) -> Iterator[str]:
     """`archive demo`, then `archive serve` on a free port; yields its base URL."""
     assert run_cli(["demo"], data).returncode == 0
+    with served(data) as base:
+        yield base
+
+
+@contextmanager
+def served(data: Path, tries: int = 150) -> Iterator[str]:
+    """`archive serve` on ``data`` on a free port (log beside it); yields its base URL once it
+    answers (``tries`` × ~0.2 s: a large archive takes longer to open)."""
     port = free_port()
     log = (data.parent / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -58,7 +66,7 @@ def demo_server(data: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        for _ in range(tries):
             try:
                 if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
                     break
