@@ -114,10 +114,6 @@ def upload_form(
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
 
 
-def _one_based(value: Any) -> int:
-    return int(value) + 1
-
-
 def _review_context(
     row: DossierImport, found: list[str] | None = None, error: str | None = None
 ) -> dict[str, Any]:

@@ -9,13 +9,12 @@ Chinese, everything that keeps it from being imported; an import never starts wi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from archive.enums import CaseOrigin, EnforcementKind, EventKind, Retention, Stage
-from pipelines.legacy.kinds import kind_of
 
 CASE_NO_MAX = 64
 TEXT_MAX = 255
@@ -135,17 +134,6 @@ def plan_from(proposal: dict[str, Any], case_no: str | None = None) -> Plan:
         cover_page=proposal.get("cover_page"),
         catalog_pages=[int(i) for i in proposal.get("catalog_pages") or []],
     )
-
-
-def retitled(piece: PlannedPiece, title: str) -> PlannedPiece:
-    """The piece with a new 题名, its type and stage read again from it where they were read
-    from the old one (a type the archivist chose stays)."""
-    old, new = kind_of(piece.title), kind_of(title)
-    if old is not None and piece.document_type == old.document_type and new is not None:
-        return replace(
-            piece, title=title, document_type=new.document_type, stage=new.stage, activity=new.activity
-        )
-    return replace(piece, title=title)
 
 
 _CASE_NO = re.compile(r"^[^\s/\\<>]{2,64}$")
