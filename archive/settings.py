@@ -84,12 +84,20 @@ class ParsingSettings(BaseModel):
         default=None, description="Tika server URL (e.g. http://tika:9998); unset = in-process iscc-tika"
     )
     timeout_s: int = Field(default=600, description="Time limit of one file's parse/OCR (seconds)")
-    memory_mb: int = Field(default=4096, description="Address-space limit of the parse/OCR process (MB)")
+    memory_mb: int = Field(default=4096, description="Resident-memory limit of the parse process during one file (MB)")
     ocr_dpi: int = Field(default=200, description="Resolution pages are rendered at for OCR")
     max_image_pixels: int = Field(
         default=150_000_000, description="Larger images are refused as decompression bombs (pixels)"
     )
     max_pages: int = Field(default=2000, description="Pages parsed per document at most")
+    worker_max_files: int = Field(
+        default=200, ge=1, description="A parse process is replaced after this many files (bounds slow leaks)"
+    )
+    worker_recycle_mb: int = Field(
+        default=2048,
+        ge=0,
+        description="A parse process holding more than this after a file is replaced (MB; 0 = never)",
+    )
 
 
 class TranscriptionSettings(BaseModel):

@@ -38,7 +38,7 @@ from pipelines.context import Services
 from pipelines.derived import DerivedKind, link_derived, thumb_kind
 from pipelines.detect import family_of
 from pipelines.documents import index_doc
-from pipelines.isolation import run_limited
+from pipelines.isolation import worker_for_thread
 from pipelines.media.transcript import Transcript
 from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
 from pipelines.steps import DONE, ProcessOutcome, Step, done_through
@@ -220,7 +220,7 @@ def _plain(reason: str, workdir: Path, name: str) -> str:
 
 
 def process_record(svc: Services, record_id: int) -> ProcessOutcome:
-    """The ``parse`` step (in a limited child process) and the ``derive`` step of one record.
+    """The ``parse`` step (in a long-lived, limited parse process) and the ``derive`` step of one record.
 
     Never raises for bad input: the outcome carries the failed step and the reason instead.
     """
@@ -234,7 +234,10 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
         ctx = parse_context(svc, record)
         pick_parser(ctx.mime)  # before copying: a 2 GB file nothing can parse stays put
         path = _fetch_original(svc, record, workdir)
-        result = run_limited(
+        # The parse runs in this thread's long-lived parse process (models stay loaded between
+        # files); past the limits it is killed and the next file gets a fresh one.
+        worker = worker_for_thread(max_calls=limits.worker_max_files, recycle_mb=limits.worker_recycle_mb)
+        result = worker.call(
             parse_file, path, ctx, timeout_s=_time_limit(svc, record, path), memory_mb=limits.memory_mb
         )
         step = Step.DERIVE

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -172,24 +171,16 @@ def _released_images(data: bytes) -> Iterator[tuple[str, Image.Image]]:
         yield ("图像" if len(frames) == 1 else f"第 {i + 1} 帧"), frame
 
 
-_transcribers: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
-
-
 def gate_transcriber(settings: Any) -> Any:
     """This process's transcriber for the gate (the configured engine; the model loads once)."""
-    from pipelines.media.transcribe import make_transcriber
+    from pipelines.media.transcribe import shared_transcriber
 
     t = settings.transcription
-    key = (t.engine, t.model_dir, t.openai_checkpoint, t.beam_size)
-    with _lock:
-        if key not in _transcribers:
-            _transcribers[key] = make_transcriber(
-                t.engine,
-                model_dir=t.model_dir,
-                checkpoint=t.openai_checkpoint,
-                beam_size=t.beam_size,
-                chunk_s=t.chunk_s,
-                repetition_penalty=t.repetition_penalty,
-            )
-        return _transcribers[key]
+    return shared_transcriber(
+        t.engine,
+        model_dir=t.model_dir,
+        checkpoint=t.openai_checkpoint,
+        beam_size=t.beam_size,
+        chunk_s=t.chunk_s,
+        repetition_penalty=t.repetition_penalty,
+    )

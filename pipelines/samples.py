@@ -131,6 +131,9 @@ def _details(rng: random.Random) -> str:
     )
 
 
+DECADE_STEPS = 12_500  # 制作时间 steps of 7 hours: ten years, then they start again
+
+
 def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
     """``n`` search documents of ~500 characters of enforcement prose, with varied metadata."""
     start = datetime(2026, 1, 5, 1, 30, tzinfo=UTC)
@@ -151,7 +154,7 @@ def make_index_docs(n: int, rng: random.Random) -> list[IndexDoc]:
                 document_type=INDEX_DOC_TYPES[i % len(INDEX_DOC_TYPES)],
                 made_by=rng.choice(OFFICERS),
                 classification=CLASSIFICATIONS[i % len(CLASSIFICATIONS)],
-                made_at=start + timedelta(hours=7 * i),
+                made_at=start + timedelta(hours=7 * (i % DECADE_STEPS)),
             )
         )
     return docs

@@ -73,7 +73,7 @@ def test_a_step_failing_after_indexing_leaves_the_job_failed_and_a_retry_resumes
     monkeypatch.undo()
     reset, skipped = retry_processing(svc, [rid], ACTOR)
     assert (reset, skipped) == ([rid], [])
-    monkeypatch.setattr(process, "run_limited", _broken)  # the parse must not run again
+    monkeypatch.setattr(process, "worker_for_thread", _broken)  # the parse must not run again
     run_job(svc, rid)
 
     status, done, record_status, error = _job(svc, rid)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from pipelines.redaction.pdf import PDFIUM_LOCK as PDFIUM
+
 # pdfium is not thread-safe: in the web server, page images, reading and cutting run in different
-# threads of one process, and concurrent calls crashed it (a segfault in libpdfium). One lock.
-PDFIUM = threading.RLock()
+# threads of one process, beside renditions and the release gate, and concurrent calls crashed it
+# (a segfault in libpdfium). The import holds the one lock every pdfium user of the API holds.
 IMAGE_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png"}
 SCAN_DPI = 200  # what a scan that does not say its resolution is taken to have
 

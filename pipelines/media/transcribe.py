@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -320,3 +321,32 @@ def make_transcriber(
     if engine == "openai-whisper":
         return OpenAIWhisperTranscriber(checkpoint, model_dir=model_dir, beam_size=beam_size, chunk_s=chunk_s)
     raise ValueError(f"unknown transcription engine {engine!r}; one of {', '.join(ENGINES)}")
+
+
+_shared: dict[tuple[Any, ...], Transcriber] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_transcriber(
+    engine: str = "faster-whisper",
+    *,
+    model_dir: Path | None = None,
+    checkpoint: Path | None = None,
+    beam_size: int = 5,
+    chunk_s: float = 300.0,
+    repetition_penalty: float = REPETITION_PENALTY,
+) -> Transcriber:
+    """This process's transcriber for these settings: the model loads once per process (a
+    long-lived parse worker transcribes one recording after another with it)."""
+    key = (engine, model_dir, checkpoint, beam_size, chunk_s, repetition_penalty)
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = make_transcriber(
+                engine,
+                model_dir=model_dir,
+                checkpoint=checkpoint,
+                beam_size=beam_size,
+                chunk_s=chunk_s,
+                repetition_penalty=repetition_penalty,
+            )
+        return _shared[key]

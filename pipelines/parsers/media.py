@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipelines.detect import family_of
 from pipelines.media.decode import EncryptedMediaError, MediaError, probe, video_frames
-from pipelines.media.transcribe import NoAudioError, make_transcriber
+from pipelines.media.transcribe import NoAudioError, shared_transcriber
 from pipelines.media.transcript import NO_SPEECH
 from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult
 
@@ -71,7 +71,7 @@ class MediaParser:
                 thumbnails.append(_jpeg(image))
                 if len(thumbnails) >= MAX_THUMBNAILS:
                     break
-        transcriber = make_transcriber(
+        transcriber = shared_transcriber(
             ctx.asr_engine,
             model_dir=Path(ctx.asr_model_dir) if ctx.asr_model_dir else None,
             checkpoint=Path(ctx.asr_checkpoint) if ctx.asr_checkpoint else None,
