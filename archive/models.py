@@ -490,7 +490,7 @@ class Record(Base):
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
     prefilled: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[ProcessingStatus] = mapped_column(
-        _enum(ProcessingStatus, "processing_status"), default=ProcessingStatus.PENDING
+        _enum(ProcessingStatus, "processing_status"), default=ProcessingStatus.PENDING, index=True
     )
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -557,7 +557,9 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32), default="process")
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.PENDING)
+    status: Mapped[JobStatus] = mapped_column(
+        _enum(JobStatus, "job_status"), default=JobStatus.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     steps: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

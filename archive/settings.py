@@ -84,7 +84,7 @@ class ParsingSettings(BaseModel):
         default=None, description="Tika server URL (e.g. http://tika:9998); unset = in-process iscc-tika"
     )
     timeout_s: int = Field(default=600, description="Time limit of one file's parse/OCR (seconds)")
-    memory_mb: int = Field(default=4096, description="Resident-memory limit of the parse process during one file (MB)")
+    memory_mb: int = Field(default=4096, description="Resident-memory limit of a parse (MB)")
     ocr_dpi: int = Field(default=200, description="Resolution pages are rendered at for OCR")
     max_image_pixels: int = Field(
         default=150_000_000, description="Larger images are refused as decompression bombs (pixels)"

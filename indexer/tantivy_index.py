@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
@@ -23,6 +27,21 @@ TIE_SLACK = 10  # extra hits fetched so that ties at the page's edge sort the sa
 # Added to the score for each query word in the title: a record titled by the query comes first
 # whatever the title's length (a BM25-scored title field would favour the shortest title).
 TITLE_BONUS = 1.0
+# Results kept per query and access filter while the index is unchanged (any commit, from any
+# process, starts afresh): paging, the back button and a facet's count shown again cost
+# milliseconds instead of counting and ranking every match once more.
+CACHED_QUERIES = 256
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """One query's exact total, its facets (if asked) and its first hits in order."""
+
+    total: int
+    hits: tuple[tuple[float, Any], ...]  # (score, DocAddress), ranked
+    depth: int  # how many hits were asked for (hits holds fewer only when there are no more)
+    facets: dict[str, list[tuple[str, int]]] | None
+    commit: bytes  # the commit (meta.json) the hits' addresses belong to
 
 
 def day_start(day: date) -> datetime:
@@ -73,6 +92,23 @@ class TantivyIndex:
                 f"索引 {self.path} 由旧版本建立，结构已变化：请运行 archive reindex 重建索引"
             ) from exc
         self.heap = heap_mb * 1024 * 1024
+        self._lock = threading.Lock()
+        self._meta = b""  # meta.json of the commit the searcher below reads
+        self._searcher: tantivy.Searcher | None = None
+        self._cache: OrderedDict[tuple[SearchQuery, AccessFilter], _Ranked] = OrderedDict()
+
+    def _current(self) -> tuple[tantivy.Searcher, bytes]:
+        """A searcher of the latest commit (reused until the next one) and that commit's id."""
+        try:
+            meta = (self.path / "meta.json").read_bytes()  # rewritten atomically by every commit
+        except OSError:
+            meta = b""
+        with self._lock:
+            if self._searcher is None or meta != self._meta:
+                self.index.reload()
+                self._searcher, self._meta = self.index.searcher(), meta
+                self._cache.clear()
+            return self._searcher, self._meta
 
     @contextmanager
     def _writer(self) -> Iterator[tantivy.IndexWriter]:
@@ -230,28 +266,29 @@ class TantivyIndex:
         parsed = parse_for(query.text, access)
         if parsed is None:
             return SearchResult(total=0)
-        clauses = self._text_query(parsed)
-        clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]
-        full = tantivy.Query.boolean_query(clauses)
-        self.index.reload()
-        searcher = self.index.searcher()
-        if query.sort == "date":
-            found = searcher.search(
-                full,
-                limit=query.limit,
-                offset=query.offset,
-                count=True,
-                order_by_field="made_at",
-                order=tantivy.Order.Desc,
-            )
-            page = [(score, searcher.doc(address)) for score, address in found.hits]
-        else:
-            # Equal scores are ordered by record id (as on Elasticsearch), so paging and a
-            # rebuilt index give the same order: fetch a few more, sort, then cut the page.
-            found = searcher.search(full, limit=query.offset + query.limit + TIE_SLACK, count=True)
-            ranked = [(round(float(score), 4), searcher.doc(address)) for score, address in found.hits]
-            ranked.sort(key=lambda h: (-h[0], int(h[1].get_first("record_id") or 0)))
-            page = ranked[query.offset : query.offset + query.limit]
+        searcher, meta = self._current()
+        key = (replace(query, limit=0, offset=0, facets=False), access)
+        want = query.offset + query.limit
+        with self._lock:
+            ranked = self._cache.get(key)
+        if ranked is not None and ranked.commit != meta:
+            ranked = None  # cached for a newer commit than this searcher's
+        if (
+            ranked is None
+            or (ranked.depth < want and len(ranked.hits) == ranked.depth)
+            or (query.facets and ranked.facets is None)
+        ):
+            depth = max(want, ranked.depth if ranked else 0)
+            ranked = self._rank(searcher, parsed, query, access, depth, meta)
+            with self._lock:
+                if meta == self._meta:  # not a commit older than the cache's
+                    self._cache[key] = ranked
+                    while len(self._cache) > CACHED_QUERIES:
+                        self._cache.popitem(last=False)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+        page = [(score, searcher.doc(address)) for score, address in ranked.hits[query.offset : want]]
         terms = parsed.positive
         hits = []
         for score, stored in page:
@@ -268,6 +305,38 @@ class TantivyIndex:
                     segments=json.loads(bytes(stored.get_first("segments") or b"[]")),
                 )
             )
+        facets = (ranked.facets or {}) if query.facets else {}
+        return SearchResult(total=ranked.total, hits=hits, facets=facets)
+
+    def _rank(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        access: AccessFilter,
+        depth: int,
+        commit: bytes,
+    ) -> _Ranked:
+        """Count every match and rank the first ``depth``; BM25 on words, or newest 制作时间 first."""
+        clauses = self._text_query(parsed)
+        clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]
+        full = tantivy.Query.boolean_query(clauses)
+        if query.sort == "date":
+            found = searcher.search(
+                full, limit=depth, count=True, order_by_field="made_at", order=tantivy.Order.Desc
+            )
+            hits = [(0.0, address) for _, address in found.hits]
+        else:
+            # Equal scores are ordered by record id (as on Elasticsearch), so paging and a
+            # rebuilt index give the same order: fetch a few more, sort, then cut.
+            found = searcher.search(full, limit=depth + TIE_SLACK, count=True)
+            scored = [
+                (round(float(score), 4), int(searcher.doc(address).get_first("record_id") or 0), address)
+                for score, address in found.hits
+            ]
+            scored.sort(key=lambda h: (-h[0], h[1]))
+            hits = [(score, address) for score, _, address in scored[:depth]]
         # `count` exists at run time but is missing from the package stubs.
-        facets = self._facets(searcher, full) if query.facets else {}
-        return SearchResult(total=int(getattr(found, "count", 0) or 0), hits=hits, facets=facets)
+        total = int(getattr(found, "count", 0) or 0)
+        facets = self._facets(searcher, full) if query.facets else None
+        return _Ranked(total, tuple(hits), depth, facets, commit)

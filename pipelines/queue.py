@@ -208,8 +208,8 @@ def job_rows(svc: Services, *, done: bool = False) -> list[JobRow]:
     stale_after_s = svc.settings.queue.stale_after_s
     with session_scope(svc.engine) as s:
         stmt = select(Job, Record.title).join(Record, Record.id == Job.record_id).where(Job.kind == "process")
-        if not done:
-            stmt = stmt.where(Job.status != JobStatus.DONE)
+        if not done:  # IN, not !=: the status index finds the few unfinished jobs among a million
+            stmt = stmt.where(Job.status.in_([s for s in JobStatus if s is not JobStatus.DONE]))
         rows = []
         for job, title in s.execute(stmt.order_by(Job.updated_at, Job.record_id)):
             steps = dict(job.steps or {})

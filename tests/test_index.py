@@ -167,3 +167,50 @@ def test_sequence_plans_use_the_fewest_tokens() -> None:
     assert plan is not None and plan.tokens == ((0, "责令限"), (3, "期整改"))
     assert plan.consecutive == ("责令限", "令限期", "限期整", "期整改")
     assert sequence_plan("危险化学品").tokens == ((0, "危险化"), (2, "化学品"))  # type: ignore[union-attr]
+
+
+def test_tantivy_reuses_results_only_for_the_same_commit_and_the_same_access(tmp_path: Path) -> None:
+    """The embedded index keeps each query's total, facets and ranking until the next commit:
+    a commit by another process is seen at once, another user's filter never gets them, and
+    pages beyond what was ranked are ranked afresh."""
+    from indexer.tantivy_index import TantivyIndex
+
+    mine = TantivyIndex(tmp_path / "ix")
+    docs = make_index_docs(120, random.Random(9))
+    mine.upsert(docs)
+    q = SearchQuery("当事人", facets=True, limit=5)
+    first = mine.search(q, ALL)
+    assert first.total > 40 and first.facets["stage"]
+    again = mine.search(q, ALL)
+    assert (again.total, [h.record_id for h in again.hits], again.facets) == (
+        first.total,
+        [h.record_id for h in first.hits],
+        first.facets,
+    )
+
+    # Another user's filter: its own total and hits, not the cached ones.
+    only_a = AccessFilter("officer", case_nos=frozenset({docs[0].case_no}))
+    theirs = mine.search(q, only_a)
+    assert 0 < theirs.total < first.total
+    assert {h.case_no for h in theirs.hits} == {docs[0].case_no}
+    assert mine.search(q, ALL).total == first.total
+
+    # Deeper pages than were ranked: the same order a fresh index instance gives.
+    fresh = TantivyIndex(tmp_path / "ix")
+    for offset in (5, 20, 35):
+        deep = SearchQuery("当事人", facets=True, limit=5, offset=offset)
+        assert [h.record_id for h in mine.search(deep, ALL).hits] == [
+            h.record_id for h in fresh.search(deep, ALL).hits
+        ]
+
+    # A commit by another writer (another process): the next search sees it.
+    other = TantivyIndex(tmp_path / "ix")
+    extra = IndexDoc(
+        10_001, "补充询问笔录", "再次询问当事人李红：已完成整改。", case_no="新案", stage="调查取证"
+    )
+    other.upsert([extra])
+    after = mine.search(q, ALL)
+    assert after.total == first.total + 1
+    assert dict(after.facets["stage"])["调查取证"] == dict(first.facets["stage"])["调查取证"] + 1
+    other.delete([extra.record_id])
+    assert mine.search(q, ALL).total == first.total

@@ -77,6 +77,7 @@ HERE = Path(__file__).parent
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)])
 public_pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+RECENT_CASES = 20  # cases listed on the search page (and offered in its 案号 field)
 
 
 def _safe_next(target: str) -> str:
@@ -240,8 +241,8 @@ def search_page(
             entries = [(v, n, link(**{param: v}), v == active) for v, n in values]
             if entries:
                 facets.append((FACET_LABELS[name], entries, link(**{param: ""}) if active else None))
-    with Session(svc.engine) as s:
-        cases = list_cases(session=s, access=access)
+    with Session(svc.engine) as s:  # the latest only: a province's 10,000 cases are paged on 案件
+        cases = list_cases(session=s, access=access, limit=RECENT_CASES)
     return _render(
         request,
         "search.html",
@@ -253,6 +254,7 @@ def search_page(
             "result": result,
             "error": error,
             "cases": cases,
+            "recent": RECENT_CASES,
             "stages": [s.value for s in Stage],
             "facets": facets,
             "link": link,
