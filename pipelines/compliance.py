@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.actor import Actor
 from archive.cases import get_by_case_no
-from archive.compliance.engine import refresh_findings
+from archive.compliance.engine import refresh_findings_many
 from archive.db import session_scope
 from archive.models import (
     Case,
@@ -35,7 +35,8 @@ from archive.timeutil import to_local, to_utc
 from archive.workdays import WorkCalendar
 from pipelines.context import Services
 
-STALE_BATCH = 50  # cases recomputed per transaction by refresh_stale
+STALE_BATCH = 50  # cases recomputed per call by refresh_stale
+FACTS_BATCH = 100  # cases whose facts are loaded together (a few queries per batch, not per case)
 
 
 def calendar_for(settings: Settings) -> WorkCalendar:
@@ -45,14 +46,16 @@ def calendar_for(settings: Settings) -> WorkCalendar:
 
 
 def refresh_cases(svc: Services, case_ids: Iterable[int | None], today: date | None = None) -> None:
-    """Recompute the findings of these cases (None entries — records without a case — skipped)."""
+    """Recompute the findings of these cases (None entries — records without a case — skipped),
+    loaded ``FACTS_BATCH`` cases at a time, each batch in its own short transaction."""
     ids = sorted({i for i in case_ids if i is not None})
     if not ids:
         return
     calendar = calendar_for(svc.settings)
-    with session_scope(svc.engine) as s:
-        for case_id in ids:
-            refresh_findings(s, case_id, calendar, today, svc.settings.compliance.archive_days)
+    days = svc.settings.compliance.archive_days
+    for at in range(0, len(ids), FACTS_BATCH):
+        with session_scope(svc.engine) as s:
+            refresh_findings_many(s, ids[at : at + FACTS_BATCH], calendar, today, days)
 
 
 def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:
@@ -105,25 +108,14 @@ def check(
     svc: Services, case_nos: Iterable[str] | None = None, today: date | None = None
 ) -> list[CaseFindings]:
     """Recompute and list findings for the given cases (all cases if None)."""
+    wanted = None if case_nos is None else list(case_nos)
     with Session(svc.engine) as s:
-        query = select(Case.id).order_by(Case.case_no)
-        if case_nos is not None:
-            query = query.where(Case.case_no.in_(list(case_nos)))
+        query = select(Case.id)
+        if wanted is not None:
+            query = query.where(Case.case_no.in_(wanted))
         ids = list(s.scalars(query))
     refresh_cases(svc, ids, today)
-    out = []
-    with Session(svc.engine) as s:
-        for case_id in ids:
-            case = s.get(Case, case_id)
-            assert case is not None
-            rows = list(
-                s.scalars(
-                    select(Finding).where(Finding.case_id == case_id).order_by(Finding.severity, Finding.id)
-                )
-            )
-            s.expunge_all()
-            out.append(CaseFindings(case.case_no, case.name, case.status.value, rows, legacy=case.legacy))
-    return out
+    return _read(svc, wanted)
 
 
 def refresh_stale(svc: Services, case_nos: Iterable[str] | None = None, today: date | None = None) -> int:
@@ -148,6 +140,11 @@ def current(
     recomputes everything)."""
     wanted = None if case_nos is None else list(case_nos)
     refresh_stale(svc, wanted, today)
+    return _read(svc, wanted)
+
+
+def _read(svc: Services, wanted: list[str] | None) -> list[CaseFindings]:
+    """The stored findings of the given cases (all if None), by 案号; two queries in all."""
     with Session(svc.engine) as s:
         cases = select(Case.id, Case.case_no, Case.name, Case.status, Case.legacy).order_by(Case.case_no)
         if wanted is not None:

@@ -20,6 +20,7 @@ from archive.compliance.engine import (
     Rule,
     evaluate,
     load_facts,
+    load_facts_many,
     refresh_findings,
 )
 from archive.compliance.rulebook import is_av, is_sound
@@ -428,19 +429,33 @@ def _stored_case(s: Session, no: str) -> Case:
     return c
 
 
-def test_facts_are_loaded_with_events_records_files_and_parties(s: Session) -> None:
+def test_facts_are_loaded_with_events_records_transcripts_and_parties(s: Session) -> None:
     c = _stored_case(s, "甲1号")
-    _stored_case(s, "乙2号")
+    other = _stored_case(s, "乙2号")
+    heard = other.records[0]
+    heard.files.append(
+        StoredFile(
+            kind="transcript",
+            role=FileRole.DERIVATIVE,
+            sha256="t" * 64,
+            size=1,
+            mime="application/json",
+            storage_key="t" * 64,
+        )
+    )
     s.commit()
+    other_id, heard_id = other.id, heard.id
     calendar = WorkCalendar()
     facts = load_facts(s, c.id, calendar, date(2026, 2, 1), archive_days=12)
     s.expunge_all()  # nothing may be loaded lazily from here on
     assert facts.case.case_no == "甲1号" and facts.today == date(2026, 2, 1)
     assert facts.calendar is calendar and facts.archive_days == 12
     assert [e.kind for e in facts.events] == [E.ENFORCEMENT_ENDED]
-    assert [r.title for r in facts.records] == ["录音"] and [f.kind for f in facts.records[0].files] == [
-        "original"
-    ]
+    assert [r.title for r in facts.records] == ["录音"]
+    assert facts.transcribed == frozenset() and not facts.has_transcript(facts.records[0])
+    both = load_facts_many(s, [other_id, c.id, 999], calendar, date(2026, 2, 1))
+    assert [f.case.case_no for f in both] == ["甲1号", "乙2号"]  # by id; a missing id is skipped
+    assert both[1].transcribed == frozenset({heard_id}) and both[1].has_transcript(both[1].records[0])
     assert [p.name for p in facts.case.parties] == ["张三"]
     assert [e.kind for e in facts.case.events] == [E.ENFORCEMENT_ENDED]
     assert load_facts(s, c.id, calendar, date(2026, 2, 1)).archive_days == 30

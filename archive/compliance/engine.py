@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from archive.models import Case, CaseEvent, Finding, Record, Severity, utcnow
+from archive.models import Case, CaseEvent, Finding, Record, Severity, StoredFile, utcnow
 from archive.timeutil import to_local
 from archive.workdays import WorkCalendar
 
@@ -42,6 +42,17 @@ class CaseFacts:
     today: date
     calendar: WorkCalendar
     archive_days: int = 30  # 第二十七条: 30 days unless a law sets another period
+    # Ids of the records that have a transcript, when loaded in bulk (then the records' files are
+    # not loaded); None: read each record's files.
+    transcribed: frozenset[int] | None = None
+
+    def has_transcript(self, record: Record) -> bool:
+        """Whether the record has its transcript (第二十六条)."""
+        if self.transcribed is not None:
+            return record.id in self.transcribed
+        from archive.media import DerivedKind, derived_file
+
+        return derived_file(record, DerivedKind.TRANSCRIPT) is not None
 
     def local_day(self, moment: datetime) -> date:
         """The Beijing-time calendar day of an instant."""
@@ -94,32 +105,73 @@ def evaluate(facts: CaseFacts, rules: Iterable[Rule]) -> list[FindingData]:
 def load_facts(
     s: Session, case_id: int, calendar: WorkCalendar, today: date, archive_days: int = 30
 ) -> CaseFacts:
-    """A case with its events and records (and their files) loaded."""
-    case = s.scalar(
-        select(Case)
-        .where(Case.id == case_id)
-        .options(
-            selectinload(Case.events),
-            selectinload(Case.records).selectinload(Record.files),
-            selectinload(Case.parties),
+    """A case with its events and records loaded."""
+    facts = load_facts_many(s, [case_id], calendar, today, archive_days)
+    if not facts:
+        raise LookupError(f"案件不存在：{case_id}")
+    return facts[0]
+
+
+def load_facts_many(
+    s: Session, case_ids: Iterable[int], calendar: WorkCalendar, today: date, archive_days: int = 30
+) -> list[CaseFacts]:
+    """Many cases with their events and records, in a few queries whatever their number (which
+    records have a transcript is one query, instead of every record's files)."""
+    from archive.media import DerivedKind
+
+    ids = sorted(set(case_ids))
+    if not ids:
+        return []
+    cases = list(
+        s.scalars(
+            select(Case)
+            .where(Case.id.in_(ids))
+            .order_by(Case.id)
+            .options(selectinload(Case.events), selectinload(Case.records), selectinload(Case.parties))
         )
     )
-    if case is None:
-        raise LookupError(f"案件不存在：{case_id}")
-    return CaseFacts(case, list(case.events), list(case.records), today, calendar, archive_days)
+    transcribed = frozenset(
+        s.scalars(
+            select(StoredFile.record_id)
+            .join(Record, Record.id == StoredFile.record_id)
+            .where(Record.case_id.in_(ids), StoredFile.kind == DerivedKind.TRANSCRIPT)
+        )
+    )
+    return [
+        CaseFacts(case, list(case.events), list(case.records), today, calendar, archive_days, transcribed)
+        for case in cases
+    ]
 
 
 def refresh_findings(
     s: Session, case_id: int, calendar: WorkCalendar, today: date | None = None, archive_days: int = 30
 ) -> list[Finding]:
     """Recompute and store one case's findings (replacing the previous ones)."""
+    facts = load_facts(s, case_id, calendar, today or to_local(utcnow()).date(), archive_days)
+    return _store(s, [facts])
+
+
+def refresh_findings_many(
+    s: Session,
+    case_ids: Iterable[int],
+    calendar: WorkCalendar,
+    today: date | None = None,
+    archive_days: int = 30,
+) -> list[Finding]:
+    """Recompute and store the findings of many cases at once (missing ids are skipped)."""
+    facts = load_facts_many(s, case_ids, calendar, today or to_local(utcnow()).date(), archive_days)
+    return _store(s, facts)
+
+
+def _store(s: Session, facts: list[CaseFacts]) -> list[Finding]:
     from archive.compliance.rulebook import RULES
 
-    today = today or to_local(utcnow()).date()
-    facts = load_facts(s, case_id, calendar, today, archive_days)
-    s.execute(delete(Finding).where(Finding.case_id == case_id))
-    rows = [Finding(case_id=case_id, **vars(f)) for f in evaluate(facts, RULES)]
+    if not facts:
+        return []
+    ids = [f.case.id for f in facts]
+    s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
+    rows = [Finding(case_id=f.case.id, **vars(found)) for f in facts for found in evaluate(f, RULES)]
     s.add_all(rows)
-    s.execute(update(Case).where(Case.id == case_id).values(findings_on=today))
+    s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
     s.flush()
     return rows

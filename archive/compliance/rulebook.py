@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from archive.compliance.engine import CaseFacts, Hit, Rule
-from archive.media import DerivedKind, MediaFamily, derived_file, family_of
+from archive.media import MediaFamily, family_of
 from archive.models import (
     CaseOrigin,
     CaseStatus,
@@ -230,7 +230,7 @@ def transcript(facts: CaseFacts) -> Iterable[Hit]:
     for r in facts.records:
         if not is_sound(r):
             continue
-        if derived_file(r, DerivedKind.TRANSCRIPT) is not None:
+        if facts.has_transcript(r):
             continue
         if r.status in (ProcessingStatus.PENDING, ProcessingStatus.PROCESSING):
             yield Hit(f"《{r.title}》正在转写", {"status": r.status.value}, r.id, severity=Severity.WARNING)
