@@ -51,13 +51,13 @@ PAGES: list[tuple[str, str]] = [
 ]
 
 
-def _scale_pages(data: Path) -> list[tuple[str, str]]:
+def _scale_pages(data: Path, db_url: str | None) -> list[tuple[str, str]]:
     """The demo's pages on a generated archive: its first case (assigned to the demo officer)."""
     from sqlalchemy import create_engine, select
 
     from archive.models import Case, CaseAssignment, Record
 
-    engine = create_engine(f"sqlite:///{data / 'archive.db'}")
+    engine = create_engine(db_url or f"sqlite:///{data / 'archive.db'}")
     with engine.connect() as conn:
         case_no = conn.scalar(select(Case.case_no).join(CaseAssignment).order_by(Case.id).limit(1))
         ended = conn.scalar(select(Case.case_no).where(Case.status == "执行终结").order_by(Case.id).limit(1))
@@ -89,12 +89,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--data", type=Path, default=None, help="an existing data directory to measure")
+    parser.add_argument(
+        "--db-url", help="with --data: the PostgreSQL database bench/scale.py --db-url filled"
+    )
     args = parser.parse_args()
     rows = []
-    pages = PAGES if args.data is None else _scale_pages(args.data)
+    pages = PAGES if args.data is None else _scale_pages(args.data, args.db_url)
+    extra = {"ARCHIVE_DB__URL": args.db_url} if args.db_url else {}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        demo_server(Path(tmp) / "var") if args.data is None else served(args.data, tries=600) as base,
+        demo_server(Path(tmp) / "var")
+        if args.data is None
+        else served(args.data, tries=600, **extra) as base,
     ):
         clients = {
             u: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {api_token(base, u)}"})

@@ -5,6 +5,7 @@ most ended or filed — then times `archive check` over every case. Measure the 
 ``bench/pages.py --data DIR``.
 
     .venv/bin/python bench/scale.py [--cases 10000] [--records 100] [--data DIR] [--index]
+        [--db-url postgresql+psycopg://USER@HOST/EMPTY_DB]   # the same on PostgreSQL
 
 Records share a pool of stored objects (a record's bytes are unique within its case, as the
 archive requires, not across the province), each with its extracted text, so `archive reindex`
@@ -47,6 +48,7 @@ from archive.enums import (  # noqa: E402
 )
 from archive.models import (  # noqa: E402
     AccessRequest,
+    Base,
     Case,
     CaseAssignment,
     CaseEvent,
@@ -104,9 +106,10 @@ def _insert(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def generate(data: Path, cases: int, per_case: int, seed: int = 2026) -> dict[str, float]:
-    """Fill ``data`` (a fresh data directory); returns timings."""
+    """Fill ``data`` (a fresh data directory, and the database ARCHIVE_DB__URL names if set);
+    returns timings."""
     os.environ["ARCHIVE_DATA_DIR"] = str(data)
-    svc = open_services(Settings(data_dir=data))
+    svc = open_services(Settings())
     ensure_demo_user(svc)
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -295,6 +298,17 @@ def generate(data: Path, cases: int, per_case: int, seed: int = 2026) -> dict[st
                 _insert(conn, AccessRequest, request_rows)
             print(f"  {min(cases, first + 1_000):,} cases, {record_id:,} records", file=sys.stderr)
         file_dossiers(conn, per_case, pool[0][0])
+        if conn.dialect.name == "postgresql":  # rows went in with their ids: move the sequences on
+            from sqlalchemy import text
+
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.autoincrement in (True, "auto") and table.c.id.primary_key:
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                        )
+                    )
     return {"generate_s": round(time.perf_counter() - started, 1), "records": record_id}
 
 
@@ -316,10 +330,21 @@ def file_dossiers(conn: Any, pieces: int, catalog_sha256: str) -> None:
     )
 
 
+def _db_mb(data: Path, url: str | None) -> float:
+    if not url:
+        return round((data / "archive.db").stat().st_size / 2**20, 1)
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).connect() as conn:
+        return round(int(conn.scalar(text("SELECT pg_database_size(current_database())")) or 0) / 2**20, 1)
+
+
 def _timed(args: list[str], data: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")} | {
         "ARCHIVE_DATA_DIR": str(data)
     }
+    if os.environ.get("ARCHIVE_DB__URL"):
+        env["ARCHIVE_DB__URL"] = os.environ["ARCHIVE_DB__URL"]
     started = time.perf_counter()
     done = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "archive"), *args], env=env, capture_output=True, text=True
@@ -335,7 +360,10 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=100, help=f"records per case (at most {POOL})")
     ap.add_argument("--data", type=Path, default=None, help="a new data directory (default: a temporary one)")
     ap.add_argument("--index", action="store_true", help="also index every record (archive reindex)")
+    ap.add_argument("--db-url", help="an empty PostgreSQL database to fill instead of SQLite")
     args = ap.parse_args()
+    if args.db_url:
+        os.environ["ARCHIVE_DB__URL"] = args.db_url
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-scale-")) / "var"
     if data.exists() and any(data.iterdir()):
         raise SystemExit(f"{data} is not empty: the generator fills a new data directory")
@@ -346,7 +374,8 @@ def main() -> None:
     figures["check_s"] = _timed(["check", "--json"], data)
     figures["check_again_s"] = _timed(["check", "--json"], data)
     figures["index_s"] = _timed(["reindex"], data) if args.index else None
-    figures["db_mb"] = round((data / "archive.db").stat().st_size / 2**20, 1)
+    figures["database"] = "postgresql" if args.db_url else "sqlite"
+    figures["db_mb"] = _db_mb(data, args.db_url)
     print(
         f"{figures['cases']:,} cases, {figures['records']:,} records: generated {figures['generate_s']} s, "
         f"archive check {figures['check_s']} s (again {figures['check_again_s']} s), "

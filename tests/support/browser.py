@@ -52,14 +52,15 @@ def demo_server(data: Path) -> Iterator[str]:
 
 
 @contextmanager
-def served(data: Path, tries: int = 150) -> Iterator[str]:
-    """`archive serve` on ``data`` on a free port (log beside it); yields its base URL once it
-    answers (``tries`` × ~0.2 s: a large archive takes longer to open)."""
+def served(data: Path, tries: int = 150, **env: str) -> Iterator[str]:
+    """`archive serve` on ``data`` on a free port (log beside it), ``env`` added to its
+    environment; yields its base URL once it answers (``tries`` × ~0.2 s: a large archive takes
+    longer to open)."""
     port = free_port()
     log = (data.parent / "serve.log").open("wb")
     proc = subprocess.Popen(
         [str(BIN / "archive"), "serve", "--port", str(port)],
-        env=cli_env(data),
+        env=cli_env(data, **env),
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
