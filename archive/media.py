@@ -11,6 +11,7 @@ re-export them.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ _FAMILY_OF_TOP = {
 }
 
 
+@lru_cache(maxsize=512)  # the rules ask for every record of every case: a few hundred types
 def family_of(mime: str) -> MediaFamily:
     """The family of a MIME type (parameters such as ``; charset=utf-8`` and case ignored): the
     type itself names PDF, HTML, e-mail, OFD and the Office kinds; else its top-level type

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from archive.models import Case, CaseEvent, Finding, Record, Severity, StoredFile, utcnow
@@ -157,20 +157,33 @@ def refresh_findings_many(
     calendar: WorkCalendar,
     today: date | None = None,
     archive_days: int = 30,
-) -> list[Finding]:
-    """Recompute and store the findings of many cases at once (missing ids are skipped)."""
+) -> int:
+    """Recompute and store the findings of many cases at once (missing ids are skipped); returns
+    how many findings they have. Rows are inserted in bulk, not as ORM objects."""
     facts = load_facts_many(s, case_ids, calendar, today or to_local(utcnow()).date(), archive_days)
-    return _store(s, facts)
+    if not facts:
+        return 0
+    found = [{"case_id": f.case.id, **vars(d)} for f in facts for d in evaluate(f, _rules())]
+    ids = [f.case.id for f in facts]
+    s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
+    if found:
+        s.execute(insert(Finding), found)
+    s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
+    return len(found)
+
+
+def _rules() -> list[Rule]:
+    from archive.compliance.rulebook import RULES
+
+    return list(RULES)
 
 
 def _store(s: Session, facts: list[CaseFacts]) -> list[Finding]:
-    from archive.compliance.rulebook import RULES
-
     if not facts:
         return []
     ids = [f.case.id for f in facts]
     s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
-    rows = [Finding(case_id=f.case.id, **vars(found)) for f in facts for found in evaluate(f, RULES)]
+    rows = [Finding(case_id=f.case.id, **vars(found)) for f in facts for found in evaluate(f, _rules())]
     s.add_all(rows)
     s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
     s.flush()

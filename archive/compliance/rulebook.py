@@ -123,7 +123,7 @@ def _written_for(facts: CaseFacts, event_id: int, kind: EventKind) -> list[Recor
     return [
         r
         for r in facts.records
-        if not is_av(r) and (r.event_id == event_id or (r.event_id is None and _matches(r, keywords)))
+        if (r.event_id == event_id or (r.event_id is None and _matches(r, keywords))) and not is_av(r)
     ]
 
 
