@@ -268,12 +268,14 @@ class Finding(Base):
     """A rule a case breaks now (recomputed whenever the case or its records change)."""
 
     __tablename__ = "findings"
+    # Counting breaches per case, or over every case, reads this index alone (no table rows).
+    __table_args__ = (Index("ix_findings_case_severity", "case_id", "severity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     rule_id: Mapped[str] = mapped_column(String(64), index=True)
     article: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"), index=True)
     message: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))

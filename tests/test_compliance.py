@@ -281,3 +281,47 @@ def test_pages_read_findings_computed_today_and_recompute_only_stale_cases(svc: 
     with session_scope(svc.engine) as s:
         days = dict(s.execute(select(Case.case_no, Case.findings_on)).all())
     assert days == {"测试〔2026〕1号": date(2026, 12, 4), "测试〔2026〕2号": date(2026, 12, 3)}
+
+
+def test_counts_and_lists_over_every_case_match_the_findings_case_by_case(svc: Services) -> None:
+    """The 工作台 and 合规检查 count and list findings over all cases with a few indexed queries:
+    they must agree with the findings read case by case, legacy dossiers' left out."""
+    from datetime import date, datetime
+
+    from archive.models import Case, Severity
+    from pipelines.compliance import add_event, breaches, create_case, current, findings_of, ranked_cases
+
+    today = date(2026, 12, 1)
+    ended = {1: datetime(2026, 11, 5, 10), 2: datetime(2026, 6, 1, 10), 3: datetime(2026, 5, 1, 10)}
+    for n, when in ended.items():
+        create_case(svc, f"合计〔2026〕{n}号", f"案件{n}", EnforcementKind.PENALTY, CaseOrigin.EX_OFFICIO,
+                    when.replace(day=1))  # fmt: skip
+        add_event(svc, f"合计〔2026〕{n}号", EventKind.ENFORCEMENT_ENDED, when, actor=OPERATOR)
+    with session_scope(svc.engine) as s:
+        s.execute(update(Case).where(Case.case_no == "合计〔2026〕3号").values(legacy=True))
+    by_case = {c.case_no: c for c in current(svc, today=today)}
+    live = [(c.case_no, f) for c in by_case.values() if not c.legacy for f in c.findings]
+    legacy_errors = sum(f.severity is Severity.ERROR for f in by_case["合计〔2026〕3号"].findings)
+    assert legacy_errors >= 1  # the legacy dossier has breaches that must not be counted
+    assert any(f.severity is not Severity.ERROR for _, f in live)
+
+    assert breaches(svc, None) == sum(f.severity is Severity.ERROR for _, f in live)
+    assert breaches(svc, ["合计〔2026〕3号"]) == 0
+    worst_first = sorted(live, key=lambda r: (r[1].severity is not Severity.ERROR, r[1].id))
+    found = findings_of(svc, None, limit=len(live) - 1, today=today)
+    assert found.total == len(live)
+    assert [(no, f.id) for no, f in found.rows] == [(no, f.id) for no, f in worst_first[: len(live) - 1]]
+
+    rule = "art27.archive_deadline"
+    mine = findings_of(svc, ["合计〔2026〕1号", "合计〔2026〕3号"], [rule], today=today)
+    expected = [(no, f.id) for no, f in worst_first if f.rule_id == rule and no == "合计〔2026〕1号"]
+    assert [(no, f.id) for no, f in mine.rows] == expected and mine.total == len(expected) == 1
+
+    def rank(c: object) -> tuple[int, int, str]:
+        errors = 0 if c.legacy else c.breaches  # type: ignore[attr-defined]
+        return (-errors, -len(c.findings), c.case_no)  # type: ignore[attr-defined]
+
+    assert ranked_cases(svc, None, today) == [c.case_no for c in sorted(by_case.values(), key=rank)]
+    assert ranked_cases(svc, ["合计〔2026〕3号", "合计〔2026〕1号"], today) == [
+        c.case_no for c in sorted([by_case["合计〔2026〕1号"], by_case["合计〔2026〕3号"]], key=rank)
+    ]

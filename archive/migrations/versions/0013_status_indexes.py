@@ -1,6 +1,6 @@
-"""Indexes on the processing status of records and jobs: the 工作台's system panel, `archive
-status` and `archive jobs` count and list by status, which scanned a million rows at a
-province's scale.
+"""Indexes on the processing status of records and jobs, and on the severity of findings: the
+工作台's system panel, `archive status`, `archive jobs`, the breach counts and 合规检查's ranking
+count and list by them, which scanned a million rows at a province's scale.
 
 Revision ID: 0013
 Revises: 0012
@@ -18,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_records_status", "records", ["status"])
     op.create_index("ix_jobs_status", "jobs", ["status"])
+    op.create_index("ix_findings_severity", "findings", ["severity"])
+    op.create_index("ix_findings_case_severity", "findings", ["case_id", "severity"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_findings_case_severity", table_name="findings")
+    op.drop_index("ix_findings_severity", table_name="findings")
     op.drop_index("ix_jobs_status", table_name="jobs")
     op.drop_index("ix_records_status", table_name="records")
