@@ -339,3 +339,31 @@ def test_case_and_compliance_lists_come_a_page_at_a_time(tmp_path: Path) -> None
         assert last.count('class="case-findings"') >= 11 and "上一页" in last
         home = c["archivist"].get("/").text
         assert "最近的 30 件" in home
+
+
+def test_archiving_pages_ended_cases_most_urgent_first(arc: Archive, clients: Clients) -> None:
+    """归档 lists ended cases 50 a page, the fewest days left first; every case on some page once."""
+    from datetime import datetime, timedelta
+
+    from archive.models import CaseOrigin, EnforcementKind, EventKind
+    from pipelines.compliance import add_event, create_case
+    from ui.cli_common import OPERATOR
+
+    start = datetime(2026, 9, 1, 10)
+    for n in range(55):  # ended on successive days: the last ended has the most days left
+        no = f"归档分页〔2026〕{n + 1}号"
+        create_case(arc.svc, no, f"分页案件{n + 1}", EnforcementKind.PENALTY, CaseOrigin.EX_OFFICIO, start)
+        add_event(arc.svc, no, EventKind.ENFORCEMENT_ENDED, start + timedelta(days=n), actor=OPERATOR)
+    archivist = clients["archivist"]
+    first, second = archivist.get("/archiving").text, archivist.get("/archiving?page=2").text
+    rows = [
+        re.findall(r'<tr class="[^"]*">\s*<td><a href="/cases/[^"]+">([^<]+)</a>', t) for t in (first, second)
+    ]
+    assert len(rows[0]) == 50 and rows[1]
+    ours = [no for page in rows for no in page if no.startswith("归档分页")]
+    assert ours == [f"归档分页〔2026〕{n + 1}号" for n in range(55)]  # once each, most overdue first
+    assert 'href="/archiving?page=2" rel="next"' in first and 'rel="prev"' in second
+    assert (
+        archivist.get("/archiving?page=0").status_code == 422
+        or "参数" in archivist.get("/archiving?page=0").text
+    )

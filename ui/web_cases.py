@@ -49,6 +49,7 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(get_principal)]
 
 
 CASES_PER_PAGE = 50
+DUE_PER_PAGE = 50  # ended cases per page of 归档
 FILED_SHOWN = 50  # the latest filed dossiers on 归档 (the rest: 案件, filtered by 已归档)
 
 
@@ -295,16 +296,33 @@ def _ended_day(case: Case) -> date | None:
 
 
 @pages.get("/archiving", response_class=HTMLResponse)
-def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: PrincipalDep) -> HTMLResponse:
-    """归档: ended cases with the days left to file them (第二十七条), and the filed dossiers."""
+def archiving_page(
+    request: Request,
+    svc: ServicesDep,
+    access: AccessDep,
+    who: PrincipalDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """归档: ended cases with the days left to file them (第二十七条), the most urgent first, a page
+    at a time; and the latest filed dossiers."""
     if not may(who.role, Action.SEE_OVERSIGHT):
         raise HTTPException(403, "您的角色无权办理归档")
     today = today_local()
     days = svc.settings.compliance.archive_days
     with Session(svc.engine) as s:
         visible = Case.case_no.in_(access.case_nos) if access.case_nos is not None else true()
-        ended = list(s.scalars(select(Case).where(visible, Case.status == CaseStatus.ENDED)))
-        # records and those still being processed, counted by the database for every ended case
+        # every ended case's days left (two columns each), then the page's cases in full
+        left_of: dict[int, int | None] = {}
+        for case_id, ended_at in s.execute(
+            select(Case.id, Case.enforcement_ended_at).where(visible, Case.status == CaseStatus.ENDED)
+        ):
+            end = to_local(ended_at).date() if ended_at else None
+            left_of[case_id] = (end.toordinal() + days - today.toordinal()) if end else None
+        order = sorted(left_of, key=lambda cid: (left_of[cid] is None, left_of[cid] or 0, cid))
+        pages = max(1, -(-len(order) // DUE_PER_PAGE))
+        shown = order[(page - 1) * DUE_PER_PAGE : page * DUE_PER_PAGE]
+        cases = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(shown)))}
+        # records and those still being processed, counted by the database for the shown cases
         counts = {
             case_id: (int(n), int(busy or 0))
             for case_id, n, busy in s.execute(
@@ -318,8 +336,7 @@ def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: P
                         )
                     ),
                 )
-                .join(Case, Case.id == Record.case_id)
-                .where(visible, Case.status == CaseStatus.ENDED)
+                .where(Record.case_id.in_(shown))
                 .group_by(Record.case_id)
             )
         }
@@ -340,15 +357,22 @@ def archiving_page(request: Request, svc: ServicesDep, access: AccessDep, who: P
             .limit(FILED_SHOWN)
         ).all()
         due = []
-        for c in ended:
-            end = _ended_day(c)
-            left = (end.toordinal() + days - today.toordinal()) if end else None
-            n, busy = counts.get(c.id, (0, 0))
-            due.append({"c": c, "ended": end, "left": left, "records": n, "busy": busy})
-        due.sort(key=lambda d: (d["left"] is None, d["left"] or 0))
+        for cid in shown:
+            c = cases[cid]
+            n, busy = counts.get(cid, (0, 0))
+            due.append({"c": c, "ended": _ended_day(c), "left": left_of[cid], "records": n, "busy": busy})
         dossiers = [{"c": c, "d": d} for c, d in filed]
         s.expunge_all()
-    ctx = {"due": due, "dossiers": dossiers, "filed_total": filed_total, "days": days, "today": today}
+    ctx = {
+        "due": due,
+        "due_total": len(order),
+        "page": page,
+        "pages": pages,
+        "dossiers": dossiers,
+        "filed_total": filed_total,
+        "days": days,
+        "today": today,
+    }
     return render(request, "archiving.html", ctx)
 
 
