@@ -82,15 +82,19 @@ def inspection_text(rng: random.Random, serial: int, extra: str = "") -> str:
     )
 
 
-def make_text_pdfs(folder: Path, count: int, *, marker: str, every: int = 7, seed: int = 2026) -> set[str]:
-    """``count`` inspection PDFs; every ``every``-th contains ``marker``. Returns their names."""
+def make_text_pdfs(
+    folder: Path, count: int, *, marker: str, every: int = 7, seed: int = 2026, pages: int = 1
+) -> set[str]:
+    """``count`` inspection PDFs of ``pages`` pages; every ``every``-th contains ``marker`` (on its
+    first page). Returns their names."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     with_marker: set[str] = set()
     for i in range(count):
         name = f"检查记录_{i:04d}.pdf"
         extra = f"另查明{marker}。" if i % every == 0 else ""
-        write_pdf(folder / name, [inspection_text(rng, i, extra)], title=name)
+        more = [inspection_text(rng, i * 100 + p) for p in range(1, pages)]
+        write_pdf(folder / name, [inspection_text(rng, i, extra), *more], title=name)
         if extra:
             with_marker.add(name)
     return with_marker
