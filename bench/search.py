@@ -102,6 +102,8 @@ def searcher_main(path: str, reps: int) -> None:
         counter = iter(range(10**9))
         p50, p95 = timed(lambda m=make, c=counter: fresh(m, next(c)), reps)  # type: ignore[misc]
         out["p50_ms"][kind], out["p95_ms"][kind] = round(p50, 2), round(p95, 2)
+        for i in range(reps):  # the same queries asked once, so the timed ones are asked again
+            index.search(make(i), ALL)
         counter = iter(range(10**9))
         p50, p95 = timed(lambda m=make, c=counter: index.search(m(next(c)), ALL), reps)  # type: ignore[misc]
         out["again_p50_ms"][kind], out["again_p95_ms"][kind] = round(p50, 2), round(p95, 2)
