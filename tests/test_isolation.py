@@ -167,3 +167,33 @@ def test_a_parse_process_dies_with_its_sigkilled_worker(tmp_path: Path) -> None:
         assert not _alive(child)  # not left parsing for minutes
     finally:
         proc.kill()
+
+
+def _models_held() -> tuple[int, list[int]]:
+    from pipelines.media import transcribe
+
+    return os.getpid(), [id(t) for t in transcribe._shared.values()]
+
+
+def test_recordings_in_one_parse_process_share_one_loaded_model(tmp_path: Path) -> None:
+    """Whisper loads once per parse process, not once per recording."""
+    from pipelines.detect import detect_mime
+    from pipelines.parsers import ParseContext, parse_file
+    from tests.support.media import speech_wav
+
+    clips = [tmp_path / "a.wav", tmp_path / "b.wav"]
+    speech_wav(clips[0], "yi1 er4 san1 si4 wu3")
+    speech_wav(clips[1], "liu4 qi1 ba1 jiu3 shi2")
+    w = ParseWorker()
+    try:
+        held = []
+        for clip in clips:
+            result = w.call(
+                parse_file, clip, ParseContext(mime=detect_mime(clip)), timeout_s=300, memory_mb=0
+            )
+            assert result.transcript is not None
+            held.append(w.call(_models_held, timeout_s=10, memory_mb=0))
+        assert held[0][0] == held[1][0] and w.started == 1
+        assert len(held[0][1]) == 1 and held[0][1] == held[1][1]  # the same model object both times
+    finally:
+        w.close()
