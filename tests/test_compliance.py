@@ -71,6 +71,9 @@ def test_the_demo_case_is_checked(data: Path) -> None:
     assert "art6_8.start_records" not in _rules(findings)  # 立案审批表 is there
     res = run_cli(["check"], data)
     assert "违规" in res.stderr and "art25.av_upload_deadline" in res.stderr
+    late_line = next(line for line in res.stderr.splitlines() if "art25.av_upload_deadline" in line)
+    assert late_line.startswith("   违规 第二十五条") and "[" not in late_line  # plain text, no markup
+    assert f"✗ {DEMO_CASE_NO} " in res.stderr
 
 
 def test_events_drive_the_findings(data: Path, tmp_path: Path) -> None:
