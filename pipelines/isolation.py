@@ -42,6 +42,17 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _rss_bytes(pid: int) -> int:
+    """The memory the process holds on its own (private resident pages): pages it shares with
+    the process it was forked from are not its parse's doing, and a child of a large process
+    would otherwise start over its limit."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            private = sum(
+                int(line.split()[1]) for line in f if line.startswith(("Private_Clean", "Private_Dirty"))
+            )
+        return private * 1024
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * _PAGE

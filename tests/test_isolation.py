@@ -197,3 +197,19 @@ def test_recordings_in_one_parse_process_share_one_loaded_model(tmp_path: Path) 
         assert len(held[0][1]) == 1 and held[0][1] == held[1][1]  # the same model object both times
     finally:
         w.close()
+
+
+def test_memory_shared_with_a_large_parent_does_not_count_against_a_parse() -> None:
+    """The limit is the parse's own memory: a worker forked from a large process (a test runner,
+    a server holding caches) does not start over it."""
+    ballast = bytearray(600 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    w = ParseWorker()
+    try:
+        assert w.call(_allocate, 10, timeout_s=30, memory_mb=300) == w.pid
+        with pytest.raises(LimitExceededError, match="内存超过上限 300 MB"):
+            w.call(_allocate, 400, timeout_s=30, memory_mb=300)
+    finally:
+        w.close()
+        del ballast
