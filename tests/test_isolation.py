@@ -176,27 +176,40 @@ def _models_held() -> tuple[int, list[int]]:
 
 
 def test_recordings_in_one_parse_process_share_one_loaded_model(tmp_path: Path) -> None:
-    """Whisper loads once per parse process, not once per recording."""
-    from pipelines.detect import detect_mime
-    from pipelines.parsers import ParseContext, parse_file
+    """Whisper loads once per parse process, not once per recording. Run from a fresh process,
+    as the queue's workers are: forking a process that already runs a speech model's threads
+    (this test runner, after other tests) can copy a held lock into the child."""
     from tests.support.media import speech_wav
 
     clips = [tmp_path / "a.wav", tmp_path / "b.wav"]
     speech_wav(clips[0], "yi1 er4 san1 si4 wu3")
     speech_wav(clips[1], "liu4 qi1 ba1 jiu3 shi2")
-    w = ParseWorker()
-    try:
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        from pathlib import Path
+        from pipelines.detect import detect_mime
+        from pipelines.isolation import ParseWorker
+        from pipelines.parsers import ParseContext, parse_file
+        from tests.test_isolation import _models_held
+        w = ParseWorker()
         held = []
-        for clip in clips:
-            result = w.call(
-                parse_file, clip, ParseContext(mime=detect_mime(clip)), timeout_s=300, memory_mb=0
-            )
+        for clip in {[str(c) for c in clips]!r}:
+            ctx = ParseContext(mime=detect_mime(Path(clip)))
+            result = w.call(parse_file, Path(clip), ctx, timeout_s=300, memory_mb=0)
             assert result.transcript is not None
             held.append(w.call(_models_held, timeout_s=10, memory_mb=0))
-        assert held[0][0] == held[1][0] and w.started == 1
-        assert len(held[0][1]) == 1 and held[0][1] == held[1][1]  # the same model object both times
-    finally:
+        print(json.dumps({{"held": held, "started": w.started}}))
         w.close()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = __import__("json").loads(done.stdout.strip().splitlines()[-1])
+    (pid_a, models_a), (pid_b, models_b) = out["held"]
+    assert pid_a == pid_b and out["started"] == 1
+    assert len(models_a) == 1 and models_a == models_b  # the same model object both times
 
 
 def test_memory_shared_with_a_large_parent_does_not_count_against_a_parse() -> None:
