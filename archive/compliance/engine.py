@@ -171,9 +171,12 @@ def load_facts_many(
 def refresh_findings(
     s: Session, case_id: int, calendar: WorkCalendar, today: date | None = None, archive_days: int = 30
 ) -> list[Finding]:
-    """Recompute and store one case's findings (replacing the previous ones)."""
+    """Recompute and store one case's findings (replacing the previous ones); returns them."""
     facts = load_facts(s, case_id, calendar, today or to_local(utcnow()).date(), archive_days)
-    return _store(s, [facts])
+    _replace(s, [facts])
+    # populate_existing: a new row may take the id of one just deleted that the session still holds
+    query = select(Finding).where(Finding.case_id == case_id).order_by(Finding.id)
+    return list(s.scalars(query.execution_options(populate_existing=True)))
 
 
 def refresh_findings_many(
@@ -184,32 +187,23 @@ def refresh_findings_many(
     archive_days: int = 30,
 ) -> int:
     """Recompute and store the findings of many cases at once (missing ids are skipped); returns
-    how many findings they have. Rows are inserted in bulk, not as ORM objects."""
-    facts = load_facts_many(s, case_ids, calendar, today or to_local(utcnow()).date(), archive_days)
+    how many findings they have."""
+    return _replace(
+        s, load_facts_many(s, case_ids, calendar, today or to_local(utcnow()).date(), archive_days)
+    )
+
+
+def _replace(s: Session, facts: list[CaseFacts]) -> int:
+    """Replace the stored findings of these cases with their evaluation, inserted in bulk (not as
+    ORM objects); returns how many there are."""
+    from archive.compliance.rulebook import RULES
+
     if not facts:
         return 0
-    found = [{"case_id": f.case.id, **vars(d)} for f in facts for d in evaluate(f, _rules())]
+    found = [{"case_id": f.case.id, **vars(d)} for f in facts for d in evaluate(f, RULES)]
     ids = [f.case.id for f in facts]
     s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
     if found:
         s.execute(insert(Finding), found)
     s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
     return len(found)
-
-
-def _rules() -> list[Rule]:
-    from archive.compliance.rulebook import RULES
-
-    return list(RULES)
-
-
-def _store(s: Session, facts: list[CaseFacts]) -> list[Finding]:
-    if not facts:
-        return []
-    ids = [f.case.id for f in facts]
-    s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
-    rows = [Finding(case_id=f.case.id, **vars(found)) for f in facts for found in evaluate(f, _rules())]
-    s.add_all(rows)
-    s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
-    s.flush()
-    return rows
