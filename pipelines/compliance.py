@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.actor import Actor
 from archive.cases import get_by_case_no
-from archive.compliance.engine import refresh_findings_many
+from archive.compliance.engine import FindingData, refresh_findings_many
 from archive.db import session_scope
 from archive.models import (
     Case,
@@ -69,19 +69,12 @@ def refresh_records(svc: Services, record_ids: Iterable[int]) -> None:
 
 
 @dataclass(frozen=True)
-class FindingRow:
+class FindingRow(FindingData):
     """A stored finding as listed: plain data read in bulk (a province's 300,000 findings as ORM
     objects took longer to load than to compute)."""
 
     id: int
     case_id: int
-    rule_id: str
-    article: str
-    severity: Severity
-    message: str
-    evidence: dict[str, Any]
-    record_id: int | None
-    event_id: int | None
 
 
 _ROW_COLUMNS = [getattr(Finding, f.name) for f in fields(FindingRow)]
