@@ -291,10 +291,6 @@ def add_event_form(
     return RedirectResponse(f"{target}#events", status_code=303)
 
 
-def _ended_day(case: Case) -> date | None:
-    return to_local(case.enforcement_ended_at).date() if case.enforcement_ended_at else None
-
-
 @pages.get("/archiving", response_class=HTMLResponse)
 def archiving_page(
     request: Request,
@@ -312,12 +308,16 @@ def archiving_page(
     with Session(svc.engine) as s:
         visible = Case.case_no.in_(access.case_nos) if access.case_nos is not None else true()
         # every ended case's days left (two columns each), then the page's cases in full
-        left_of: dict[int, int | None] = {}
-        for case_id, ended_at in s.execute(
-            select(Case.id, Case.enforcement_ended_at).where(visible, Case.status == CaseStatus.ENDED)
-        ):
-            end = to_local(ended_at).date() if ended_at else None
-            left_of[case_id] = (end.toordinal() + days - today.toordinal()) if end else None
+        ended_on: dict[int, date | None] = {
+            case_id: to_local(ended_at).date() if ended_at else None
+            for case_id, ended_at in s.execute(
+                select(Case.id, Case.enforcement_ended_at).where(visible, Case.status == CaseStatus.ENDED)
+            )
+        }
+        left_of = {
+            cid: (end.toordinal() + days - today.toordinal()) if end else None
+            for cid, end in ended_on.items()
+        }
         order = sorted(left_of, key=lambda cid: (left_of[cid] is None, left_of[cid] or 0, cid))
         pages = max(1, -(-len(order) // DUE_PER_PAGE))
         shown = order[(page - 1) * DUE_PER_PAGE : page * DUE_PER_PAGE]
@@ -360,7 +360,7 @@ def archiving_page(
         for cid in shown:
             c = cases[cid]
             n, busy = counts.get(cid, (0, 0))
-            due.append({"c": c, "ended": _ended_day(c), "left": left_of[cid], "records": n, "busy": busy})
+            due.append({"c": c, "ended": ended_on[cid], "left": left_of[cid], "records": n, "busy": busy})
         dossiers = [{"c": c, "d": d} for c, d in filed]
         s.expunge_all()
     ctx = {
