@@ -189,8 +189,8 @@ class ParseWorker:
             self._kill()
             raise
         self.calls += 1
-        held = _rss_bytes(proc.pid)
-        if self.calls >= self.max_calls or (self.recycle_mb > 0 and held > self.recycle_mb * 1024 * 1024):
+        too_big = self.recycle_mb > 0 and _rss_bytes(proc.pid) > self.recycle_mb * 1024 * 1024
+        if self.calls >= self.max_calls or too_big:
             self.close()
         if status == "ok":
             return value
