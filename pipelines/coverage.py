@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -47,21 +48,27 @@ def _odd(code: int) -> bool:
 
 
 def _without_rules(ink: np.ndarray) -> np.ndarray:
-    """``ink`` without long horizontal and vertical runs (table rules, underlines, frames)."""
-    rules = np.zeros_like(ink)
-    for axis in (0, 1):
-        a = ink if axis == 1 else ink.T
-        csum = np.cumsum(np.pad(a.astype(np.int32), ((0, 0), (1, 0))), axis=1)
-        full = (csum[:, RULE_PX:] - csum[:, :-RULE_PX]) == RULE_PX  # window starting at x is all ink
-        hit = np.zeros_like(a)
-        for k in range(RULE_PX):
-            hit[:, k : k + full.shape[1]] |= full
-        rules |= hit if axis == 1 else hit.T
-    return ink & ~rules
+    """``ink`` without long horizontal and vertical runs (table rules, underlines, frames): a pixel
+    is a rule's when a run of ``RULE_PX`` ink pixels along a row or column passes through it."""
+    u = ink.astype(np.uint8)
+    rules = np.zeros_like(u)
+    for kernel, last in (
+        (np.ones((1, RULE_PX), np.uint8), (RULE_PX - 1, 0)),
+        (np.ones((RULE_PX, 1), np.uint8), (0, RULE_PX - 1)),
+    ):
+        # erode: 1 where a run starts (anchor at its first pixel); dilate: 1 over the whole run.
+        # Outside the page is not ink.
+        starts = cv2.erode(u, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        run = cv2.dilate(starts, kernel, anchor=last, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        rules |= np.asarray(run, dtype=np.uint8)
+    return ink & ~rules.astype(bool)
 
 
-def layer_gaps(page: pdfium.PdfPage, ink_ratio: float = 0.01) -> str | None:
-    """Why the page's text layer does not cover what it shows (in Chinese), or None if it does."""
+def layer_gaps(
+    page: pdfium.PdfPage, ink_ratio: float = 0.01, textpage: pdfium.PdfTextPage | None = None
+) -> str | None:
+    """Why the page's text layer does not cover what it shows (in Chinese), or None if it does.
+    ``textpage``: the page's text page if the caller has it open (it stays open)."""
     width, height = page.get_size()
     if _image_share(page, width, height) >= IMAGE_SHARE:
         return "页面含有图像（扫描或照片），文字层不包含图像中的文字"
@@ -72,7 +79,9 @@ def layer_gaps(page: pdfium.PdfPage, ink_ratio: float = 0.01) -> str | None:
     gray = np.asarray(bitmap.to_pil().convert("L"))
     to_px = bitmap.get_posconv(page).to_bitmap
     inside = np.zeros(gray.shape, dtype=bool)
-    textpage = page.get_textpage()
+    own = textpage is None
+    if textpage is None:
+        textpage = page.get_textpage()
     try:
         for i in range(textpage.count_chars()):
             code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
@@ -92,7 +101,8 @@ def layer_gaps(page: pdfium.PdfPage, ink_ratio: float = 0.01) -> str | None:
             rows = slice(max(0, math.floor(y0) - 1), math.ceil(y1) + 2)
             inside[rows, max(0, math.floor(x0) - 1) : math.ceil(x1) + 2] = True
     finally:
-        textpage.close()
+        if own:
+            textpage.close()
     ink = _without_rules(gray < 128)
     if float((ink & ~inside).mean()) > ink_ratio:
         return "页面有文字层之外的内容（图形、扫描内容或以线条绘制的文字）"

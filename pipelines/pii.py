@@ -465,11 +465,43 @@ _pos_lock = threading.Lock()
 _pos_tokenizer: Any = None
 
 
+def _tagger_tables() -> tuple[dict[str, int], int, dict[str, str]]:
+    """The tagger's prefix dictionary, total and word tags, built from jieba's dictionary plus the
+    domain dictionary the way jieba builds them (~3 s), then kept in the user's cache directory."""
+    import jieba
+    import jieba.posseg
+
+    from indexer.analysis import DOMAIN_DICT, cached, jieba_dictionary
+
+    def build() -> tuple[dict[str, int], int, dict[str, str]]:
+        tok = jieba.Tokenizer()
+        with jieba_dictionary().open("rb") as fh:
+            tok.FREQ, tok.total = tok.gen_pfdict(fh)
+        tok.initialized = True
+        tok.load_userdict(str(DOMAIN_DICT))
+        pos = jieba.posseg.POSTokenizer(tok)
+        pos.makesure_userdict_loaded()
+        return tok.FREQ, tok.total, pos.word_tag_tab
+
+    def valid(data: object) -> bool:
+        return (
+            isinstance(data, tuple)
+            and len(data) == 3
+            and isinstance(data[0], dict)
+            and isinstance(data[1], int)
+            and isinstance(data[2], dict)
+            and bool(data[0])
+            and bool(data[2])
+        )
+
+    return cached("tagger", [jieba_dictionary(), DOMAIN_DICT], build, valid)
+
+
 def _tagger() -> Any:
     """jieba's POS tagger on its own dictionary plus the domain dictionary, loaded once.
 
-    The prefix dictionary is built in memory (as indexer.analysis does for the segmenter):
-    jieba's own initialisation would write a cache file to the system temp directory.
+    Its tables come from :func:`_tagger_tables` (jieba's own initialisation would parse the
+    dictionary twice and write a cache file to the system temp directory).
     """
     global _pos_tokenizer
     with _pos_lock:
@@ -477,15 +509,18 @@ def _tagger() -> Any:
             import jieba
             import jieba.posseg
 
-            from indexer.analysis import DOMAIN_DICT, jieba_dictionary
-
+            freq, total, tags = _tagger_tables()
             tok = jieba.Tokenizer()
-            with jieba_dictionary().open("rb") as fh:
-                tok.FREQ, tok.total = tok.gen_pfdict(fh)
-            tok.initialized = True
-            tok.load_userdict(str(DOMAIN_DICT))
-            _pos_tokenizer = jieba.posseg.POSTokenizer(tok)
+            tok.FREQ, tok.total, tok.initialized = freq, total, True
+            pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+            pos.tokenizer, pos.word_tag_tab = tok, tags  # what POSTokenizer.__init__ would read
+            _pos_tokenizer = pos
         return _pos_tokenizer
+
+
+def warm_up_tagger() -> None:
+    """Load the name tagger now rather than on the first text that needs it."""
+    _tagger()
 
 
 def _plausible_name(t: str, word: str, end: int) -> bool:

@@ -6,11 +6,13 @@ import logging
 import multiprocessing as mp
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import timedelta
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +24,7 @@ from archive.db import session_scope
 from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
 from pipelines.context import Services, open_services
+from pipelines.pii import warm_up_tagger
 from pipelines.process import process_record
 from pipelines.steps import FAILED, ProcessOutcome, finish, first_undone
 
@@ -103,10 +106,10 @@ def reset_failed(svc: Services, record_ids: Sequence[int]) -> tuple[list[int], l
 
 _child: Services | None = None
 # Parser processes are forked from a fork server started once per process with the pipeline's
-# modules already imported: a fresh process with one thread, so forking it is safe (unlike forking
-# the web server), and a pool starts in milliseconds instead of importing everything again in
-# every worker (~2.5 s per pool with spawn).
-PRELOAD = ["pipelines.process", "pipelines.parsers", "pipelines.queue", "indexer.analysis"]
+# modules and the segmenter already loaded: a fresh process with one thread, so forking it is safe
+# (unlike forking the web server), and a pool starts in milliseconds instead of loading everything
+# again in every worker (~3.5 s per worker with spawn).
+PRELOAD = ["pipelines.pool_preload"]
 
 
 def _pool_context() -> mp.context.BaseContext:
@@ -129,8 +132,14 @@ class InProcessQueue:
     """The embedded default: a pool of parser processes on this machine, no servers."""
 
     def __init__(self, svc: Services, workers: int = 0) -> None:
+        """Starts loading what processing needs (the fork server's imports and segmenter, this
+        process's name tagger) in the background, so that it overlaps with storing originals:
+        make the queue before storing a batch of files."""
         self.svc = svc
         self.workers = workers or svc.settings.queue.workers or (os.cpu_count() or 1)
+        self._ctx = _pool_context()
+        forkserver.ensure_running()  # returns at once; the server loads PRELOAD on its own
+        threading.Thread(target=warm_up_tagger, name="warm-up", daemon=True).start()
 
     def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
         """Parse in worker processes; index and mark jobs in this process, in batches."""
@@ -150,7 +159,7 @@ class InProcessQueue:
         if not ids:
             return results
         workers = min(self.workers, len(ids))
-        ctx = _pool_context()
+        ctx = self._ctx
         remaining = list(ids)
         while remaining:
             with ProcessPoolExecutor(
@@ -161,7 +170,9 @@ class InProcessQueue:
                 remaining = []
                 broken = False
                 while queue or futures:
-                    while queue and len(futures) < workers * 2:
+                    # Enough in flight that the workers keep parsing while this process indexes
+                    # a batch (finish() takes a while and nothing is submitted meanwhile).
+                    while queue and len(futures) < workers * 2 + BATCH:
                         rid = queue.pop(0)
                         futures[pool.submit(_child_process, rid)] = rid
                     done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -187,7 +198,7 @@ class InProcessQueue:
 
     def _isolate_crash(self, ids: list[int], batch: list[ProcessOutcome]) -> None:
         """A parser process died (e.g. a native library crashed): run the rest one by one."""
-        ctx = _pool_context()
+        ctx = self._ctx
         for rid in ids:
             with ProcessPoolExecutor(
                 1, mp_context=ctx, initializer=_child_init, initargs=(self.svc.settings,)

@@ -85,8 +85,15 @@ def _marked(steps: Mapping[str, str] | None, step: Step, state: str) -> dict[str
     return out
 
 
-def _job(s: Session, record_id: int) -> Job | None:
-    return s.scalar(select(Job).where(Job.record_id == record_id, Job.kind == "process"))
+def _jobs(s: Session, ids: Iterable[int]) -> dict[int, Job]:
+    """The processing jobs of ``ids`` by record id, in one query."""
+    jobs = s.scalars(select(Job).where(Job.record_id.in_(list(ids)), Job.kind == "process"))
+    return {job.record_id: job for job in jobs}
+
+
+def _records(s: Session, ids: Iterable[int]) -> dict[int, Record]:
+    """The records of ``ids`` by id, in one query."""
+    return {r.id: r for r in s.scalars(select(Record).where(Record.id.in_(list(ids))))}
 
 
 def _steps_of(svc: Services, ids: Iterable[int]) -> dict[int, dict[str, str]]:
@@ -177,9 +184,12 @@ def _index(
         failed.update({d.record_id: (Step.INDEX, reason) for d in ready})
         ready = []
     indexed = {d.record_id for d in ready} | ({o.record_id for o in live} - {o.record_id for o in todo})
+    if not indexed:
+        return
     with session_scope(svc.engine) as s:
+        records, jobs = _records(s, indexed), _jobs(s, indexed)
         for rid in indexed:
-            record, job = s.get(Record, rid), _job(s, rid)
+            record, job = records.get(rid), jobs.get(rid)
             if record is None or job is None:
                 continue
             record.status, record.error = ProcessingStatus.PROCESSED, None
@@ -212,18 +222,20 @@ def _mark(svc: Services, ids: Sequence[int], step: Step) -> None:
     if not ids:
         return
     with session_scope(svc.engine) as s:
-        for rid in ids:
-            job = _job(s, rid)
-            if job is not None:
-                job.steps = _marked(job.steps, step, DONE)
+        for job in _jobs(s, ids).values():
+            job.steps = _marked(job.steps, step, DONE)
 
 
 def _close(svc: Services, outcomes: Sequence[ProcessOutcome], failed: dict[int, tuple[Step, str]]) -> None:
     """Every job DONE (all steps done) or FAILED at its step, in one transaction."""
     now = utcnow()
+    ids = [o.record_id for o in outcomes]
+    if not ids:
+        return
     with session_scope(svc.engine) as s:
+        records, jobs = _records(s, ids), _jobs(s, ids)
         for o in outcomes:
-            record, job = s.get(Record, o.record_id), _job(s, o.record_id)
+            record, job = records.get(o.record_id), jobs.get(o.record_id)
             if record is None or job is None:
                 continue
             job.finished_at, job.worker, job.progress = now, None, 1.0

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from reportlab.lib.pagesizes import A4
 
 from archive.settings import Settings
-from pipelines.coverage import layer_gaps
+from pipelines.coverage import RULE_PX, _without_rules, layer_gaps
 from pipelines.parsers import ParseContext, parse_file
 from tests.support import leak_corpus as lc
 from tests.support.redaction_data import text_pdf
@@ -117,3 +118,35 @@ def test_the_parser_reads_a_scan_with_a_text_footer_by_ocr(tmp_path: Path) -> No
     assert 0 in result.ocr  # the page's boxes are kept for redaction
     assert P.third in result.text and P.third_id in result.text.replace(" ", "")
     assert any("文字层不包含" in w for w in result.warnings)
+
+
+def _rules_by_runs(ink: np.ndarray) -> np.ndarray:
+    """What ``_without_rules`` must leave, spelled out: every pixel of a horizontal or vertical run of
+    at least RULE_PX ink pixels removed."""
+    out = ink.copy()
+    for grid, put in (
+        (ink, lambda r, a, b: out.__setitem__((r, slice(a, b)), False)),
+        (ink.T, lambda r, a, b: out.__setitem__((slice(a, b), r), False)),
+    ):
+        for r, row in enumerate(grid):
+            start = None
+            for x, v in enumerate([*row.tolist(), False]):
+                if v and start is None:
+                    start = x
+                elif not v and start is not None:
+                    if x - start >= RULE_PX:
+                        put(r, start, x)
+                    start = None
+    return out
+
+
+@pytest.mark.parametrize("density", [0.3, 0.7, 0.9, 0.98])
+@pytest.mark.parametrize("shape", [(60, 45), (RULE_PX, RULE_PX), (RULE_PX - 1, 40), (3, 3)])
+def test_rule_removal_takes_exactly_the_long_runs(density: float, shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(int(density * 100) + shape[0])
+    ink = rng.random(shape) < density
+    ink[0, :] = True  # a rule along the page's edge: outside the page is not ink, the run still counts
+    expected = _rules_by_runs(ink)
+    assert (_without_rules(ink) == expected).all()
+    if shape[1] >= RULE_PX:
+        assert not expected[0].any()

@@ -458,6 +458,23 @@ def test_tagger_writes_no_cache_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_tagger_tables_are_kept_in_the_cache_directory_and_read_back_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = pii._tagger_tables()  # nothing cached yet: built from jieba's dictionary
+    kept = list((tmp_path / "enforcement-archive").glob("tagger-*.marshal"))
+    assert len(kept) == 1
+    assert pii._tagger_tables() == built  # read back
+    freq, total, tags = built
+    assert freq["液氨"] > 0 and tags["液氨"] == "n"  # the domain dictionary is in both tables
+    assert freq["液"] >= 0 and "储罐" in freq  # jieba's prefix entries are kept too
+    kept[0].write_bytes(b"not marshal data")  # a damaged file is built again, not trusted
+    assert pii._tagger_tables() == built
+    monkeypatch.setattr(pii, "_pos_tokenizer", None)
+    assert only("证人李明称当天看见该车辆驶入仓库。", SpanKind.PERSON) == ["李明"]
+
+
 # --- numbers and names as a reader sees them (issue: detection on what is there) ----------------
 
 ID_WRAPPED = make_id("430103", "19900101", "123")

@@ -135,6 +135,7 @@ def ingest(
         event_id=event,
     )
     files = _files(paths)
+    queue = make_queue(svc)  # starts loading the parsers while the originals are stored
     outcomes: list[IngestOutcome] = []
     with progress_bar(sys.stderr.isatty() or not as_json) as progress:
         task = progress.add_task("保存原件", total=len(files))
@@ -147,7 +148,7 @@ def ingest(
         new_ids = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
         todo = list(dict.fromkeys(new_ids + resumable_record_ids(svc)))
         task2 = progress.add_task("解析与索引", total=len(todo))
-        processed = make_queue(svc).run(todo, on_done=lambda _o: progress.advance(task2))
+        processed = queue.run(todo, on_done=lambda _o: progress.advance(task2))
     report = _report(svc, outcomes, processed)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))

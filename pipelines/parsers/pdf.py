@@ -10,10 +10,9 @@ import pypdfium2 as pdfium
 from pipelines.coverage import layer_gaps
 from pipelines.ocr import get_ocr
 from pipelines.parsers.base import EncryptedError, ParseContext, ParseError, ParseResult, join_pages
-from pipelines.parsers.images import check_pixels, thumbnail
+from pipelines.parsers.images import THUMB_WIDTH, check_pixels, thumbnail
 
 MIN_PAGE_CHARS = 5  # fewer usable characters than this: the page has no usable text layer
-THUMB_SCALE = 0.5
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -55,13 +54,15 @@ class PdfParser:
                 page = pdf[i]
                 try:
                     textpage = page.get_textpage()
-                    text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-                    textpage.close()
-                    gap = (
-                        None
-                        if len("".join(text.split())) < MIN_PAGE_CHARS
-                        else layer_gaps(page, ctx.layer_ink_ratio)
-                    )
+                    try:
+                        text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+                        gap = (
+                            None
+                            if len("".join(text.split())) < MIN_PAGE_CHARS
+                            else layer_gaps(page, ctx.layer_ink_ratio, textpage)
+                        )
+                    finally:
+                        textpage.close()
                     if gap is not None:
                         covered.append(i + 1)
                     if gap is not None or len("".join(text.split())) < MIN_PAGE_CHARS:
@@ -75,7 +76,9 @@ class PdfParser:
                         ocr_pages.append(i + 1)
                         result.thumbnails.append(thumbnail(image))
                     else:
-                        result.thumbnails.append(thumbnail(page.render(scale=THUMB_SCALE).to_pil()))
+                        # rendered at the thumbnail's width: no resampling afterwards
+                        scale = min(THUMB_WIDTH / max(page.get_width(), 1.0), 0.5)
+                        result.thumbnails.append(thumbnail(page.render(scale=scale).to_pil()))
                 finally:
                     page.close()
                 result.pages.append(text)
