@@ -467,7 +467,7 @@ def test_tagger_tables_are_kept_in_the_cache_directory_and_read_back_the_same(
     assert len(kept) == 1
     assert pii._tagger_tables() == built  # read back
     freq, total, tags = built
-    assert freq["液氨"] > 0 and tags["液氨"] == "n"  # the domain dictionary is in both tables
+    assert total > 0 and freq["液氨"] > 0 and tags["液氨"] == "n"  # the domain dictionary is in both tables
     assert freq["液"] >= 0 and "储罐" in freq  # jieba's prefix entries are kept too
     kept[0].write_bytes(b"not marshal data")  # a damaged file is built again, not trusted
     assert pii._tagger_tables() == built

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from archive.compliance.engine import CaseFacts, Hit, Rule
+from archive.compliance.engine import CaseFacts, Hit, RecordFacts, Rule
 from archive.media import MediaFamily, family_of
 from archive.models import (
     CaseOrigin,
@@ -18,7 +18,6 @@ from archive.models import (
     EnforcementKind,
     EventKind,
     ProcessingStatus,
-    Record,
     RecordForm,
     Severity,
 )
@@ -99,12 +98,12 @@ AV_UPLOAD_WORKDAYS = 2  # 第二十五条
 METADATA = {"made_how": "制作方法", "made_at": "制作时间", "made_by": "制作人", "proves": "证明对象"}
 
 
-def is_av(record: Record) -> bool:
+def is_av(record: RecordFacts) -> bool:
     """An audio-visual record (音像记录): photo, sound or video."""
     return record.form is RecordForm.AUDIOVISUAL or family_of(record.mime).is_audiovisual
 
 
-def is_sound(record: Record) -> bool:
+def is_sound(record: RecordFacts) -> bool:
     """A record with sound (第二十六条 needs its transcript): audio, or video with a sound track."""
     family = family_of(record.mime)
     if family is MediaFamily.VIDEO:
@@ -113,12 +112,12 @@ def is_sound(record: Record) -> bool:
     return family is MediaFamily.AUDIO
 
 
-def _matches(record: Record, keywords: tuple[str, ...]) -> bool:
+def _matches(record: RecordFacts, keywords: tuple[str, ...]) -> bool:
     text = f"{record.document_type or ''} {record.title}"
     return any(k in text for k in keywords)
 
 
-def _written_for(facts: CaseFacts, event_id: int, kind: EventKind) -> list[Record]:
+def _written_for(facts: CaseFacts, event_id: int, kind: EventKind) -> list[RecordFacts]:
     keywords = WRITTEN.get(kind, ())
     return [
         r
@@ -162,7 +161,7 @@ def av_records(facts: CaseFacts) -> Iterable[Hit]:
         article = AV_REQUIRED.get(event.kind)
         if article is None or event.av_exempt:
             continue
-        if not any(is_av(r) and r.event_id == event.id for r in facts.records):
+        if not any(r.event_id == event.id and is_av(r) for r in facts.records):
             yield Hit(
                 f"{_event_label(facts, event.id)}须全程音像记录（{article}），未见关联的录音录像",
                 {"event": event.kind.value, "article": article},
