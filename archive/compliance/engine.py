@@ -250,6 +250,6 @@ def _replace(s: Session, facts: list[CaseFacts]) -> int:
     ids = [f.case.id for f in facts]
     s.execute(delete(Finding).where(Finding.case_id.in_(ids)))
     if found:
-        s.execute(insert(cast(Table, Finding.__table__)), found)  # Core: the ORM bulk path costs twice as much
+        s.execute(insert(cast(Table, Finding.__table__)), found)  # Core: ORM bulk costs 2×
     s.execute(update(Case).where(Case.id.in_(ids)).values(findings_on=facts[0].today))
     return len(found)
