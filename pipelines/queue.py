@@ -7,7 +7,7 @@ import multiprocessing as mp
 import os
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,8 +36,10 @@ BATCH = 64  # outcomes indexed per commit
 class TaskQueue(Protocol):
     """Runs processing jobs for records and reports each outcome."""
 
-    def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
-        """Process every record; returns when all are finished (done or failed)."""
+    def run(self, record_ids: Iterable[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
+        """Process every record; returns when all are finished (done or failed). ``record_ids``
+        may be produced as the queue runs (e.g. while originals are being stored): processing
+        starts with the first ones."""
         ...
 
 
@@ -128,6 +130,14 @@ def _child_process(record_id: int) -> ProcessOutcome:
     return process_record(_child, record_id)
 
 
+def _each_once(ids: Iterable[int]) -> Iterator[int]:
+    seen: set[int] = set()
+    for rid in ids:
+        if rid not in seen:
+            seen.add(rid)
+            yield rid
+
+
 class InProcessQueue:
     """The embedded default: a pool of parser processes on this machine, no servers."""
 
@@ -141,9 +151,10 @@ class InProcessQueue:
         forkserver.ensure_running()  # returns at once; the server loads PRELOAD on its own
         threading.Thread(target=warm_up_tagger, name="warm-up", daemon=True).start()
 
-    def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
-        """Parse in worker processes; index and mark jobs in this process, in batches."""
-        ids = list(dict.fromkeys(record_ids))
+    def run(self, record_ids: Iterable[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
+        """Parse in worker processes; index and mark jobs in this process, in batches. Ids are
+        taken from ``record_ids`` only as the workers need more."""
+        source = _each_once(record_ids)
         results: list[ProcessOutcome] = []
         pending_batch: list[ProcessOutcome] = []
 
@@ -156,48 +167,49 @@ class InProcessQueue:
                 results.extend(finished)
                 pending_batch.clear()
 
-        if not ids:
+        first = next(source, None)
+        if first is None:
             return results
-        workers = min(self.workers, len(ids))
-        ctx = self._ctx
-        remaining = list(ids)
-        while remaining:
+        ahead = [first]  # taken from the source, not yet sent
+        # Enough in flight that the workers keep parsing while this process indexes a batch
+        # (finish() takes a while and nothing is submitted meanwhile).
+        depth = self.workers * 2 + BATCH
+        while True:
             with ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_child_init, initargs=(self.svc.settings,)
+                self.workers, mp_context=self._ctx, initializer=_child_init, initargs=(self.svc.settings,)
             ) as pool:
                 futures: dict[Future[ProcessOutcome], int] = {}
-                queue = list(remaining)
-                remaining = []
-                broken = False
-                while queue or futures:
-                    # Enough in flight that the workers keep parsing while this process indexes
-                    # a batch (finish() takes a while and nothing is submitted meanwhile).
-                    while queue and len(futures) < workers * 2 + BATCH:
-                        rid = queue.pop(0)
+                crashed: list[int] = []
+                while True:
+                    while len(futures) < depth:
+                        rid = ahead.pop(0) if ahead else next(source, None)
+                        if rid is None:
+                            break
                         futures[pool.submit(_child_process, rid)] = rid
+                    if not futures:
+                        break
                     done, _ = wait(futures, return_when=FIRST_COMPLETED)
                     for fut in done:
                         rid = futures.pop(fut)
                         try:
                             pending_batch.append(fut.result())
                         except BrokenProcessPool:
-                            broken = True
-                            remaining.append(rid)
-                    if broken:
-                        remaining.extend(futures.values())
-                        remaining.extend(queue)
+                            crashed.append(rid)
+                    if crashed:
+                        crashed.extend(futures.values())
                         break
                     if len(pending_batch) >= BATCH:
                         flush()
             flush()
-            if broken:
-                self._isolate_crash(remaining, pending_batch)
-                remaining = []
-                flush()
-        return results
+            if not crashed:
+                return results
+            # Those in flight when a parser process died run one by one; then a new pool goes on.
+            self._isolate_crash(crashed, pending_batch)
+            flush()
 
     def _isolate_crash(self, ids: list[int], batch: list[ProcessOutcome]) -> None:
-        """A parser process died (e.g. a native library crashed): run the rest one by one."""
+        """A parser process died (e.g. a native library crashed): run those that were in flight one
+        by one, so that the file that kills a process fails alone."""
         ctx = self._ctx
         for rid in ids:
             with ProcessPoolExecutor(

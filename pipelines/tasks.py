@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -143,7 +143,7 @@ class RedisQueue:
         self.svc = svc
         self.timeout_s = timeout_s
 
-    def run(self, record_ids: Sequence[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
+    def run(self, record_ids: Iterable[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
         """Enqueue the jobs and wait until every one is done or failed."""
         ids = list(dict.fromkeys(record_ids))
         if not ids:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,32 @@ def test_a_failed_parse_names_its_step_and_a_retry_parses_again(svc: Services, t
     status, done, _, _ = _job(svc, rid)
     assert status is JobStatus.FAILED
     assert done == {"store": DONE, "parse": FAILED}
+
+
+def test_the_in_process_queue_starts_on_the_first_ids_before_the_last_is_given(
+    svc: Services, tmp_path: Path
+) -> None:
+    """`archive ingest` stores each original as the queue asks for the next one: the parsing of the
+    first file must not wait for the last to be stored (nor an id given twice run twice)."""
+    started_before_second: list[bool] = []
+
+    def given() -> Iterator[int]:
+        (tmp_path / "a").mkdir()
+        first = _record(svc, tmp_path / "a")
+        yield first
+        deadline = time.monotonic() + 60
+        while _job(svc, first)[0] is JobStatus.PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started_before_second.append(_job(svc, first)[0] is not JobStatus.PENDING)
+        (tmp_path / "b").mkdir()
+        path = tmp_path / "b" / "询问笔录.txt"
+        path.write_text("询问笔录：被询问人李四称仓库未设置安全警示标志。\n", encoding="utf-8")
+        second = ingest_file(svc, path, RecordMeta(title="询问笔录")).record_id
+        assert second is not None
+        yield second
+        yield first
+
+    outcomes = make_queue(svc).run(given())
+    assert started_before_second == [True]
+    assert sorted(o.record_id for o in outcomes) == sorted({o.record_id for o in outcomes})
+    assert len(outcomes) == 2 and all(o.error is None for o in outcomes)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -135,20 +136,30 @@ def ingest(
         event_id=event,
     )
     files = _files(paths)
-    queue = make_queue(svc)  # starts loading the parsers while the originals are stored
+    queue = make_queue(svc)  # starts loading the parsers while the first originals are stored
+    left_over = resumable_record_ids(svc)  # jobs an earlier run left unfinished
     outcomes: list[IngestOutcome] = []
     with progress_bar(sys.stderr.isatty() or not as_json) as progress:
         task = progress.add_task("保存原件", total=len(files))
-        for f in files:
-            try:
-                outcomes.append(records.add_file(svc, OPERATOR, EVERYTHING, f, meta))
-            except ServiceError as exc:
-                outcomes.append(IngestOutcome(str(f), "failed", reason=str(exc)))
-            progress.advance(task)
-        new_ids = [o.record_id for o in outcomes if o.status == "ingested" and o.record_id]
-        todo = list(dict.fromkeys(new_ids + resumable_record_ids(svc)))
-        task2 = progress.add_task("解析与索引", total=len(todo))
-        processed = queue.run(todo, on_done=lambda _o: progress.advance(task2))
+        task2 = progress.add_task("解析与索引", total=None)
+
+        def stored() -> Iterator[int]:
+            """Store each original as the queue asks for the next record (parsing starts with
+            the first file, not after the last)."""
+            for f in files:
+                try:
+                    outcome = records.add_file(svc, OPERATOR, EVERYTHING, f, meta)
+                except ServiceError as exc:
+                    outcome = IngestOutcome(str(f), "failed", reason=str(exc))
+                outcomes.append(outcome)
+                progress.advance(task)
+                if outcome.status == "ingested" and outcome.record_id:
+                    yield outcome.record_id
+            new = {o.record_id for o in outcomes if o.status == "ingested" and o.record_id}
+            progress.update(task2, total=len(new | set(left_over)))
+            yield from left_over
+
+        processed = queue.run(stored(), on_done=lambda _o: progress.advance(task2))
     report = _report(svc, outcomes, processed)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
