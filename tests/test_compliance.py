@@ -246,11 +246,20 @@ def test_fixity_through_the_api(officer: TestClient, data: Path) -> None:
         assert report["checked"] >= 6 and report["mismatches"] == []
 
 
-def test_pages_read_findings_computed_today_and_recompute_only_stale_cases(svc: Services) -> None:
+def test_pages_read_findings_computed_today_and_recompute_only_stale_cases(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import date, datetime
 
+    from archive.compliance import engine
     from archive.models import Case, Finding
     from pipelines.compliance import add_event, create_case, current, refresh_stale
+
+    evaluated: list[int] = []
+    evaluate = engine.evaluate
+    monkeypatch.setattr(
+        engine, "evaluate", lambda f, rules: evaluated.append(f.case.id) or evaluate(f, rules)
+    )
 
     for n in (1, 2):
         create_case(svc, f"测试〔2026〕{n}号", f"案件{n}", EnforcementKind.PENALTY, CaseOrigin.EX_OFFICIO,
@@ -269,14 +278,22 @@ def test_pages_read_findings_computed_today_and_recompute_only_stale_cases(svc: 
 
     assert deadline(date(2026, 11, 28)) == {"测试〔2026〕1号": "提醒", "测试〔2026〕2号": "提醒"}
     with session_scope(svc.engine) as s:
-        before = set(s.scalars(select(Finding.id)))
+        before = dict(s.execute(select(Finding.id, Finding.rule_id)).all())
+    evaluated.clear()
     assert deadline(date(2026, 11, 28)) == {"测试〔2026〕1号": "提醒", "测试〔2026〕2号": "提醒"}
-    with session_scope(svc.engine) as s:
-        assert set(s.scalars(select(Finding.id))) == before  # read, not recomputed
+    assert evaluated == []  # read, not recomputed
     # a day later the deadline has passed: every case is recomputed once, on the first read
     assert deadline(date(2026, 12, 3)) == {"测试〔2026〕1号": "违规", "测试〔2026〕2号": "违规"}
+    assert sorted(evaluated) == sorted(set(evaluated)) and len(evaluated) == 2
     with session_scope(svc.engine) as s:
         assert set(s.scalars(select(Case.findings_on))) == {date(2026, 12, 3)}
+        after = dict(s.execute(select(Finding.id, Finding.rule_id)).all())
+    # only what changed was rewritten: the deadline findings are new rows, the others kept theirs
+    deadline_rows = {i for i, rule in before.items() if rule == "art27.archive_deadline"}
+    assert len(deadline_rows) == 2 and not deadline_rows & after.keys()
+    kept = {i: r for i, r in before.items() if i not in deadline_rows}
+    assert kept and {i: after[i] for i in kept if i in after} == kept
+    assert sorted(after.values()) == sorted(before.values())
     # only the cases asked for are recomputed
     assert [r.case_no for r in current(svc, ["测试〔2026〕1号"], today=date(2026, 12, 4))] == [
         "测试〔2026〕1号"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import cast
 
 from archive.compliance.engine import CaseFacts, Hit, RecordFacts, Rule
 from archive.media import MediaFamily, family_of
@@ -112,6 +113,15 @@ def is_sound(record: RecordFacts) -> bool:
     return family is MediaFamily.AUDIO
 
 
+def _av(facts: CaseFacts) -> frozenset[int]:
+    """The case's audio-visual records (by object identity), worked out once per evaluation: the
+    rules ask about each record once per event."""
+    found = facts.memo.get("av")
+    if found is None:
+        found = facts.memo["av"] = frozenset(id(r) for r in facts.records if is_av(r))
+    return cast(frozenset[int], found)
+
+
 def _matches(record: RecordFacts, keywords: tuple[str, ...]) -> bool:
     text = f"{record.document_type or ''} {record.title}"
     return any(k in text for k in keywords)
@@ -119,10 +129,11 @@ def _matches(record: RecordFacts, keywords: tuple[str, ...]) -> bool:
 
 def _written_for(facts: CaseFacts, event_id: int, kind: EventKind) -> list[RecordFacts]:
     keywords = WRITTEN.get(kind, ())
+    av = _av(facts)
     return [
         r
         for r in facts.records
-        if (r.event_id == event_id or (r.event_id is None and _matches(r, keywords))) and not is_av(r)
+        if id(r) not in av and (r.event_id == event_id or (r.event_id is None and _matches(r, keywords)))
     ]
 
 
@@ -135,7 +146,7 @@ def start_records(facts: CaseFacts) -> Iterable[Hit]:
     """第六至八条: the case file shows how the case started."""
     article, needed = START_RECORDS[facts.case.origin]
     for label, keywords in needed:
-        if not any(not is_av(r) and _matches(r, keywords) for r in facts.records):
+        if not any(id(r) not in _av(facts) and _matches(r, keywords) for r in facts.records):
             yield Hit(
                 f"{facts.case.origin.value}案件缺少{label}",
                 {"origin": facts.case.origin.value, "article": article, "keywords": list(keywords)},
@@ -161,7 +172,7 @@ def av_records(facts: CaseFacts) -> Iterable[Hit]:
         article = AV_REQUIRED.get(event.kind)
         if article is None or event.av_exempt:
             continue
-        if not any(r.event_id == event.id and is_av(r) for r in facts.records):
+        if not any(r.event_id == event.id and id(r) in _av(facts) for r in facts.records):
             yield Hit(
                 f"{_event_label(facts, event.id)}须全程音像记录（{article}），未见关联的录音录像",
                 {"event": event.kind.value, "article": article},
@@ -175,7 +186,7 @@ def decision_approval(facts: CaseFacts) -> Iterable[Hit]:
         if event.kind is not E.DECISION:
             continue
         approved = any(
-            not is_av(r)
+            id(r) not in _av(facts)
             and _matches(r, ("审批", "审理", "审核", "批准", "集体讨论"))
             and not _matches(r, ("立案",))
             for r in facts.records
@@ -198,7 +209,7 @@ def rights_notice(facts: CaseFacts) -> Iterable[Hit]:
 def av_upload_deadline(facts: CaseFacts) -> Iterable[Hit]:
     """第二十五条: an audio-visual record is in the unit's storage within 2 working days."""
     for r in facts.records:
-        if not is_av(r) or r.made_at is None:
+        if id(r) not in _av(facts) or r.made_at is None:
             continue  # a missing 制作时间 is art26.metadata's finding
         made, stored = facts.local_day(r.made_at), facts.local_day(r.stored_at)
         try:
