@@ -32,6 +32,7 @@ from archive.models import (
     StoredFile,
     utcnow,
 )
+from archive.release import case_names
 from archive.timeutil import to_utc
 from indexer.analysis import analyse
 from pipelines.context import Services
@@ -41,6 +42,7 @@ from pipelines.documents import index_doc
 from pipelines.isolation import worker_for_thread
 from pipelines.media.transcript import Transcript
 from pipelines.parsers import ParseContext, ParseError, ParseResult, parse_file, pick_parser
+from pipelines.sensitive import Prepared, prepare_spans
 from pipelines.steps import DONE, ProcessOutcome, Step, done_through
 from pipelines.transcripts import (
     TRANSCRIPT_KINDS,
@@ -258,7 +260,20 @@ def process_record(svc: Services, record_id: int) -> ProcessOutcome:
     doc = index_doc(record, result.text, result.pages, segments)
     # Analyse here, in the worker process, so that analysis runs on every core.
     doc = replace(doc, analysed=analyse(doc.title, doc.text))
-    return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings))
+    spans = _prepared_spans(svc, record, result.text)
+    return ProcessOutcome(record_id, doc=doc, warnings=tuple(result.warnings), spans=spans)
+
+
+def _prepared_spans(svc: Services, record: Record, text: str) -> Prepared | None:
+    """The record's sensitive spans, detected here in the worker; None if detection failed (the
+    ``spans`` step then detects again and, if it fails there too, says why)."""
+    try:
+        with session_scope(svc.engine) as s:
+            names = case_names(s, record.case_id)
+        return prepare_spans(text, names, spoken=family_of(record.mime).is_sound)
+    except Exception:
+        log.exception("detecting the sensitive spans of record %s failed", record.id)
+        return None
 
 
 def _time_limit(svc: Services, record: Record, path: Path) -> float:

@@ -6,7 +6,6 @@ import logging
 import multiprocessing as mp
 import os
 import socket
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -24,7 +23,6 @@ from archive.db import session_scope
 from archive.models import Job, JobStatus, ProcessingStatus, Record, utcnow
 from archive.settings import Settings
 from pipelines.context import Services, open_services
-from pipelines.pii import warm_up_tagger
 from pipelines.process import process_record
 from pipelines.steps import FAILED, ProcessOutcome, finish, first_undone
 
@@ -142,14 +140,13 @@ class InProcessQueue:
     """The embedded default: a pool of parser processes on this machine, no servers."""
 
     def __init__(self, svc: Services, workers: int = 0) -> None:
-        """Starts loading what processing needs (the fork server's imports and segmenter, this
-        process's name tagger) in the background, so that it overlaps with storing originals:
-        make the queue before storing a batch of files."""
+        """Starts loading what processing needs (the fork server's imports, segmenter and name
+        tagger) in the background, so that it overlaps with storing originals: make the queue
+        before storing a batch of files."""
         self.svc = svc
         self.workers = workers or svc.settings.queue.workers or (os.cpu_count() or 1)
         self._ctx = _pool_context()
         forkserver.ensure_running()  # returns at once; the server loads PRELOAD on its own
-        threading.Thread(target=warm_up_tagger, name="warm-up", daemon=True).start()
 
     def run(self, record_ids: Iterable[int], on_done: OnDone | None = None) -> list[ProcessOutcome]:
         """Parse in worker processes; index and mark jobs in this process, in batches. Ids are

@@ -8,6 +8,7 @@ found again by its text wherever it now occurs (never silently dropped while its
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from archive.release import case_names
 from pipelines.context import Services
 from pipelines.derived import DerivedKind, read_derived
 from pipelines.detect import family_of
-from pipelines.pii import detect
+from pipelines.pii import Detected, detect
 
 
 class SpanError(ValueError):
@@ -54,8 +55,31 @@ def _occurrences(text: str, needle: str) -> list[int]:
     return out
 
 
-def detect_spans(svc: Services, record_id: int) -> int:
-    """(Re)detect a processed record's spans; returns how many are active now."""
+@dataclass(frozen=True)
+class Prepared:
+    """Spans detected where the record was parsed (so that detection runs on every core), with
+    what they were detected in: the ``spans`` step stores them only if the record's stored text
+    and its case's names are still those."""
+
+    text_sha256: str
+    names: tuple[str, ...]
+    spoken: bool
+    found: tuple[Detected, ...]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def prepare_spans(text: str, names: Iterable[str], *, spoken: bool) -> Prepared:
+    """Detect the spans of a record's text (no database writes: see :func:`detect_spans`)."""
+    names = tuple(names)
+    return Prepared(_sha(text), names, spoken, tuple(detect(text, names=names, spoken=spoken)))
+
+
+def detect_spans(svc: Services, record_id: int, prepared: Prepared | None = None) -> int:
+    """(Re)detect a processed record's spans; returns how many are active now. ``prepared``:
+    spans detected in the worker that parsed it, used if made from the same text and names."""
     with session_scope(svc.engine) as s:
         record = s.get(Record, record_id)
         if record is None or record.status is not ProcessingStatus.PROCESSED:
@@ -63,14 +87,24 @@ def detect_spans(svc: Services, record_id: int) -> int:
         text = record_text(svc, record)
         if text is None:
             return 0
+        names = tuple(case_names(s, record.case_id))
+        spoken = family_of(record.mime).is_sound  # the text is a transcript
+        found: Iterable[Detected]
+        if prepared is not None and (prepared.text_sha256, prepared.names, prepared.spoken) == (
+            _sha(text),
+            names,
+            spoken,
+        ):
+            found = prepared.found
+        else:
+            found = detect(text, names=names, spoken=spoken)
         old = list(s.scalars(select(SensitiveSpan).where(SensitiveSpan.record_id == record_id)))
         dismissed = {(o.kind, o.text) for o in old if o.source == "auto" and not o.active}
         manual = [o for o in old if o.source == "manual"]
         s.execute(delete(SensitiveSpan).where(SensitiveSpan.record_id == record_id))
         s.flush()
         rows: dict[tuple[int, int, SpanKind], SensitiveSpan] = {}
-        spoken = family_of(record.mime).is_sound  # the text is a transcript
-        for d in detect(text, names=case_names(s, record.case_id), spoken=spoken):
+        for d in found:
             key = (d.start, d.end, d.kind)
             active = (d.kind, d.text) not in dismissed
             rows[key] = SensitiveSpan(

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -28,7 +29,7 @@ from indexer.documents import IndexDoc
 from pipelines.compliance import refresh_records
 from pipelines.context import Services
 from pipelines.documents import stored_document
-from pipelines.sensitive import detect_spans
+from pipelines.sensitive import Prepared, detect_spans
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,15 @@ STEP_LABELS: dict[Step, str] = {
 
 @dataclass(frozen=True)
 class ProcessOutcome:
-    """What the parser process hands back: the document to index (None when an earlier attempt
-    already derived the files), or the step that failed and why."""
+    """What the parser process hands back: the document to index and the sensitive spans found
+    in it (None when an earlier attempt already derived the files), or the step that failed and why."""
 
     record_id: int
     doc: IndexDoc | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
     step: Step | None = None
+    spans: Prepared | None = None
 
 
 def first_undone(steps: Mapping[str, str]) -> Step | None:
@@ -140,7 +142,8 @@ def finish(svc: Services, outcomes: Sequence[ProcessOutcome]) -> list[ProcessOut
     steps = _steps_of(svc, [o.record_id for o in live])
     live = [o for o in live if o.record_id in steps]  # a record deleted meanwhile
     _index(svc, live, steps, failed)
-    for step, run in ((Step.SPANS, _spans), (Step.RULES, _rules)):
+    prepared = {o.record_id: o.spans for o in live}
+    for step, run in ((Step.SPANS, partial(_spans, prepared=prepared)), (Step.RULES, _rules)):
         todo = [
             o.record_id for o in live if o.record_id not in failed and steps[o.record_id].get(step) != DONE
         ]
@@ -196,12 +199,14 @@ def _index(
             job.steps = _marked(job.steps, Step.INDEX, DONE)
 
 
-def _spans(svc: Services, ids: Sequence[int]) -> dict[int, str]:
-    """The ``spans`` step, per record."""
+def _spans(
+    svc: Services, ids: Sequence[int], prepared: Mapping[int, Prepared | None] | None = None
+) -> dict[int, str]:
+    """The ``spans`` step, per record (with what the worker detected, where it did)."""
     failed = {}
     for rid in ids:
         try:
-            detect_spans(svc, rid)
+            detect_spans(svc, rid, (prepared or {}).get(rid))
         except Exception as exc:
             failed[rid] = _failure(Step.SPANS, exc)
     _mark(svc, [rid for rid in ids if rid not in failed], Step.SPANS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from archive.actor import Actor
 from archive.db import session_scope
 from archive.models import AuditEvent, Job, JobStatus, ProcessingStatus, Record, SensitiveSpan
-from pipelines import process, steps
+from pipelines import process, sensitive, steps
 from pipelines.context import Services
 from pipelines.ingest import RecordMeta, ingest_file
 from pipelines.queue import make_queue, retry_processing
@@ -147,3 +148,35 @@ def test_the_in_process_queue_starts_on_the_first_ids_before_the_last_is_given(
     assert started_before_second == [True]
     assert sorted(o.record_id for o in outcomes) == sorted({o.record_id for o in outcomes})
     assert len(outcomes) == 2 and all(o.error is None for o in outcomes)
+
+
+def _span_rows(svc: Services, rid: int) -> list[tuple[str, int, int, str]]:
+    with session_scope(svc.engine) as s:
+        rows = s.scalars(select(SensitiveSpan).where(SensitiveSpan.record_id == rid)).all()
+        return sorted((r.kind.value, r.start, r.end, r.text) for r in rows)
+
+
+def test_spans_found_in_the_worker_are_stored_as_found_and_found_again_if_the_text_changed(
+    svc: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _record(svc, tmp_path)
+    outcome = process.process_record(svc, rid)  # what a pool worker runs: parse, derive, detect
+    assert outcome.spans is not None and len(outcome.spans.found) >= 2  # 张三, the phone number
+    detected: list[str] = []
+    real_detect = sensitive.detect
+
+    def counted(text: str, **kw: object) -> object:
+        detected.append(text)
+        return real_detect(text, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sensitive, "detect", counted)
+    steps.finish(svc, [outcome])  # what the queue's own process runs for the batch
+    assert detected == []  # not detected a second time
+    stored = _span_rows(svc, rid)
+    assert ("手机号", TEXT.index("138"), TEXT.index("138") + 11, "13812345678") in stored
+
+    # Found in another text (the record was re-processed meanwhile): detected again, in the stored text.
+    stale = replace(outcome.spans, found=outcome.spans.found[:1])
+    sensitive.detect_spans(svc, rid, replace(stale, text_sha256="0" * 64))
+    assert detected == [TEXT]
+    assert _span_rows(svc, rid) == stored
