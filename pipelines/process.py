@@ -32,7 +32,6 @@ from archive.models import (
     StoredFile,
     utcnow,
 )
-from archive.release import case_names
 from archive.timeutil import to_utc
 from indexer.analysis import analyse
 from pipelines.context import Services
@@ -268,9 +267,7 @@ def _prepared_spans(svc: Services, record: Record, text: str) -> Prepared | None
     """The record's sensitive spans, detected here in the worker; None if detection failed (the
     ``spans`` step then detects again and, if it fails there too, says why)."""
     try:
-        with session_scope(svc.engine) as s:
-            names = case_names(s, record.case_id)
-        return prepare_spans(text, names, spoken=family_of(record.mime).is_sound)
+        return prepare_spans(svc, record, text)
     except Exception:
         log.exception("detecting the sensitive spans of record %s failed", record.id)
         return None

@@ -71,9 +71,15 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def prepare_spans(text: str, names: Iterable[str], *, spoken: bool) -> Prepared:
-    """Detect the spans of a record's text (no database writes: see :func:`detect_spans`)."""
-    names = tuple(names)
+def _detected_in(s: Session, record: Record) -> tuple[tuple[str, ...], bool]:
+    """What detection reads besides the text: the case's names, and whether the text is a transcript."""
+    return tuple(case_names(s, record.case_id)), family_of(record.mime).is_sound
+
+
+def prepare_spans(svc: Services, record: Record, text: str) -> Prepared:
+    """Detect the spans of a record's parsed text without storing them (see :func:`detect_spans`)."""
+    with session_scope(svc.engine) as s:
+        names, spoken = _detected_in(s, record)
     return Prepared(_sha(text), names, spoken, tuple(detect(text, names=names, spoken=spoken)))
 
 
@@ -87,14 +93,9 @@ def detect_spans(svc: Services, record_id: int, prepared: Prepared | None = None
         text = record_text(svc, record)
         if text is None:
             return 0
-        names = tuple(case_names(s, record.case_id))
-        spoken = family_of(record.mime).is_sound  # the text is a transcript
+        names, spoken = _detected_in(s, record)
         found: Iterable[Detected]
-        if prepared is not None and (prepared.text_sha256, prepared.names, prepared.spoken) == (
-            _sha(text),
-            names,
-            spoken,
-        ):
+        if prepared is not None and prepared == Prepared(_sha(text), names, spoken, prepared.found):
             found = prepared.found
         else:
             found = detect(text, names=names, spoken=spoken)

@@ -199,14 +199,12 @@ def _index(
             job.steps = _marked(job.steps, Step.INDEX, DONE)
 
 
-def _spans(
-    svc: Services, ids: Sequence[int], prepared: Mapping[int, Prepared | None] | None = None
-) -> dict[int, str]:
+def _spans(svc: Services, ids: Sequence[int], prepared: Mapping[int, Prepared | None]) -> dict[int, str]:
     """The ``spans`` step, per record (with what the worker detected, where it did)."""
     failed = {}
     for rid in ids:
         try:
-            detect_spans(svc, rid, (prepared or {}).get(rid))
+            detect_spans(svc, rid, prepared.get(rid))
         except Exception as exc:
             failed[rid] = _failure(Step.SPANS, exc)
     _mark(svc, [rid for rid in ids if rid not in failed], Step.SPANS)

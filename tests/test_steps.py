@@ -176,7 +176,7 @@ def test_spans_found_in_the_worker_are_stored_as_found_and_found_again_if_the_te
     assert ("手机号", TEXT.index("138"), TEXT.index("138") + 11, "13812345678") in stored
 
     # Found in another text (the record was re-processed meanwhile): detected again, in the stored text.
-    stale = replace(outcome.spans, found=outcome.spans.found[:1])
-    sensitive.detect_spans(svc, rid, replace(stale, text_sha256="0" * 64))
+    stale = replace(outcome.spans, text_sha256="0" * 64, found=outcome.spans.found[:1])
+    sensitive.detect_spans(svc, rid, stale)
     assert detected == [TEXT]
     assert _span_rows(svc, rid) == stored
