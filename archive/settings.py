@@ -86,6 +86,11 @@ class ParsingSettings(BaseModel):
     timeout_s: int = Field(default=600, description="Time limit of one file's parse/OCR (seconds)")
     memory_mb: int = Field(default=4096, description="Resident-memory limit of a parse (MB)")
     ocr_dpi: int = Field(default=200, description="Resolution pages are rendered at for OCR")
+    ocr_runtime: Literal["onnxruntime", "openvino"] = Field(
+        default="onnxruntime",
+        description="Runtime of ingest OCR's models: onnxruntime (default) or openvino (the same models "
+        "and text, ~20% faster here, ~1.5 GB more resident per parse process; pip install '.[openvino]')",
+    )
     max_image_pixels: int = Field(
         default=150_000_000, description="Larger images are refused as decompression bombs (pixels)"
     )

@@ -10,6 +10,7 @@ The last line is one JSON object: {"cer": {"clean", "noisy"}, "s_per_page", "tes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -46,15 +47,23 @@ LINE_CHARS, LINES, POINTS = 38, 36, 12  # a dense 12 pt page, ~1,370 characters
 
 # Engine settings compared with today's on the same pages (--configs): detection on a page
 # scaled so its longer side is N pixels (today: the page as rendered, up to 2,000 pixels).
-CONFIGS: dict[str, dict[str, object]] = {
-    "detection at 1600 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1600},
-    "detection at 1280 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1280},
-    "detection at 960 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 960},
-    "detection at 1280 px, 32 lines per batch": {
-        "Det.limit_type": "max",
-        "Det.limit_side_len": 1280,
-        "Rec.rec_batch_num": 32,
-    },
+# Each entry: the runtime that runs the models and RapidOCR settings.
+CONFIGS: dict[str, tuple[str, dict[str, object]]] = {
+    "OpenVINO runtime (same models)": ("openvino", {}),
+    "OpenVINO, detection at 1280 px": ("openvino", {"Det.limit_type": "max", "Det.limit_side_len": 1280}),
+}
+CONFIGS |= {
+    name: ("onnxruntime", params)
+    for name, params in {
+        "detection at 1600 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1600},
+        "detection at 1280 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1280},
+        "detection at 960 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 960},
+        "detection at 1280 px, 32 lines per batch": {
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 1280,
+            "Rec.rec_batch_num": 32,
+        },
+    }.items()
 }
 
 
@@ -89,7 +98,17 @@ def main() -> None:
     dpi = Settings().parsing.ocr_dpi
     rng = random.Random(2026)
     engine = get_ocr()
-    others = {name: RapidOcrEngine(params) for name, params in CONFIGS.items()} if args.configs else {}
+    runtimes = {"onnxruntime"} | ({"openvino"} if importlib.util.find_spec("openvino") else set())
+    others = {
+        name: RapidOcrEngine(params, runtime=runtime)
+        for name, (runtime, params) in CONFIGS.items()
+        if args.configs and runtime in runtimes
+    }
+    # Models load on first use: read one short page with each engine before timing any.
+    warm = d.render_text_image(["现场检查记录"], scale=dpi / 72, size=POINTS)
+    for each in (engine, *others.values()):
+        each.recognize(warm)
+    same: dict[str, int] = dict.fromkeys(others, 0)  # pages read exactly as today's settings read them
     tried: dict[str, dict[str, list[tuple[float, float]]]] = {n: {"clean": [], "noisy": []} for n in others}
     ours: dict[str, list[tuple[float, float]]] = {"clean": [], "noisy": []}
     tess: dict[str, list[tuple[float, float]]] = {"clean": [], "noisy": []}
@@ -109,6 +128,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 text = other_engine.recognize(image).text
                 tried[name][kind].append((cer("".join(lines), text), time.perf_counter() - t0))
+                same[name] += text == got
             t0 = time.perf_counter()
             tt = tesseract_text(path)
             if tt is not None:
@@ -134,14 +154,19 @@ def main() -> None:
 
     mine = summary(ours)
     assert mine is not None
-    configs = {name: summary(results) for name, results in tried.items()}
-    for name, s in configs.items():
+    configs: dict[str, Any] = {}
+    for name, results in tried.items():
+        s = summary(results)
         assert s is not None
+        configs[name] = s | {"same_text_pages": same[name]}
         print(
             f"  {name:44s} CER clean {s['cer']['clean']:.2%}, noisy {s['cer']['noisy']:.2%}, "
-            f"{s['s_per_page']} s/page (today's settings: {mine['s_per_page']} s/page)",
+            f"{s['s_per_page']} s/page (today's settings: {mine['s_per_page']} s/page), "
+            f"{same[name]}/{args.pages} pages read the same",
             file=sys.stderr,
         )
+    if args.configs and "openvino" not in runtimes:
+        print("  OpenVINO: not installed (pip install '.[openvino]' to compare)", file=sys.stderr)
     other = summary(tess)
     print(
         f"ours ({engine.name}, {dpi} dpi, {os.cpu_count()} cores): CER clean {mine['cer']['clean']:.2%}, "

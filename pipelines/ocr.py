@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -70,6 +71,11 @@ class OcrEngine(Protocol):
 
     name: str
 
+    @property
+    def label(self) -> str:
+        """The models and the runtime that read the pages (kept with each OCR'd record)."""
+        ...
+
     def recognize(self, image: Image.Image) -> OcrPage:
         """Upright text lines with boxes."""
         ...
@@ -80,17 +86,66 @@ def _bbox(points: Any) -> tuple[int, int, int, int]:
     return (int(arr[:, 0].min()), int(arr[:, 1].min()), int(arr[:, 0].max()), int(arr[:, 1].max()))
 
 
+RUNTIMES = ("onnxruntime", "openvino")
+
+
+class OcrUnavailable(RuntimeError):
+    """The configured OCR runtime cannot run here (a setting to change, not a bad file)."""
+
+
+def _openvino_params() -> dict[str, object]:
+    """RapidOCR settings that run the wheel's own ONNX models (the ones onnxruntime runs) on
+    OpenVINO; without a model path RapidOCR would fetch OpenVINO's from the network."""
+    import importlib.util
+
+    if importlib.util.find_spec("openvino") is None:
+        raise OcrUnavailable(
+            "OCR 运行时 openvino 未安装：pip install '.[openvino]'，"
+            "或改回 ARCHIVE_PARSING__OCR_RUNTIME=onnxruntime"
+        )
+    import rapidocr
+    from rapidocr import EngineType
+
+    models = Path(rapidocr.__file__).parent / "models"
+    files = {
+        "Det": "PP-OCRv6_det_small.onnx",
+        "Rec": "PP-OCRv6_rec_small.onnx",
+        "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    }
+    params: dict[str, object] = {}
+    for part, name in files.items():
+        if not (models / name).is_file():
+            raise OcrUnavailable(f"OCR 模型文件缺失：{models / name}（rapidocr 安装不完整）")
+        params |= {f"{part}.engine_type": EngineType.OPENVINO, f"{part}.model_path": str(models / name)}
+    return params
+
+
 class RapidOcrEngine:
-    """PP-OCR (det + rec + line-direction classifier) through rapidocr and onnxruntime."""
+    """PP-OCR (det + rec + line-direction classifier) through rapidocr, run by onnxruntime or
+    by OpenVINO (the same model files, so the same text)."""
 
     name = "rapidocr"
 
-    def __init__(self, params: dict[str, object] | None = None) -> None:
+    def __init__(self, params: dict[str, object] | None = None, runtime: str = "onnxruntime") -> None:
         from rapidocr import RapidOCR
 
+        if runtime not in RUNTIMES:
+            raise OcrUnavailable(f"未知的 OCR 运行时 {runtime!r}（可选：{'、'.join(RUNTIMES)}）")
         # Recognising 16 line crops per batch instead of 6 cut ~15% off a dense page here.
         settings: dict[str, object] = {"Global.log_level": "warning", "Rec.rec_batch_num": 16}
+        if runtime == "openvino":
+            settings |= _openvino_params()
+        self.runtime = runtime
         self._engine = RapidOCR(params=settings | (params or {}))
+
+    @property
+    def label(self) -> str:
+        """``PP-OCRv6 / <runtime>``, the runtime read off the loaded model sessions."""
+        parts = (getattr(self._engine, p, None) for p in ("text_det", "text_rec"))
+        sessions = [getattr(part, "session", None) for part in parts]
+        # rapidocr.inference_engine.<runtime>.main.<Session>
+        used = sorted({type(x).__module__.split(".")[-2] for x in sessions if x is not None})
+        return f"PP-OCRv6 / {'+'.join(used) or self.runtime}"
 
     def _run(self, image: Image.Image, rotation: int) -> OcrPage:
         upright = image.rotate(rotation, expand=True) if rotation else image
@@ -127,12 +182,11 @@ class RapidOcrEngine:
         return best
 
 
-_engine: OcrEngine | None = None
+_engines: dict[str, OcrEngine] = {}
 
 
-def get_ocr() -> OcrEngine:
-    """This process's OCR engine (models load once, ~1 s)."""
-    global _engine
-    if _engine is None:
-        _engine = RapidOcrEngine()
-    return _engine
+def get_ocr(runtime: str = "onnxruntime") -> OcrEngine:
+    """This process's OCR engine on ``runtime`` (models load once, ~1 s)."""
+    if runtime not in _engines:
+        _engines[runtime] = RapidOcrEngine(runtime=runtime)
+    return _engines[runtime]

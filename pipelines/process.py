@@ -93,6 +93,7 @@ def parse_context(svc: Services, record: Record) -> ParseContext:
         mime=record.mime,
         original_name=record.original_name,
         ocr_dpi=p.ocr_dpi,
+        ocr_runtime=p.ocr_runtime,
         max_image_pixels=p.max_image_pixels,
         max_pages=p.max_pages,
         tika_url=p.tika_url,

@@ -122,6 +122,8 @@ def test_an_officer_uploads_a_pdf_and_a_recording_and_finds_both(  # type: ignor
     page.wait_for_selector("article#p2 img.page-image")
     assert page.evaluate("location.hash") == "#p2"
     assert UNIQUE in page.inner_text("article#p2")
+    # record.js is deferred: it may still be marking after the page image is in the DOM
+    page.wait_for_selector("article#p2 mark", timeout=10_000)
     assert page.locator("article#p2 mark").all_inner_texts() == [UNIQUE]  # the query marked on the page
     wait_js(page, "document.querySelector('article#p2 img.page-image').naturalWidth > 500")
     # the recording: found by a word of its transcript; the hit seeks to that second

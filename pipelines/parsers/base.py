@@ -26,6 +26,7 @@ class ParseContext:
     mime: str
     original_name: str = ""
     ocr_dpi: int = 200
+    ocr_runtime: str = "onnxruntime"  # or "openvino": the same OCR models run by OpenVINO
     max_image_pixels: int = 150_000_000
     max_pages: int = 2000
     tika_url: str | None = None

@@ -103,11 +103,12 @@ class ImageParser:
                 result.warnings.append(f"图像帧数过多，只识别前 {ctx.max_pages} 帧")
                 break
             upright = ImageOps.exif_transpose(frame.convert("RGB"))
-            ocr = get_ocr().recognize(upright)
+            ocr = get_ocr(ctx.ocr_runtime).recognize(upright)
             result.ocr[frames] = ocr.to_json()
             result.pages.append(ocr.text)
             result.thumbnails.append(thumbnail(upright))
             frames += 1
         result.metadata["frames"] = frames
+        result.metadata["ocr_engine"] = get_ocr(ctx.ocr_runtime).label
         result.text = join_pages(result.pages)
         return result

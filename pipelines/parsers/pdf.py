@@ -70,7 +70,7 @@ class PdfParser:
                         w, h = page.get_size()
                         check_pixels(int(w * scale), int(h * scale), ctx.max_image_pixels)
                         image = page.render(scale=scale).to_pil()
-                        ocr = get_ocr().recognize(image)
+                        ocr = get_ocr(ctx.ocr_runtime).recognize(image)
                         text = ocr.text
                         result.ocr[i] = ocr.to_json()
                         ocr_pages.append(i + 1)
@@ -86,6 +86,8 @@ class PdfParser:
             result.metadata["page_count"] = count
         finally:
             pdf.close()
+        if ocr_pages:
+            result.metadata["ocr_engine"] = get_ocr(ctx.ocr_runtime).label
         bare = [n for n in ocr_pages if n not in covered]
         if bare:
             result.warnings.append(f"第 {_listed(bare)} 页没有文字层，已 OCR 识别")
