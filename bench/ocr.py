@@ -48,22 +48,20 @@ LINE_CHARS, LINES, POINTS = 38, 36, 12  # a dense 12 pt page, ~1,370 characters
 # Engine settings compared with today's on the same pages (--configs): detection on a page
 # scaled so its longer side is N pixels (today: the page as rendered, up to 2,000 pixels).
 # Each entry: the runtime that runs the models and RapidOCR settings.
+DET_1280: dict[str, object] = {"Det.limit_type": "max", "Det.limit_side_len": 1280}
 CONFIGS: dict[str, tuple[str, dict[str, object]]] = {
     "OpenVINO runtime (same models)": ("openvino", {}),
-    "OpenVINO, detection at 1280 px": ("openvino", {"Det.limit_type": "max", "Det.limit_side_len": 1280}),
-}
-CONFIGS |= {
-    name: ("onnxruntime", params)
-    for name, params in {
-        "detection at 1600 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1600},
-        "detection at 1280 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 1280},
-        "detection at 960 px (longer side)": {"Det.limit_type": "max", "Det.limit_side_len": 960},
-        "detection at 1280 px, 32 lines per batch": {
-            "Det.limit_type": "max",
-            "Det.limit_side_len": 1280,
-            "Rec.rec_batch_num": 32,
-        },
-    }.items()
+    "OpenVINO, detection at 1280 px": ("openvino", DET_1280),
+    "detection at 1600 px (longer side)": (
+        "onnxruntime",
+        {"Det.limit_type": "max", "Det.limit_side_len": 1600},
+    ),
+    "detection at 1280 px (longer side)": ("onnxruntime", DET_1280),
+    "detection at 960 px (longer side)": (
+        "onnxruntime",
+        {"Det.limit_type": "max", "Det.limit_side_len": 960},
+    ),
+    "detection at 1280 px, 32 lines per batch": ("onnxruntime", DET_1280 | {"Rec.rec_batch_num": 32}),
 }
 
 
