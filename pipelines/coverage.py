@@ -11,8 +11,6 @@ released page with the text layer and catches it there.
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
@@ -23,17 +21,19 @@ IMAGE_SHARE = 0.01  # images over this share of the page hide text the layer may
 RULE_PX = 12  # a straight ink run this long (≈6 mm at 50 dpi) is a table rule or underline, not text
 
 
-def _image_share(page: pdfium.PdfPage, width: float, height: float) -> float:
+def _image_share(page: pdfium.PdfPage, bbox: tuple[float, float, float, float]) -> float:
+    """Share of the visible area (``bbox``: left, bottom, right, top in page space) under images."""
+    x0, y0, x1, y1 = bbox
     covered = 0.0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
         try:
             left, bottom, right, top = obj.get_bounds()
         except pdfium.PdfiumError:
             continue
-        w = max(0.0, min(right, width) - max(left, 0.0))
-        h = max(0.0, min(top, height) - max(bottom, 0.0))
+        w = max(0.0, min(right, x1) - max(left, x0))
+        h = max(0.0, min(top, y1) - max(bottom, y0))
         covered += w * h
-    return covered / max(width * height, 1.0)
+    return covered / max((x1 - x0) * (y1 - y0), 1.0)
 
 
 def _invisible_text(page: pdfium.PdfPage) -> bool:
@@ -64,45 +64,100 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
     return ink & ~rules.astype(bool)
 
 
+# Code points Python counts as whitespace: such characters draw nothing, so they need no box.
+_SPACES = np.array([c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
+
+
+def _char_boxes(textpage: pdfium.PdfTextPage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every character's code, its loose box (left, bottom, right, top) and whether pdfium gave
+    one; raw calls in one loop: pages hold thousands of characters."""
+    n = textpage.count_chars()
+    raw = textpage.raw
+    get_code, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    codes = np.fromiter((get_code(raw, i) for i in range(n)), dtype=np.uint32, count=n)
+    boxes = np.zeros((n, 4), dtype=np.float64)
+    has_box = np.zeros(n, dtype=bool)
+    rect = pdfium_c.FS_RECTF()
+    for i in np.flatnonzero(~np.isin(codes, _SPACES)).tolist():
+        if get_box(raw, i, rect):
+            boxes[i] = (rect.left, rect.bottom, rect.right, rect.top)
+            has_box[i] = True
+    return codes, boxes, has_box
+
+
+def _to_pixels(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, boxes: np.ndarray) -> np.ndarray:
+    """Boxes in page space → (x0, x1, y0, y1) in bitmap pixels, sorted per axis. The mapping is
+    affine (scale, page rotation, origin); it is read off pdfium at three far-apart points."""
+    to_px = bitmap.get_posconv(page).to_bitmap
+    left, bottom, right, top = page.get_bbox()
+    o = np.array(to_px(left, bottom), dtype=np.float64)
+    ex = (np.array(to_px(right, bottom), dtype=np.float64) - o) / max(right - left, 1.0)
+    ey = (np.array(to_px(left, top), dtype=np.float64) - o) / max(top - bottom, 1.0)
+    corners = []
+    for xs, ys in ((0, 1), (2, 3)):  # (left, bottom) and (right, top)
+        corners.append(o + np.outer(boxes[:, xs] - left, ex) + np.outer(boxes[:, ys] - bottom, ey))
+    (ax, ay), (bx, by) = corners[0].T, corners[1].T
+    return np.stack([np.minimum(ax, bx), np.maximum(ax, bx), np.minimum(ay, by), np.maximum(ay, by)], 1)
+
+
+def _covered(shape: tuple[int, ...], px: np.ndarray) -> np.ndarray:
+    """Pixels inside any box, each box widened by one pixel before and two after (rounding),
+    painted at once: +1/−1 at the corners of each box, then running sums along both axes."""
+    h, w = shape[:2]
+    x0 = np.clip(np.floor(px[:, 0]).astype(np.int64) - 1, 0, w)
+    x1 = np.clip(np.ceil(px[:, 1]).astype(np.int64) + 2, 0, w)
+    y0 = np.clip(np.floor(px[:, 2]).astype(np.int64) - 1, 0, h)
+    y1 = np.clip(np.ceil(px[:, 3]).astype(np.int64) + 2, 0, h)
+    keep = (x1 > x0) & (y1 > y0)
+    x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
+    # float32 holds these small integer sums exactly; cv2.integral takes it (not int32).
+    marks = np.zeros((h + 1, w + 1), dtype=np.float32)
+    np.add.at(marks, (y0, x0), 1)
+    np.add.at(marks, (y0, x1), -1)
+    np.add.at(marks, (y1, x0), -1)
+    np.add.at(marks, (y1, x1), 1)
+    sums = cv2.integral(marks, sdepth=cv2.CV_32F)  # sums[y, x] = marks[:y, :x].sum()
+    return np.asarray(sums[1 : h + 1, 1 : w + 1] > 0.5)
+
+
 def layer_gaps(
     page: pdfium.PdfPage, ink_ratio: float = 0.01, textpage: pdfium.PdfTextPage | None = None
 ) -> str | None:
     """Why the page's text layer does not cover what it shows (in Chinese), or None if it does.
     ``textpage``: the page's text page if the caller has it open (it stays open)."""
-    width, height = page.get_size()
-    if _image_share(page, width, height) >= IMAGE_SHARE:
+    # The visible area in the layer's own coordinates: before the page's rotation, from the crop
+    # box's origin (which need not be 0, 0).
+    left, bottom, right, top = bbox = page.get_bbox()
+    if _image_share(page, bbox) >= IMAGE_SHARE:
         return "页面含有图像（扫描或照片），文字层不包含图像中的文字"
     if _invisible_text(page):
         return "文字层含有不可见的文字，与页面显示的内容不一定一致"
-    scale = PROBE_DPI / 72
-    bitmap = page.render(scale=scale, draw_annots=False, may_draw_forms=False, grayscale=True)
-    gray = np.asarray(bitmap.to_pil().convert("L"))
-    to_px = bitmap.get_posconv(page).to_bitmap
-    inside = np.zeros(gray.shape, dtype=bool)
     own = textpage is None
     if textpage is None:
         textpage = page.get_textpage()
     try:
-        for i in range(textpage.count_chars()):
-            code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
-            if _odd(code):
-                return "文字层含有无法识别的字符（字体缺少编码映射），与页面显示的内容不一致"
-            if chr(code).isspace():
-                continue
-            try:
-                left, bottom, right, top = textpage.get_charbox(i, loose=True)
-            except pdfium.PdfiumError:
-                continue
-            if right < 0 or left > width or top < 0 or bottom > height:
-                return "文字层有位于页面可见区域之外的文字"
-            (ax, ay), (bx, by) = to_px(left, bottom), to_px(right, top)
-            x0, x1 = sorted((ax, bx))
-            y0, y1 = sorted((ay, by))
-            rows = slice(max(0, math.floor(y0) - 1), math.ceil(y1) + 2)
-            inside[rows, max(0, math.floor(x0) - 1) : math.ceil(x1) + 2] = True
+        codes, boxes, has_box = _char_boxes(textpage)
     finally:
         if own:
             textpage.close()
+    odd = (
+        (codes == 0xFFFD)
+        | ((codes >= 0xE000) & (codes <= 0xF8FF))
+        | ((codes < 0x20) & ~np.isin(codes, (9, 10, 13)))
+    )
+    outside = has_box & (
+        (boxes[:, 2] < left) | (boxes[:, 0] > right) | (boxes[:, 3] < bottom) | (boxes[:, 1] > top)
+    )
+    # The first character that shows the layer is wrong names the reason, as a reader meets it.
+    first_odd = int(np.argmax(odd)) if odd.any() else len(codes)
+    first_outside = int(np.argmax(outside)) if outside.any() else len(codes)
+    if first_odd <= first_outside and first_odd < len(codes):
+        return "文字层含有无法识别的字符（字体缺少编码映射），与页面显示的内容不一致"
+    if first_outside < len(codes):
+        return "文字层有位于页面可见区域之外的文字"
+    bitmap = page.render(scale=PROBE_DPI / 72, draw_annots=False, may_draw_forms=False, grayscale=True)
+    gray = np.asarray(bitmap.to_pil().convert("L"))
+    inside = _covered(gray.shape, _to_pixels(page, bitmap, boxes[has_box]))
     ink = _without_rules(gray < 128)
     if float((ink & ~inside).mean()) > ink_ratio:
         return "页面有文字层之外的内容（图形、扫描内容或以线条绘制的文字）"

@@ -4,7 +4,9 @@ detection see what a person sees."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -12,7 +14,7 @@ import pytest
 from reportlab.lib.pagesizes import A4
 
 from archive.settings import Settings
-from pipelines.coverage import RULE_PX, _without_rules, layer_gaps
+from pipelines.coverage import RULE_PX, _covered, _without_rules, layer_gaps
 from pipelines.parsers import ParseContext, parse_file
 from tests.support import leak_corpus as lc
 from tests.support.redaction_data import text_pdf
@@ -65,6 +67,15 @@ def test_invisible_text_alone_is_named(tmp_path: Path) -> None:
     assert reason is not None and "不可见" in reason
 
 
+def _strokes(c: Any, *, left: int, top: int, rows: int) -> None:
+    """Rows of writing-like marks drawn as lines: ink with no text objects."""
+    for row in range(rows):
+        for col in range(40):
+            x, y = left + col * 12, top - row * 20
+            c.line(x, y, x + 4, y + 8)
+            c.line(x + 4, y + 8, x + 8, y)
+
+
 def test_text_drawn_as_curves_is_ink_outside_the_layer(tmp_path: Path) -> None:
     from reportlab.pdfgen import canvas
 
@@ -72,11 +83,7 @@ def test_text_drawn_as_curves_is_ink_outside_the_layer(tmp_path: Path) -> None:
     c = canvas.Canvas(str(path), pagesize=A4, invariant=True)
     c.setFont("Helvetica", 10)
     c.drawString(60, 800, "Page 1")
-    for row in range(30):  # strokes of writing-like marks, no text objects
-        for col in range(40):
-            x, y = 60 + col * 12, 760 - row * 20
-            c.line(x, y, x + 4, y + 8)
-            c.line(x + 4, y + 8, x + 8, y)
+    _strokes(c, left=60, top=760, rows=30)
     c.showPage()
     c.save()
     reason = _gaps(path)
@@ -150,3 +157,93 @@ def test_rule_removal_takes_exactly_the_long_runs(density: float, shape: tuple[i
     assert (_without_rules(ink) == expected).all()
     if shape[1] >= RULE_PX:
         assert not expected[0].any()
+
+
+def _painted_box_by_box(shape: tuple[int, int], px: np.ndarray) -> np.ndarray:
+    """What ``_covered`` must return, painted one box at a time."""
+    inside = np.zeros(shape, dtype=bool)
+    for x0, x1, y0, y1 in px.tolist():
+        rows = slice(max(0, math.floor(y0) - 1), max(0, math.ceil(y1) + 2))
+        inside[rows, max(0, math.floor(x0) - 1) : max(0, math.ceil(x1) + 2)] = True
+    return inside
+
+
+@pytest.mark.parametrize("count", [0, 1, 40, 900])
+def test_character_boxes_are_painted_as_one_at_a_time(count: int) -> None:
+    rng = np.random.default_rng(count)
+    shape = (120, 90)
+    x0 = rng.uniform(-10, 95, count)
+    y0 = rng.uniform(-10, 125, count)
+    px = np.stack([x0, x0 + rng.uniform(0, 9, count), y0, y0 + rng.uniform(0, 9, count)], 1)
+    expected = _painted_box_by_box(shape, px)
+    got = _covered(shape, px)
+    assert (got == expected).all()
+    assert expected.any() == (count > 0)
+
+
+def _typed_page(path: Path, curves: bool) -> Path:
+    """A dense typed page (about a thousand characters), optionally with a block of text drawn as
+    strokes in its lower half."""
+    from reportlab.pdfgen import canvas
+
+    from pipelines.samples import FONT, _font
+
+    _font()
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=True)
+    c.setFont(FONT, 11)
+    line = "当事人某某化工有限公司危险化学品仓库安全出口被货物堵塞，责令限期整改。"
+    for row in range(30 if not curves else 18):
+        c.drawString(40, 800 - row * 16, line)
+    if curves:
+        _strokes(c, left=40, top=480, rows=12)
+    c.showPage()
+    c.save()
+    return path
+
+
+def _moved(src: Path, out: Path, rotation: int, origin: tuple[int, int]) -> Path:
+    """``src``'s first page turned by ``rotation`` and with its boxes and content moved to
+    ``origin``, so that it shows the same."""
+    pdf = pdfium.PdfDocument(str(src))
+    try:
+        page = pdf[0]
+        w, h = page.get_size()
+        if origin != (0, 0):
+            dx, dy = origin
+            page.set_mediabox(dx, dy, dx + w, dy + h)
+            page.set_cropbox(dx, dy, dx + w, dy + h)
+            matrix = pdfium.PdfMatrix().translate(dx, dy)
+            for obj in list(page.get_objects(max_depth=1)):
+                obj.transform(matrix)
+            page.gen_content()
+        page.set_rotation(rotation)
+        pdf.save(str(out))
+    finally:
+        pdf.close()
+    return out
+
+
+PLACES = [(0, 0), (-150, 300), (2000, -3000)]
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+@pytest.mark.parametrize("origin", PLACES)
+def test_rotated_or_shifted_pages_are_judged_as_upright_ones(
+    rotation: int, origin: tuple[int, int], tmp_path: Path
+) -> None:
+    """The text layer's boxes land where the page draws them whatever the page's rotation and the
+    origin of its media box: a typed page is covered, the same page with strokes is not."""
+    typed = _moved(_typed_page(tmp_path / "typed.pdf", False), tmp_path / "t.pdf", rotation, origin)
+    assert _gaps(typed) is None
+    drawn = _moved(_typed_page(tmp_path / "drawn.pdf", True), tmp_path / "d.pdf", rotation, origin)
+    reason = _gaps(drawn)
+    assert reason is not None and "文字层之外" in reason
+
+
+@pytest.mark.parametrize("origin", PLACES)
+def test_a_scan_is_named_as_an_image_wherever_its_page_box_lies(
+    origin: tuple[int, int], tmp_path: Path
+) -> None:
+    leak = lc.scan_with_footer(tmp_path, P)
+    reason = _gaps(_moved(leak.path, tmp_path / "moved.pdf", 90, origin))
+    assert reason is not None and "图像" in reason
