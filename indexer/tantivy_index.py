@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -23,7 +24,6 @@ from indexer.query import ParsedQuery, parse_for
 
 _KEYWORDS = ("case_no", "stage", "form", "document_type", "made_by", "classification")
 LOCK_WAIT_S = 120.0
-TIE_SLACK = 10  # extra hits fetched so that ties at the page's edge sort the same every time
 # Added to the score for each query word in the title: a record titled by the query comes first
 # whatever the title's length (a BM25-scored title field would favour the shortest title).
 TITLE_BONUS = 1.0
@@ -31,6 +31,14 @@ TITLE_BONUS = 1.0
 # process, starts afresh): paging, the back button and a facet's count shown again cost
 # milliseconds instead of counting and ranking every match once more.
 CACHED_QUERIES = 256
+# Ranking first looks among the records best scored by their words alone: this many times the
+# hits wanted, divided by the share of records that match (at most WORDS_FIRST_MAX), and only when
+# at least WORDS_FIRST_MIN_SHARE of all records match (the case where scoring every match is slow).
+# Where too few of those match, every match is scored.
+WORDS_FIRST = 2
+WORDS_FIRST_MAX = 2000
+WORDS_FIRST_MIN_SHARE = 0.02
+_TOTAL = "__total"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,11 @@ class _Ranked:
     depth: int  # how many hits were asked for (hits holds fewer only when there are no more)
     facets: dict[str, list[tuple[str, int]]] | None
     commit: bytes  # the commit (meta.json) the hits' addresses belong to
+
+
+def _rounded(score: Any) -> float:
+    """A score as shown."""
+    return round(float(score), 4)
 
 
 def day_start(day: date) -> datetime:
@@ -253,13 +266,20 @@ class TantivyIndex:
             )
         return out
 
-    def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
-        aggs = {name: {"terms": {"field": name, "size": 100}} for name in FACET_FIELDS}
-        result = searcher.aggregate(query, aggs)
-        return {
+    def _matches(
+        self, searcher: tantivy.Searcher, matching: tantivy.Query, facets: bool
+    ) -> tuple[int, dict[str, list[tuple[str, int]]] | None]:
+        """The exact number of matches and, if asked, the facet counts: one pass over the matches."""
+        if not facets:
+            return int(getattr(searcher.search(matching, limit=1, count=True), "count", 0) or 0), None
+        aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACET_FIELDS}
+        aggs[_TOTAL] = {"value_count": {"field": "record_id"}}
+        result = searcher.aggregate(matching, aggs)
+        counts = {
             name: [(b["key"], int(b["doc_count"])) for b in result[name]["buckets"] if b["key"]]
             for name in FACET_FIELDS
         }
+        return int(result[_TOTAL]["value"]), counts
 
     def search(self, query: SearchQuery, access: AccessFilter) -> SearchResult:
         """Query language (indexer.query) + filters; BM25 on words, or newest 制作时间 first."""
@@ -317,26 +337,63 @@ class TantivyIndex:
         depth: int,
         commit: bytes,
     ) -> _Ranked:
-        """Count every match and rank the first ``depth``; BM25 on words, or newest 制作时间 first."""
+        """Count every match (and its facets) and rank the first ``depth``; BM25 on words, or newest
+        制作时间 first."""
         clauses = self._text_query(parsed)
-        clauses += [(tantivy.Occur.Must, f) for f in self._filters(query, access)]
-        full = tantivy.Query.boolean_query(clauses)
+        # Filters decide hits only: they add nothing to the score (as the ranking words alone give).
+        Q = tantivy.Query
+        clauses += [(tantivy.Occur.Must, Q.const_score_query(f, 0.0)) for f in self._filters(query, access)]
+        # Which records match: the character sequences, exclusions and filters (no scoring).
+        matching = tantivy.Query.boolean_query([c for c in clauses if c[0] != tantivy.Occur.Should])
+        total, facets = self._matches(searcher, matching, query.facets)
         if query.sort == "date":
             found = searcher.search(
-                full, limit=depth, count=True, order_by_field="made_at", order=tantivy.Order.Desc
+                matching, limit=depth, count=False, order_by_field="made_at", order=tantivy.Order.Desc
             )
-            hits = [(0.0, address) for _, address in found.hits]
-        else:
-            # Equal scores are ordered by record id (as on Elasticsearch), so paging and a
-            # rebuilt index give the same order: fetch a few more, sort, then cut.
-            found = searcher.search(full, limit=depth + TIE_SLACK, count=True)
-            scored = [
-                (round(float(score), 4), int(searcher.doc(address).get_first("record_id") or 0), address)
-                for score, address in found.hits
+            return _Ranked(total, tuple((0.0, a) for _, a in found.hits), depth, facets, commit)
+        ranking = [c for c in clauses if c[0] == tantivy.Occur.Should]
+        hits: list[tuple[float, Any]] = []
+        if depth and total:
+            want = min(depth, total)
+            best = self._best_by_words(searcher, matching, ranking, want, total) if ranking else None
+            if best is None:
+                best = list(searcher.search(Q.boolean_query(clauses), limit=depth, count=False).hits)
+            hits = best
+        # Equal scores keep the engine's order (by segment, then document): the same order at every
+        # depth, so that paging never repeats or skips a hit.
+        page = tuple((_rounded(score), a) for score, a in hits)
+        return _Ranked(total, page, depth, facets, commit)
+
+    def _best_by_words(
+        self,
+        searcher: tantivy.Searcher,
+        matching: tantivy.Query,
+        ranking: list[tuple[tantivy.Occur, tantivy.Query]],
+        want: int,
+        total: int,
+    ) -> list[tuple[float, Any]] | None:
+        """The ``want`` best matches, found cheaply: the best-scored records by their words alone
+        (only the words score, so the engine can skip whole blocks of postings that cannot make
+        the first ``want``) that also match. None when too few of those match; the caller then
+        scores every match. Scores are the same as in the full query, whose other clauses score 0.
+        """
+        share = total / max(int(searcher.num_docs), 1)  # of all records, how many match
+        if share < WORDS_FIRST_MIN_SHARE:
+            return None  # few match: scoring them all is cheap, and few best-worded ones would
+        pool = min(WORDS_FIRST_MAX, math.ceil(want * WORDS_FIRST / share))
+        found = searcher.search(tantivy.Query.boolean_query(ranking), limit=pool, count=False)
+        if not found.hits:
+            return None
+        ids = searcher.fast_field_values("record_id", [a for _, a in found.hits])
+        check = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, matching),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "record_id", ids)),
             ]
-            scored.sort(key=lambda h: (-h[0], h[1]))
-            hits = [(score, address) for score, _, address in scored[:depth]]
-        # `count` exists at run time but is missing from the package stubs.
-        total = int(getattr(found, "count", 0) or 0)
-        facets = self._facets(searcher, full) if query.facets else None
-        return _Ranked(total, tuple(hits), depth, facets, commit)
+        )
+        confirmed = searcher.search(check, limit=len(found.hits), count=False)
+        ok = {(a.segment_ord, a.doc) for _, a in confirmed.hits}
+        hits = [(score, a) for score, a in found.hits if (a.segment_ord, a.doc) in ok][:want]
+        # Fewer than wanted is exact only if the words ranking listed every record they score:
+        # a match whose words score nothing is not in it.
+        return hits if len(hits) == want else None
