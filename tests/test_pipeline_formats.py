@@ -73,7 +73,12 @@ def test_case_folder_of_every_kind(tmp_path: Path) -> None:
 def test_retry_reruns_only_failed_processing(tmp_path: Path) -> None:
     src = tmp_path / "scan"
     src.mkdir()
-    image_only_pdf(src / "扫描件.pdf", [d.render_text_image(["现场检查记录", "责令限期整改"])])
+    # A full page: OCR takes seconds however fast the machine (two short lines on a blank page are
+    # read in well under the one-second limit below since sparse pages are read band by band).
+    lines = ["现场检查记录", "责令限期整改"] + [
+        f"第{i}项：仓库安全出口畅通，消防器材完好有效。" for i in range(1, 31)
+    ]
+    image_only_pdf(src / "扫描件.pdf", [d.render_text_image(lines)])
     data = tmp_path / "var"
     # A limit too tight for OCR: the record fails with the reason, the original is kept.
     first = run_cli(["ingest", str(src), "--json"], data, ARCHIVE_PARSING__TIMEOUT_S="1")
