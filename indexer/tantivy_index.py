@@ -344,7 +344,7 @@ class TantivyIndex:
         Q = tantivy.Query
         clauses += [(tantivy.Occur.Must, Q.const_score_query(f, 0.0)) for f in self._filters(query, access)]
         # Which records match: the character sequences, exclusions and filters (no scoring).
-        matching = tantivy.Query.boolean_query([c for c in clauses if c[0] != tantivy.Occur.Should])
+        matching = Q.boolean_query([c for c in clauses if c[0] != tantivy.Occur.Should])
         total, facets = self._matches(searcher, matching, query.facets)
         if query.sort == "date":
             found = searcher.search(

@@ -43,8 +43,14 @@ def _invisible_text(page: pdfium.PdfPage) -> bool:
     return False
 
 
-def _odd(code: int) -> bool:
-    return code == 0xFFFD or 0xE000 <= code <= 0xF8FF or (code < 0x20 and chr(code) not in "\t\r\n")
+def _odd(codes: np.ndarray) -> np.ndarray:
+    """Which character codes no font's ToUnicode map gives for real text: the replacement
+    character, private-use code points, control characters other than tab and line ends."""
+    return (
+        (codes == 0xFFFD)
+        | ((codes >= 0xE000) & (codes <= 0xF8FF))
+        | ((codes < 0x20) & ~np.isin(codes, (9, 10, 13)))
+    )
 
 
 def _without_rules(ink: np.ndarray) -> np.ndarray:
@@ -140,11 +146,7 @@ def layer_gaps(
     finally:
         if own:
             textpage.close()
-    odd = (
-        (codes == 0xFFFD)
-        | ((codes >= 0xE000) & (codes <= 0xF8FF))
-        | ((codes < 0x20) & ~np.isin(codes, (9, 10, 13)))
-    )
+    odd = _odd(codes)
     outside = has_box & (
         (boxes[:, 2] < left) | (boxes[:, 0] > right) | (boxes[:, 3] < bottom) | (boxes[:, 1] > top)
     )
