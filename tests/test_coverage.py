@@ -247,3 +247,36 @@ def test_a_scan_is_named_as_an_image_wherever_its_page_box_lies(
     leak = lc.scan_with_footer(tmp_path, P)
     reason = _gaps(_moved(leak.path, tmp_path / "moved.pdf", 90, origin))
     assert reason is not None and "图像" in reason
+
+
+def _drawn(path: Path, lines: list[tuple[float, float, str]]) -> Path:
+    from reportlab.pdfgen import canvas
+
+    from pipelines.samples import FONT, _font
+
+    _font()
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=True)
+    c.setFont(FONT, 12)
+    for x, y, text in lines:
+        c.drawString(x, y, text)
+    c.showPage()
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lines", "why"),
+    [
+        ([(60, 760, "询问笔录\ue000\ue001当事人")], "编码映射"),  # private-use codes: a font without a map
+        ([(60, 760, "询问笔录"), (60, 900, "身份证号430103199001011234")], "可见区域之外"),  # above the page
+        ([(60, 760, "询问笔录"), (-400, 700, "身份证号430103199001011234")], "可见区域之外"),  # left of it
+        # both wrong: the reason is the one a reader meets first
+        ([(60, 760, "询问笔录"), (60, 900, "住址"), (60, 700, "签名\ue000")], "可见区域之外"),
+        ([(60, 760, "询问笔录\ue000"), (60, 900, "住址")], "编码映射"),
+    ],
+)
+def test_a_layer_with_unmapped_or_off_page_characters_is_named(
+    lines: list[tuple[float, float, str]], why: str, tmp_path: Path
+) -> None:
+    reason = _gaps(_drawn(tmp_path / "layer.pdf", lines))
+    assert reason is not None and why in reason
