@@ -41,7 +41,7 @@ QUERIES = [
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TantivyIndex]:
     ix = TantivyIndex(Path(tmp_path_factory.mktemp("ranking")) / "index")
     docs = make_index_docs(3000, random.Random(7))
-    # equal scores: the same text under different ids, so ties are ordered by record id
+    # equal scores: the same text under different ids
     docs += [replace(docs[5], record_id=9000 + i) for i in range(40)]
     docs.append(IndexDoc(9100, "责令限期整改通知书", "当事人签收。", case_no="X", stage="审查决定"))
     ix.upsert(docs)

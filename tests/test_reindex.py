@@ -23,13 +23,14 @@ def _search(data: Path, q: str) -> dict:  # type: ignore[type-arg]
 
 
 def _ranked(result: dict) -> tuple[object, ...]:  # type: ignore[type-arg]
-    """A result as ranked: its total, and its hits score by score (best first). Hits of equal score
-    keep the order of the index they were found in, which a rebuilt index need not repeat, so each
-    score's hits are compared as a set."""
+    """A result as ranked: everything but its hits as it is, and its hits score by score (best
+    first). Hits of equal score keep the order of the index they were found in, which a rebuilt
+    index need not repeat, so each score's hits are compared as a set."""
     groups: dict[float, set[tuple[object, ...]]] = {}
     for h in result["hits"]:
         groups.setdefault(h["score"], set()).add(tuple(sorted(h.items())))
-    return result["total"], sorted(groups.items(), key=lambda g: -g[0])
+    rest = {k: v for k, v in result.items() if k != "hits"}
+    return rest, sorted(groups.items(), key=lambda g: -g[0])
 
 
 def test_reindex_rebuilds_a_lost_index_and_prunes_stale_documents(tmp_path: Path) -> None:
